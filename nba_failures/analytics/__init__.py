@@ -1,0 +1,1 @@
+"""Phase 3: typed per-game analytics in `nba_analytics`."""

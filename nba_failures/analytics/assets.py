@@ -1,0 +1,86 @@
+"""Phase 3 assets. Thin: read the window, call the pure logic, publish rows and failures."""
+
+
+import datetime as dt
+
+import pandas as pd
+from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
+
+from nba_failures.analytics.box_scores import PLAYED_STATUS, parse_box_rows
+from nba_failures.analytics.player_games import summarize_player_games
+from nba_failures.analytics.tables import (
+    PLAYER_GAME_SUMMARY,
+    TEAM_DEFENSE_GAME_SUMMARY,
+    TEAM_OFFENSE_GAME_SUMMARY,
+    UPCOMING_PLAYER_GAME_CONTEXT,
+)
+from nba_failures.analytics.team_games import team_defense, team_offense
+from nba_failures.analytics.upcoming_context import game_rosters, upcoming_context
+from nba_failures.failures.records import EntityType, Phase
+from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
+from nba_failures.partitions import daily_partitions
+from nba_failures.processing import RowAccounting, publish, record_missing_days, start_run
+from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
+from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
+from nba_failures.warehouse.base import Warehouse
+
+PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
+TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_OFFENSE_GAME_SUMMARY)
+TEAM_DEFENSE = ProcessorSpec("team_defense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_DEFENSE_GAME_SUMMARY)
+UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS, EntityType.PLAYER, UPCOMING_PLAYER_GAME_CONTEXT)
+
+_analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="analytics", kinds={"duckdb", "bigquery"})
+
+
+def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The window's schedule and parsed raw rows; a MISSING_DEPENDENCY for game days with no raw rows."""
+    schedule = warehouse.read(NBAC_SCHEDULE, start, end)
+    raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, start, end)
+    record_missing_days(recorder, set(schedule["game_date"]), set(raw["landing_date"]), NBAC_GAMEBOOK_PLAYER_STATS.qualified_name)
+    return schedule, parse_box_rows(raw, schedule)
+
+
+@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
+       description="One row per player per game played (nba_analytics.player_game_summary).")
+def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, PLAYER_GAMES)
+    _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
+    summary, failures = summarize_player_games(parsed, warehouse.read(PLAYER_REGISTRY, start, end))
+    recorder.record_frame(failures)
+    played_rows = int((parsed["player_status"] == PLAYED_STATUS).sum())
+    accounting = RowAccounting(len(parsed), len(failures), excluded_input_rows=len(parsed) - played_rows)
+    return publish(context, warehouse, recorder, summary, start, end, accounting)
+
+
+@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
+       description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).")
+def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, TEAM_OFFENSE)
+    schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
+    rows, failures = team_offense(parsed, schedule)
+    recorder.record_frame(failures)
+    missing = int((failures["failure_category"] == "MISSING_RAW_DATA").sum()) if len(failures) else 0
+    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), missing))
+
+
+@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
+       description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).")
+def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, TEAM_DEFENSE)
+    schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
+    offense, _ = team_offense(parsed, schedule)
+    rows, failures = team_defense(offense, schedule)
+    recorder.record_frame(failures)
+    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
+
+
+@asset(**_analytics_asset, deps=[player_game_summary, nbac_gamebook_player_stats, nbac_schedule],
+       description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).")
+def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, UPCOMING_CONTEXT)
+    _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
+    season_start = daily_partitions.start.date()
+    history = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
+    rows, failures = upcoming_context(game_rosters(parsed), history, warehouse.read(NBAC_SCHEDULE, season_start, end))
+    recorder.record_frame(failures)
+    return publish(context, warehouse, recorder, rows, start, end)

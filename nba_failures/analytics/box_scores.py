@@ -1,0 +1,78 @@
+"""Parsing and validation of raw gamebook rows: typed values, or a reason per row why not."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nba_failures.names import player_lookup
+
+COUNTING_STATS = (
+    "points", "rebounds", "assists", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made",
+    "ft_attempted", "offensive_rebounds", "defensive_rebounds", "steals", "blocks", "turnovers", "personal_fouls",
+)  # fmt: skip
+PLAYED_STATUS = "ACTIVE"
+NOT_PLAYED_STATUSES = ("DNP", "INACTIVE", "OUT")
+# Four overtimes is the longest a regular-season game has run in years; more is a corrupt value.
+MAX_MINUTES = 48 + 4 * 5
+
+
+def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
+    """Typed copy of the raw rows with `problem` ('' when the row is valid) and `entity_id`.
+
+    Checks every row; the played-only checks (minutes, stats) apply to ACTIVE rows. `schedule` gives the
+    teams of each game, so a row for a team or game the schedule does not know is caught here.
+    """
+    rows = raw.copy()
+    problems = pd.Series("", index=rows.index, dtype="object")
+
+    def flag(mask: pd.Series, message: pd.Series | str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        problems.loc[mask] = problems.loc[mask] + (message[mask] if isinstance(message, pd.Series) else message) + "; "
+
+    rows["player_status"] = rows["player_status"].str.strip().str.upper()
+    lookup = rows["player_lookup"].str.strip()
+    derived = rows["player_name"].map(player_lookup)
+    rows["entity_id"] = lookup.where(lookup != "", derived)
+    flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
+    flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), "unknown player_status '" + rows["player_status"] + "'")
+
+    game_date = pd.to_datetime(rows["game_date"], errors="coerce", format="%Y-%m-%d").dt.date
+    flag(game_date.isna(), "game_date '" + rows["game_date"] + "' is not a date")
+    flag(game_date.notna() & (game_date != rows["landing_date"]), "game_date " + rows["game_date"] + " is not the landing date")
+    rows["game_date"] = rows["landing_date"]
+
+    teams = schedule.loc[:, ["game_id", "away_abbr", "home_abbr"]].drop_duplicates("game_id")
+    rows = rows.merge(teams, on="game_id", how="left")
+    problems.index = rows.index
+    flag(rows["home_abbr"].isna(), "game " + rows["game_id"] + " is not in the schedule")
+    in_game = (rows["team_abbr"] == rows["home_abbr"]) | (rows["team_abbr"] == rows["away_abbr"])
+    opponent_ok = (rows["opponent_abbr"] == rows["home_abbr"]) | (rows["opponent_abbr"] == rows["away_abbr"])
+    flag(rows["home_abbr"].notna() & ~(in_game & opponent_ok & (rows["team_abbr"] != rows["opponent_abbr"])),
+         "teams " + rows["team_abbr"] + " vs " + rows["opponent_abbr"] + " are not the scheduled teams")
+
+    played = rows["player_status"] == PLAYED_STATUS
+    minutes = pd.to_numeric(rows["minutes"], errors="coerce")
+    flag(played & minutes.isna(), "minutes '" + rows["minutes"] + "' is not a number")
+    flag(played & ((minutes < 0) | (minutes > MAX_MINUTES)), "minutes " + rows["minutes"] + " out of range")
+    clock = rows["minutes_raw"].str.extract(r"^(\d{1,2}):(\d{2})$").astype(float)
+    flag(played & (rows["minutes_raw"] != "") & (clock[0].isna() | (clock[1] >= 60)), "minutes_raw '" + rows["minutes_raw"] + "' is not MM:SS")
+    rows["minutes"] = minutes.where(played).astype("Float64")
+
+    for stat in (*COUNTING_STATS, "plus_minus"):
+        value = pd.to_numeric(rows[stat], errors="coerce")
+        integral = value.notna() & (value == value.round())
+        flag(played & ~integral, f"{stat} '" + rows[stat] + "' is not an integer")
+        if stat != "plus_minus":
+            flag(played & (value < 0), f"{stat} " + rows[stat] + " is negative")
+        rows[stat] = value.where(played & integral).round().astype("Int64")
+
+    flag(played & (rows["points"] != 2 * rows["fg_made"] + rows["three_made"] + rows["ft_made"]),
+         "points do not equal 2*FGM + 3PM + FTM")
+    for made, attempted in (("fg_made", "fg_attempted"), ("three_made", "three_attempted"), ("ft_made", "ft_attempted"), ("three_made", "fg_made")):
+        flag(played & (rows[made] > rows[attempted]), f"{made} exceeds {attempted}")
+
+    duplicate = rows["entity_id"].ne("") & rows.duplicated(["game_id", "team_abbr", "entity_id"], keep="first")
+    flag(duplicate, "duplicate row for this player and game")
+    rows["starter"] = rows["starter"].str.strip().str.lower().eq("true")
+    rows["problem"] = problems.str.rstrip("; ")
+    return rows.drop(columns=["away_abbr", "home_abbr"])

@@ -1,0 +1,94 @@
+"""upcoming_player_game_context: rest and recent form of each dressed player, from earlier games only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from nba_failures.analytics.box_scores import PLAYED_STATUS
+from nba_failures.failures.records import FailureCategory
+
+DRESSED_STATUSES = (PLAYED_STATUS, "DNP")
+MIN_GAMES_FOR_FORM = 3
+TEAM_WINDOW_GAMES = 10
+
+
+def game_rosters(parsed: pd.DataFrame) -> pd.DataFrame:
+    """Players dressed for each team-game (ACTIVE or DNP): the game-day roster minus the inactive list."""
+    dressed = parsed[parsed["player_status"].isin(DRESSED_STATUSES) & (parsed["entity_id"] != "")]
+    roster = dressed.loc[:, ["game_date", "game_id", "entity_id", "team_abbr", "opponent_abbr", "home_away"]]
+    return roster.rename(columns={"entity_id": "player_lookup"}).drop_duplicates(["game_id", "team_abbr", "player_lookup"])
+
+
+def team_game_numbers(schedule: pd.DataFrame) -> pd.DataFrame:
+    """(game_id, team_abbr, game_date, team_game_number): each team's games numbered 1.. in date order."""
+    sides = pd.concat(
+        [schedule.loc[:, ["game_id", "game_date"]].assign(team_abbr=schedule[side]) for side in ("home_abbr", "away_abbr")],
+        ignore_index=True,
+    ).sort_values(["team_abbr", "game_date", "game_id"])
+    sides["team_game_number"] = sides.groupby("team_abbr").cumcount() + 1
+    return sides
+
+
+def _last_before(left: pd.DataFrame, right: pd.DataFrame, on_left: str, by: str) -> pd.DataFrame:
+    """For each left row, the right row of the same `by` with the latest `game_date` strictly before `on_left`."""
+    left = left.assign(_at=pd.to_datetime(left[on_left])).sort_values("_at")
+    right = right.assign(_at=pd.to_datetime(right["game_date"])).drop(columns="game_date").sort_values("_at")
+    merged = pd.merge_asof(left, right, on="_at", by=by, allow_exact_matches=False, direction="backward")
+    return merged.drop(columns="_at")
+
+
+def upcoming_context(roster: pd.DataFrame, history: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Context rows for `roster`, from `history` (player_game_summary) strictly before each game date."""
+    games = history.loc[:, ["player_lookup", "game_date", "game_id", "team_abbr", "points", "minutes"]].sort_values(["player_lookup", "game_date"])
+    per_player = games.groupby("player_lookup")
+    form = games.assign(
+        games_played=per_player.cumcount() + 1,
+        last_game_date=games["game_date"],
+        **{
+            f"l{n}_avg_{stat}": per_player[stat].transform(lambda s, n=n: s.astype(float).rolling(n, min_periods=1).mean())
+            for n in (5, 10)
+            for stat in ("points", "minutes")
+        },
+    ).drop(columns=["game_id", "team_abbr", "points", "minutes"])
+
+    context = _last_before(roster, form, "game_date", "player_lookup")
+    context["games_played_before"] = context["games_played"].fillna(0).astype(int)
+    week_ago = roster.assign(week_start=roster["game_date"].map(lambda d: d - dt.timedelta(days=7)))
+    before_week = _last_before(week_ago, form.loc[:, ["player_lookup", "game_date", "games_played"]], "week_start", "player_lookup")
+    before_week = before_week.rename(columns={"games_played": "played_before_week"}).loc[:, ["game_id", "player_lookup", "played_before_week"]]
+    context = context.merge(before_week, on=["game_id", "player_lookup"], how="left")
+    context["games_last_7_days"] = context["games_played_before"] - context["played_before_week"].fillna(0).astype(int)
+    rest = pd.to_datetime(context["game_date"]) - pd.to_datetime(context["last_game_date"])
+    context["days_rest"] = rest.dt.days.astype("Int64")
+    context["back_to_back"] = (context["days_rest"] == 1).astype("boolean")
+
+    context = context.merge(_team_window_completeness(roster, games, schedule), on=["game_id", "player_lookup"], how="left")
+
+    short = context[context["games_played_before"] < MIN_GAMES_FOR_FORM].assign(
+        failure_category=FailureCategory.INSUFFICIENT_DATA.value,
+        reason=lambda f: f["player_lookup"] + " has " + f["games_played_before"].astype(str)
+        + " games played before " + f["game_date"].astype(str) + f"; form needs {MIN_GAMES_FOR_FORM}",
+        expected_count=MIN_GAMES_FOR_FORM,
+        actual_count=lambda f: f["games_played_before"],
+    ).rename(columns={"game_date": "analysis_date", "player_lookup": "entity_id"})
+    return context, short
+
+
+def _team_window_completeness(roster: pd.DataFrame, games: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
+    """Of his current team's last 10 games before the day (expected), how many he has a row for (actual)."""
+    numbers = team_game_numbers(schedule)
+    current = roster.merge(numbers.loc[:, ["game_id", "team_abbr", "team_game_number"]], on=["game_id", "team_abbr"], how="left")
+    current["team_games_before"] = current["team_game_number"] - 1
+    current["team_games_last_10"] = current["team_games_before"].clip(upper=TEAM_WINDOW_GAMES)
+    his = games.merge(numbers.loc[:, ["game_id", "team_abbr", "team_game_number"]], on=["game_id", "team_abbr"])
+    pairs = current.loc[:, ["game_id", "player_lookup", "team_abbr", "team_games_before"]].merge(
+        his.loc[:, ["player_lookup", "team_abbr", "team_game_number"]], on=["player_lookup", "team_abbr"]
+    )
+    inside = pairs[(pairs["team_game_number"] <= pairs["team_games_before"]) & (pairs["team_game_number"] > pairs["team_games_before"] - TEAM_WINDOW_GAMES)]
+    played = inside.groupby(["game_id", "player_lookup"]).size().rename("played_of_team_last_10").reset_index()
+    current = current.merge(played, on=["game_id", "player_lookup"], how="left")
+    current["played_of_team_last_10"] = current["played_of_team_last_10"].fillna(0).astype(int)
+    current["completeness_l10_pct"] = 100 * current["played_of_team_last_10"] / current["team_games_last_10"].where(current["team_games_last_10"] > 0)
+    return current.loc[:, ["game_id", "player_lookup", "team_games_last_10", "played_of_team_last_10", "completeness_l10_pct"]]

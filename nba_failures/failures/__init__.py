@@ -1,0 +1,1 @@
+"""Typed failure records: what every processor reports for each entity it could not process."""

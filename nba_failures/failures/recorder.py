@@ -1,0 +1,126 @@
+"""The one recorder every processor uses to report per-entity failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, FailureRecord, Phase
+from nba_failures.warehouse.schema import TableSpec
+
+
+@dataclass(frozen=True)
+class ProcessorSpec:
+    """A processor declares what it is, explicitly: its phase, its entities and its output table.
+
+    The system we replace guessed player-vs-team from substrings of class names; here the entity type
+    is data, and classification reads it from the failure rows.
+    """
+
+    name: str
+    phase: Phase
+    entity_type: EntityType
+    table: TableSpec
+
+
+class FailureRecorder:
+    """Collects a processor run's failures; entity type defaults to the processor's own."""
+
+    def __init__(self, processor: ProcessorSpec, run_id: str) -> None:
+        self.processor = processor
+        self.run_id = run_id
+        self._records: dict[str, FailureRecord] = {}
+
+    def record(
+        self,
+        analysis_date: dt.date,
+        entity_id: str,
+        category: FailureCategory,
+        reason: str,
+        *,
+        entity_type: EntityType | None = None,
+        can_retry: bool | None = None,
+        expected_count: int | None = None,
+        actual_count: int | None = None,
+        missing_game_ids: tuple[str, ...] | list[str] = (),
+        upstream_table: str | None = None,
+        source_file: str | None = None,
+        source_line: int | None = None,
+    ) -> FailureRecord:
+        record = FailureRecord(
+            processor_name=self.processor.name,
+            run_id=self.run_id,
+            analysis_date=analysis_date,
+            entity_id=entity_id,
+            entity_type=entity_type or self.processor.entity_type,
+            failure_category=category,
+            failure_reason=reason,
+            can_retry=category.retryable if can_retry is None else can_retry,
+            expected_count=expected_count,
+            actual_count=actual_count,
+            missing_game_ids=tuple(missing_game_ids),
+            upstream_table=upstream_table,
+            source_file=source_file,
+            source_line=source_line,
+        )
+        existing = self._records.get(record.failure_key)
+        if existing is not None:
+            # One row per failure key: a second problem of the same kind for the same entity and day
+            # is folded into the first, so the stored row says both.
+            merged_reason = f"{existing.failure_reason}; {reason}"
+            record = FailureRecord.model_validate({**existing.model_dump(exclude={"failure_key"}), "failure_reason": merged_reason})
+        self._records[record.failure_key] = record
+        return record
+
+    def record_frame(self, failures: pd.DataFrame, category: FailureCategory | None = None) -> None:
+        """Record one failure per row of a frame with `analysis_date`, `entity_id`, `reason` columns.
+
+        Optional columns: `failure_category` (else `category`), `entity_type`, `expected_count`, `actual_count`,
+        `missing_game_ids`, `upstream_table`, `source_file`, `source_line`. Pure logic returns such frames.
+        """
+        optional = ("expected_count", "actual_count", "missing_game_ids", "upstream_table", "source_file", "source_line")
+        for row in failures.to_dict("records"):
+            extras = {name: _scalar(row[name]) for name in optional if name in row and _scalar(row[name]) is not None}
+            row_category = FailureCategory(row["failure_category"]) if "failure_category" in row else category
+            if row_category is None:
+                raise ValueError("a failure frame needs a failure_category column or a category")
+            entity_type = EntityType(row["entity_type"]) if row.get("entity_type") else None
+            self.record(row["analysis_date"], row["entity_id"], row_category, row["reason"], entity_type=entity_type, **extras)
+
+    def record_missing_dependency(self, analysis_date: dt.date, upstream_table: str) -> FailureRecord:
+        return self.record(
+            analysis_date,
+            DATE_LEVEL_ENTITY_ID,
+            FailureCategory.MISSING_DEPENDENCY,
+            f"upstream {upstream_table} has no rows for {analysis_date.isoformat()}",
+            entity_type=EntityType.DATE,
+            upstream_table=upstream_table,
+        )
+
+    @property
+    def records(self) -> list[FailureRecord]:
+        return list(self._records.values())
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def counts_by_category(self) -> dict[str, int]:
+        return dict(sorted(Counter(r.failure_category.value for r in self._records.values()).items()))
+
+    def frame(self) -> pd.DataFrame:
+        rows = [record.model_dump(mode="json") for record in self._records.values()]
+        frame = pd.DataFrame(rows, columns=list(FailureRecord.model_fields) + ["failure_key"])
+        frame["phase"] = self.processor.phase.value
+        return frame
+
+
+def _scalar(value):
+    """None for pandas' missing values, plain Python otherwise (pydantic wants ints, not numpy ints)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,116 @@
+"""The failure record every processor emits, with its enums. One vocabulary, no spelling variants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+MAX_REASON_CHARS = 1000
+DATE_LEVEL_ENTITY_ID = "DATE_LEVEL"
+
+
+class EntityType(str, Enum):
+    PLAYER = "PLAYER"
+    TEAM = "TEAM"
+    GAME = "GAME"
+    DATE = "DATE"
+
+
+class Phase(str, Enum):
+    RAW = "RAW"
+    ANALYTICS = "ANALYTICS"
+    PRECOMPUTE = "PRECOMPUTE"
+    PREDICTION = "PREDICTION"
+
+
+class FailureCategory(str, Enum):
+    """The original system's categories (one spelling each) plus the raw-extraction ones it lacked."""
+
+    INCOMPLETE_DATA = "INCOMPLETE_DATA"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+    STALE_DATA = "STALE_DATA"
+    PROCESSING_ERROR = "PROCESSING_ERROR"
+    REGISTRY_LOOKUP_FAILED = "REGISTRY_LOOKUP_FAILED"
+    MISSING_DEPENDENCY = "MISSING_DEPENDENCY"
+    MISSING_UPSTREAM_IN_BACKFILL = "MISSING_UPSTREAM_IN_BACKFILL"
+    EXPECTED_INCOMPLETE = "EXPECTED_INCOMPLETE"
+    UPSTREAM_INCOMPLETE = "UPSTREAM_INCOMPLETE"
+    MISSING_DATA = "MISSING_DATA"
+    CALCULATION_ERROR = "CALCULATION_ERROR"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    FEATURE_VALIDATION_ERROR = "FEATURE_VALIDATION_ERROR"
+    MISSING_RAW_DATA = "MISSING_RAW_DATA"
+    EXTRACTION_FAILED = "EXTRACTION_FAILED"
+    SCHEMA_DRIFT = "SCHEMA_DRIFT"
+    MODEL_ERROR = "MODEL_ERROR"
+    STALE_CACHE = "STALE_CACHE"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def retryable(self) -> bool:
+        """Whether rerunning the pipeline (after late data or a registry fix lands) can clear it.
+
+        Bad rows, early-season history and model errors do not change on a rerun of the same input.
+        """
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset(
+    {
+        FailureCategory.INCOMPLETE_DATA,
+        FailureCategory.REGISTRY_LOOKUP_FAILED,
+        FailureCategory.MISSING_DEPENDENCY,
+        FailureCategory.MISSING_UPSTREAM_IN_BACKFILL,
+        FailureCategory.UPSTREAM_INCOMPLETE,
+        FailureCategory.MISSING_DATA,
+        FailureCategory.MISSING_RAW_DATA,
+        FailureCategory.STALE_CACHE,
+    }
+)
+
+
+def failure_key(processor_name: str, analysis_date: dt.date, entity_type: EntityType, entity_id: str, category: FailureCategory) -> str:
+    """Stable identity of a failure: the same failure on a rerun gets the same key."""
+    raw = "|".join((processor_name, analysis_date.isoformat(), entity_type.value, entity_id, category.value))
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+class FailureRecord(BaseModel):
+    """One entity that one processor could not (fully) process on one analysis date."""
+
+    model_config = ConfigDict(frozen=True, use_enum_values=False)
+
+    processor_name: str = Field(min_length=1)
+    run_id: str = Field(min_length=1)
+    analysis_date: dt.date
+    entity_id: str = Field(min_length=1)
+    entity_type: EntityType
+    failure_category: FailureCategory
+    failure_reason: str = Field(min_length=1)
+    can_retry: bool
+    expected_count: int | None = Field(default=None, ge=0)
+    actual_count: int | None = Field(default=None, ge=0)
+    missing_game_ids: tuple[str, ...] = ()
+    upstream_table: str | None = None
+    source_file: str | None = None
+    source_line: int | None = None
+
+    @field_validator("failure_reason")
+    @classmethod
+    def _truncate_reason(cls, reason: str) -> str:
+        return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"
+
+    @field_validator("entity_id")
+    @classmethod
+    def _no_placeholder_ids(cls, entity_id: str) -> str:
+        if entity_id.strip().lower() in {"unknown", "none", "nan", "null"}:
+            raise ValueError(f"entity_id {entity_id!r} is a placeholder; use the input's own id")
+        return entity_id
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failure_key(self) -> str:
+        return failure_key(self.processor_name, self.analysis_date, self.entity_type, self.entity_id, self.failure_category)

@@ -1,0 +1,1 @@
+"""The raw landing directory: the contract between the feeds and the pipeline."""

@@ -1,0 +1,61 @@
+"""Lay the bundled real season out as a landing directory."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from nba_failures.landing.contract import ALIAS_SEPARATOR, GAMEBOOK_COLUMNS, REGISTRY_FILE, SCHEDULE_FILE, gamebook_path
+from nba_failures.names import fold_accents
+from nba_failures.settings import BUNDLED_SEASON_DIR
+
+Progress = Callable[[int, int], None]
+
+
+def load_bundled_boxscores() -> pd.DataFrame:
+    return pd.read_csv(BUNDLED_SEASON_DIR / "player_boxscores.csv.gz", dtype=str, keep_default_na=False)
+
+
+def build_registry(boxscores: pd.DataFrame) -> pd.DataFrame:
+    """One row per known player; accent-folded spellings of his name are listed as aliases."""
+    named = boxscores[boxscores["player_lookup"] != ""]
+    players = named.groupby("player_lookup", sort=True)["player_name"].agg(lambda names: names.mode().iloc[0])
+    registry = players.rename("player_name").reset_index()
+    registry["universal_player_id"] = registry["player_lookup"] + "_001"
+    registry["aliases"] = [
+        fold_accents(name) if fold_accents(name) != name else "" for name in registry["player_name"]
+    ]
+    assert not registry["aliases"].str.contains(ALIAS_SEPARATOR, regex=False).any()
+    return registry.loc[:, ["player_lookup", "universal_player_id", "player_name", "aliases"]]
+
+
+def write_game_files(out_dir: Path, boxscores: pd.DataFrame, progress: Progress | None = None) -> int:
+    games = list(boxscores.groupby(["game_date", "game_id"], sort=True))
+    for done, ((game_date, game_id), rows) in enumerate(games, start=1):
+        path = gamebook_path(out_dir, pd.Timestamp(game_date).date(), game_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mtime=0 keeps the gzip bytes identical across builds, so a rebuild is not a "new arrival".
+        rows.loc[:, list(GAMEBOOK_COLUMNS)].to_csv(path, index=False, compression={"method": "gzip", "mtime": 0})
+        if progress:
+            progress(done, len(games))
+    return len(games)
+
+
+def build_landing_from_bundle(out_dir: Path, progress: Progress | None = None) -> int:
+    """Write schedule, one gamebook file per game and the registry; returns the number of game files."""
+    out_dir = Path(out_dir)
+    staging = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    boxscores = load_bundled_boxscores()
+    shutil.copyfile(BUNDLED_SEASON_DIR / "schedule.csv.gz", staging / SCHEDULE_FILE)
+    (staging / REGISTRY_FILE).parent.mkdir(parents=True)
+    build_registry(boxscores).to_csv(staging / REGISTRY_FILE, index=False)
+    games = write_game_files(staging, boxscores, progress)
+    # Readers never see a half-built directory: it appears whole or not at all.
+    shutil.rmtree(out_dir, ignore_errors=True)
+    staging.rename(out_dir)
+    return games

@@ -1,0 +1,1 @@
+"""Phase 2: raw landing files copied into `nba_raw`, exactly as landed."""

@@ -1,0 +1,66 @@
+"""Phase 2 assets: what has landed for each partition, copied into `nba_raw`."""
+
+
+import pandas as pd
+from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
+
+from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, Phase
+from nba_failures.failures.recorder import ProcessorSpec
+from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
+from nba_failures.partitions import daily_partitions, days_in
+from nba_failures.processing import RowAccounting, publish, start_run
+from nba_failures.raw.gamebook import extract_games
+from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
+from nba_failures.resources import LandingZone
+from nba_failures.warehouse.base import Warehouse
+
+SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHEDULE)
+GAMEBOOK = ProcessorSpec("nbac_gamebook_player_stats", Phase.RAW, EntityType.GAME, NBAC_GAMEBOOK_PLAYER_STATS)
+REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER_REGISTRY)
+
+_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"})
+
+
+@asset(**_raw_asset, description="The season schedule, one row per game (nba_raw.nbac_schedule).")
+def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, SCHEDULE)
+    schedule = read_schedule(landing.root)
+    rows = schedule[(schedule["game_date"] >= start) & (schedule["game_date"] < end)].copy()
+    for column in ("away_pts", "home_pts"):
+        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype("Int64")
+    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(rows), 0))
+
+
+@asset(
+    **_raw_asset,
+    deps=[nbac_schedule],
+    description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
+)
+def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, GAMEBOOK)
+    scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
+    extraction = extract_games(landing.root, landed_game_files(landing.root, start, end), scheduled)
+    for problem in extraction.problems:
+        recorder.record(problem.game_date, problem.game_id, problem.category, problem.reason, source_file=problem.source_file)
+    rejected = sum(problem.rejected_rows for problem in extraction.problems)
+    result = publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected))
+    if extraction.extra_columns:
+        result = MaterializeResult(metadata={**result.metadata, "ignored_extra_columns": extraction.extra_columns})
+    return result
+
+
+@asset(**_raw_asset, description="The player registry as it stood when each day was processed (nba_raw.player_registry).")
+def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
+    recorder, start, end = start_run(context, REGISTRY)
+    registry = read_registry(landing.root)
+    valid = registry[registry["player_lookup"] != ""].drop_duplicates("player_lookup", keep="first")
+    for line, row in registry[~registry.index.isin(valid.index)].iterrows():
+        entity = row["player_lookup"] or row["universal_player_id"] or row["player_name"]
+        reason = "registry row without player_lookup" if not row["player_lookup"] else "duplicate player_lookup"
+        if entity:
+            recorder.record(start, entity, FailureCategory.VALIDATION_ERROR, f"line {line + 2}: {reason}", source_line=int(line) + 2)
+        else:
+            recorder.record(start, DATE_LEVEL_ENTITY_ID, FailureCategory.VALIDATION_ERROR, f"line {line + 2}: empty registry row", entity_type=EntityType.DATE, source_line=int(line) + 2)
+    snapshots = pd.concat([valid.assign(snapshot_date=day) for day in days_in(start, end)], ignore_index=True)
+    accounting = RowAccounting(len(registry) * len(days_in(start, end)), (len(registry) - len(valid)) * len(days_in(start, end)))
+    return publish(context, warehouse, recorder, snapshots, start, end, accounting)

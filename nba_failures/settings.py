@@ -1,0 +1,35 @@
+"""Where things live. Every path the project reads from the environment is resolved here, once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+BUNDLED_SEASON_DIR = PACKAGE_DIR / "data" / "season_2022_23"
+LOCAL_DATA_DIR = PROJECT_DIR / ".local"
+
+LANDING_DIR_ENV = "NBA_FAILURES_LANDING_DIR"
+DUCKDB_PATH_ENV = "NBA_FAILURES_DUCKDB_PATH"
+WAREHOUSE_ENV = "NBA_FAILURES_WAREHOUSE"
+
+DEFAULT_LANDING_DIR = LOCAL_DATA_DIR / "landing" / "season_2022_23"
+DEFAULT_DUCKDB_PATH = LOCAL_DATA_DIR / "warehouse.duckdb"
+
+
+def landing_dir() -> Path:
+    """The landing directory: `NBA_FAILURES_LANDING_DIR`, else the bundled season laid out locally."""
+    configured = os.environ.get(LANDING_DIR_ENV)
+    if configured:
+        return Path(configured)
+    if not (DEFAULT_LANDING_DIR / "schedule.csv.gz").exists():
+        # Imported lazily: building is a one-off, and settings must stay import-cheap.
+        from nba_failures.landing.build import build_landing_from_bundle
+
+        build_landing_from_bundle(DEFAULT_LANDING_DIR)
+    return DEFAULT_LANDING_DIR
+
+
+def duckdb_path() -> Path:
+    return Path(os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH)

@@ -1,0 +1,141 @@
+"""The embedded default warehouse: one DuckDB file, datasets as schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+import duckdb
+import pandas as pd
+from pydantic import Field
+
+from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.schema import Mode, TableSpec
+
+# DuckDB allows one writing process per file; concurrent runs wait for the lock instead of failing.
+_LOCK_WAIT_SECONDS = 120.0
+
+
+class WarehouseLockTimeout(RuntimeError):
+    pass
+
+
+class DuckDBWarehouse(Warehouse):
+    """One DuckDB file; datasets are schemas. Waits for the single-writer lock rather than failing."""
+
+    path: str = Field(description="Path of the DuckDB database file.")
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        delay = 0.05
+        while True:
+            try:
+                connection = duckdb.connect(self.path)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise WarehouseLockTimeout(f"DuckDB file {self.path} stayed locked: {error}") from error
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def _ensure_table(self, connection: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table.dataset}")
+        connection.execute(table.duckdb_ddl())
+
+    def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
+        with self._connect() as connection:
+            for table in tables:
+                self._ensure_table(connection, table)
+
+    def read(
+        self,
+        table: TableSpec,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        where_in: Mapping[str, Sequence] | None = None,
+    ) -> pd.DataFrame:
+        clauses, params = _window_clauses(table, start, end, where_in)
+        sql = f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        with self._connect() as connection:
+            self._ensure_table(connection, table)
+            frame = connection.execute(sql, params).df()
+        return _from_duckdb(table, frame)
+
+    def replace(
+        self,
+        table: TableSpec,
+        frame: pd.DataFrame,
+        start: dt.date,
+        end: dt.date,
+        where_eq: Mapping[str, str] | None = None,
+    ) -> int:
+        conformed = table.conform(frame)
+        _check_inside_window(table, conformed, start, end, where_eq)
+        clauses, params = _window_clauses(table, start, end, None)
+        for name, value in (where_eq or {}).items():
+            table.column(name)
+            clauses.append(f"{name} = ?")
+            params.append(value)
+        casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
+        with self._connect() as connection:
+            self._ensure_table(connection, table)
+            connection.register("incoming_rows", conformed)
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
+                connection.execute(f"INSERT INTO {table.qualified_name} SELECT {casts} FROM incoming_rows")
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            finally:
+                connection.unregister("incoming_rows")
+        return len(conformed)
+
+
+def _window_clauses(
+    table: TableSpec, start: dt.date | None, end: dt.date | None, where_in: Mapping[str, Sequence] | None
+) -> tuple[list[str], list]:
+    clauses: list[str] = []
+    params: list = []
+    if start is not None:
+        clauses.append(f"{table.partition_column} >= ?")
+        params.append(start)
+    if end is not None:
+        clauses.append(f"{table.partition_column} < ?")
+        params.append(end)
+    for name, values in (where_in or {}).items():
+        table.column(name)
+        clauses.append(f"list_contains(?, {name})")
+        params.append(list(values))
+    return clauses, params
+
+
+def _check_inside_window(
+    table: TableSpec, frame: pd.DataFrame, start: dt.date, end: dt.date, where_eq: Mapping[str, str] | None
+) -> None:
+    """Rows outside the slice being replaced would survive the next rerun as duplicates: refuse them."""
+    dates = frame[table.partition_column]
+    outside = frame[(dates < start) | (dates >= end)]
+    if not outside.empty:
+        raise ValueError(f"{table.qualified_name}: {len(outside)} rows outside [{start}, {end})")
+    for name, value in (where_eq or {}).items():
+        if (frame[name] != value).any():
+            raise ValueError(f"{table.qualified_name}: rows with {name} other than {value!r}")
+
+
+def _from_duckdb(table: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    for column in table.columns:
+        if column.mode is Mode.REPEATED:
+            frame[column.name] = frame[column.name].map(lambda v: [] if v is None else list(v))
+    return table.conform(frame)

@@ -1,0 +1,162 @@
+"""One definition of each table, rendered as DuckDB DDL, BigQuery SchemaFields and README docs.
+
+Identifiers in SQL come only from these definitions, never from callers' strings, so a table or column
+name can be checked against the schema before it reaches a statement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+import pandas as pd
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class ColumnType(str, Enum):
+    STRING = "STRING"
+    INT64 = "INT64"
+    FLOAT64 = "FLOAT64"
+    BOOL = "BOOL"
+    DATE = "DATE"
+    TIMESTAMP = "TIMESTAMP"
+
+
+class Mode(str, Enum):
+    NULLABLE = "NULLABLE"
+    REQUIRED = "REQUIRED"
+    REPEATED = "REPEATED"
+
+
+_DUCKDB_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INT64: "BIGINT",
+    ColumnType.FLOAT64: "DOUBLE",
+    ColumnType.BOOL: "BOOLEAN",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMPTZ",
+}
+
+_PANDAS_TYPES = {
+    ColumnType.STRING: "string",
+    ColumnType.INT64: "Int64",
+    ColumnType.FLOAT64: "Float64",
+    ColumnType.BOOL: "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    description: str
+    mode: Mode = Mode.NULLABLE
+
+    def __post_init__(self) -> None:
+        if not _IDENTIFIER.match(self.name):
+            raise ValueError(f"invalid column name {self.name!r}")
+
+    @property
+    def duckdb_type(self) -> str:
+        base = _DUCKDB_TYPES[self.type]
+        return f"{base}[]" if self.mode is Mode.REPEATED else base
+
+    def duckdb_definition(self) -> str:
+        not_null = " NOT NULL" if self.mode is Mode.REQUIRED else ""
+        return f"{self.name} {self.duckdb_type}{not_null}"
+
+    def bigquery_field(self):
+        from google.cloud import bigquery
+
+        return bigquery.SchemaField(self.name, self.type.value, mode=self.mode.value, description=self.description)
+
+
+def string(name: str, description: str, mode: Mode = Mode.NULLABLE) -> Column:
+    return Column(name, ColumnType.STRING, description, mode)
+
+
+def required(column: Column) -> Column:
+    return Column(column.name, column.type, column.description, Mode.REQUIRED)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    dataset: str
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    partition_column: str
+    cluster_columns: tuple[str, ...] = ()
+    # Columns that, with the partition column, identify the slice a processor run owns and replaces.
+    replace_key_columns: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        for identifier in (self.dataset, self.name):
+            if not _IDENTIFIER.match(identifier):
+                raise ValueError(f"invalid identifier {identifier!r}")
+        names = self.column_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.qualified_name}: duplicate column")
+        for name in (self.partition_column, *self.cluster_columns, *self.replace_key_columns):
+            self.column(name)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.dataset}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        """The column called `name`; raises for anything not in the schema (how identifiers are checked)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.qualified_name} has no column {name!r}")
+
+    def duckdb_ddl(self) -> str:
+        body = ",\n  ".join(column.duckdb_definition() for column in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} (\n  {body}\n)"
+
+    def bigquery_schema(self) -> list:
+        return [column.bigquery_field() for column in self.columns]
+
+    def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with exactly this table's columns, in order, with nullable pandas types.
+
+        A missing column is a programming error and raises; extra columns are dropped.
+        """
+        missing = [name for name in self.column_names if name not in frame.columns]
+        if missing:
+            raise KeyError(f"{self.qualified_name}: frame lacks columns {missing}")
+        conformed = frame.loc[:, self.column_names].copy()
+        for column in self.columns:
+            values = conformed[column.name]
+            if column.mode is Mode.REPEATED:
+                conformed[column.name] = values.map(lambda v: [] if v is None else list(v))
+            elif column.type is ColumnType.DATE:
+                conformed[column.name] = pd.to_datetime(values).dt.date
+            elif column.type is ColumnType.TIMESTAMP:
+                conformed[column.name] = pd.to_datetime(values, utc=True)
+            else:
+                conformed[column.name] = values.astype(_PANDAS_TYPES[column.type])
+        return conformed.reset_index(drop=True)
+
+    def markdown(self) -> str:
+        lines = [
+            f"### `{self.qualified_name}`",
+            "",
+            self.description,
+            "",
+            f"Partitioned by `{self.partition_column}`"
+            + (f"; clustered by {', '.join(f'`{c}`' for c in self.cluster_columns)}" if self.cluster_columns else "")
+            + ".",
+            "",
+            "| column | type | mode | description |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| `{c.name}` | {c.type.value} | {c.mode.value} | {c.description} |" for c in self.columns]
+        return "\n".join(lines)
