@@ -61,7 +61,9 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
     for stat in (*COUNTING_STATS, "plus_minus"):
         value = pd.to_numeric(rows[stat], errors="coerce")
         integral = value.notna() & (value == value.round())
-        flag(played & ~integral, f"{stat} '" + rows[stat] + "' is not an integer")
+        # The source leaves plus-minus blank for some players who played: unknown, not invalid.
+        optional_blank = (stat == "plus_minus") & (rows[stat].str.strip() == "")
+        flag(played & ~integral & ~optional_blank, f"{stat} '" + rows[stat] + "' is not an integer")
         if stat != "plus_minus":
             flag(played & (value < 0), f"{stat} " + rows[stat] + " is negative")
         rows[stat] = value.where(played & integral).round().astype("Int64")

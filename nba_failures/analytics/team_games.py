@@ -56,7 +56,7 @@ def team_offense(parsed: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataF
         expected_count=scheduled_points[mismatch].astype(int),
         actual_count=lambda f: f["points"].astype(int),
     )
-    failures = pd.concat([missing, wrong], ignore_index=True).rename(columns={"game_date": "analysis_date", "team_abbr": "entity_id"})
+    failures = pd.concat([frame for frame in (missing, wrong) if not frame.empty] or [missing], ignore_index=True).rename(columns={"game_date": "analysis_date", "team_abbr": "entity_id"})
     return rows, failures
 
 
