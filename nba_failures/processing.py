@@ -10,8 +10,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, TableColumn, TableRecord, TableSchema
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
-from nba_failures.failures.tables import PROCESSOR_FAILURES
-from nba_failures.partitions import partition_window
+from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
+from nba_failures.partitions import days_in, partition_window
 from nba_failures.warehouse.base import Warehouse
 
 PREVIEW_ROWS = 20
@@ -50,7 +50,9 @@ def publish(
     processor = recorder.processor
     written = warehouse.replace(processor.table, rows, start, end)
     failures = recorder.frame()
-    warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_eq={"processor_name": processor.name})
+    scope = {"processor_name": [processor.name]}
+    warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_in=scope)
+    warehouse.replace(PROCESSOR_RUNS, _runs_per_day(recorder, rows, failures, start, end), start, end, where_in=scope)
     metadata: dict[str, object] = {
         "table": processor.table.qualified_name,
         "entity_type": processor.entity_type.value,
@@ -70,6 +72,24 @@ def publish(
             context.log.error(f"{processor.name}: input {accounting} does not balance with {written} rows written")
     context.log.info(f"{processor.name} {metadata['partition_range']}: {written} rows, {json.dumps(recorder.counts_by_category())}")
     return MaterializeResult(metadata=metadata)
+
+
+def _runs_per_day(recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    processor = recorder.processor
+    rows_per_day = rows[processor.table.partition_column].value_counts() if len(rows) else pd.Series(dtype=int)
+    failures_per_day = failures["analysis_date"].map(str).value_counts() if len(failures) else pd.Series(dtype=int)
+    days = days_in(start, end)
+    return pd.DataFrame(
+        {
+            "processor_name": processor.name,
+            "phase": processor.phase.value,
+            "analysis_date": days,
+            "run_id": recorder.run_id,
+            "rows_written": [int(rows_per_day.get(day, 0)) for day in days],
+            "failures": [int(failures_per_day.get(day.isoformat(), 0)) for day in days],
+            "finished_at": pd.Timestamp.now(tz="UTC"),
+        }
+    )
 
 
 def _preview(failures: pd.DataFrame) -> MetadataValue:

@@ -49,6 +49,7 @@ class FailureRecorder:
         upstream_table: str | None = None,
         source_file: str | None = None,
         source_line: int | None = None,
+        cache_age_hours: float | None = None,
     ) -> FailureRecord:
         record = FailureRecord(
             processor_name=self.processor.name,
@@ -65,6 +66,7 @@ class FailureRecorder:
             upstream_table=upstream_table,
             source_file=source_file,
             source_line=source_line,
+            cache_age_hours=cache_age_hours,
         )
         existing = self._records.get(record.failure_key)
         if existing is not None:
@@ -79,9 +81,9 @@ class FailureRecorder:
         """Record one failure per row of a frame with `analysis_date`, `entity_id`, `reason` columns.
 
         Optional columns: `failure_category` (else `category`), `entity_type`, `expected_count`, `actual_count`,
-        `missing_game_ids`, `upstream_table`, `source_file`, `source_line`. Pure logic returns such frames.
+        `missing_game_ids`, `upstream_table`, `source_file`, `source_line`, `cache_age_hours`. Pure logic returns such frames.
         """
-        optional = ("expected_count", "actual_count", "missing_game_ids", "upstream_table", "source_file", "source_line")
+        optional = ("expected_count", "actual_count", "missing_game_ids", "upstream_table", "source_file", "source_line", "cache_age_hours")
         for row in failures.to_dict("records"):
             extras = {name: _scalar(row[name]) for name in optional if name in row and _scalar(row[name]) is not None}
             row_category = FailureCategory(row["failure_category"]) if "failure_category" in row else category

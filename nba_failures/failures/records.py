@@ -72,6 +72,35 @@ _RETRYABLE = frozenset(
 )
 
 
+class FailureType(str, Enum):
+    """What classification concluded about a failure (the original's failure_type, plus BAD_INPUT)."""
+
+    PLAYER_DNP = "PLAYER_DNP"  # the player did not play: nothing to correct
+    DATA_GAP = "DATA_GAP"  # the data exists or will: our pipeline lost it, a rerun can fix it
+    MIXED = "MIXED"  # some missing games are DNPs, some are gaps
+    INSUFFICIENT_HISTORY = "INSUFFICIENT_HISTORY"  # too few expected games to judge (early season)
+    COMPLETE = "COMPLETE"  # nothing is missing any more: the failure is stale, a rerun clears it
+    BAD_INPUT = "BAD_INPUT"  # delivered input is wrong: needs a corrected delivery, not a rerun
+    UNKNOWN = "UNKNOWN"  # the check could not run; the row says why
+
+    @property
+    def correctable(self) -> bool:
+        return self in (FailureType.DATA_GAP, FailureType.MIXED)
+
+    @property
+    def expected(self) -> bool:
+        """Failures that describe reality rather than a fault: nothing will or should fix them."""
+        return self in (FailureType.PLAYER_DNP, FailureType.INSUFFICIENT_HISTORY)
+
+
+class ResolutionStatus(str, Enum):
+    UNRESOLVED = "UNRESOLVED"
+    RETRY_REQUESTED = "RETRY_REQUESTED"
+    RESOLVED = "RESOLVED"
+    PERMANENT = "PERMANENT"
+    EXPECTED = "EXPECTED"
+
+
 def failure_key(processor_name: str, analysis_date: dt.date, entity_type: EntityType, entity_id: str, category: FailureCategory) -> str:
     """Stable identity of a failure: the same failure on a rerun gets the same key."""
     raw = "|".join((processor_name, analysis_date.isoformat(), entity_type.value, entity_id, category.value))
@@ -97,6 +126,7 @@ class FailureRecord(BaseModel):
     upstream_table: str | None = None
     source_file: str | None = None
     source_line: int | None = None
+    cache_age_hours: float | None = Field(default=None, ge=0)
 
     @field_validator("failure_reason")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 from dagster import ConfigurableResource
@@ -33,7 +33,22 @@ class Warehouse(ConfigurableResource):
         frame: pd.DataFrame,
         start: dt.date,
         end: dt.date,
-        where_eq: Mapping[str, str] | None = None,
+        where_in: Mapping[str, Sequence] | None = None,
     ) -> int:
-        """Atomically replace the rows of `[start, end)` (and `where_eq`) with `frame`; returns rows written."""
+        """Atomically replace the rows of `[start, end)` (and `where_in`) with `frame`; returns rows written."""
+        raise NotImplementedError
+
+    def update_slice(
+        self,
+        table: TableSpec,
+        start: dt.date,
+        end: dt.date,
+        where_in: Mapping[str, Sequence] | None,
+        update: Callable[[pd.DataFrame], pd.DataFrame],
+    ) -> pd.DataFrame:
+        """Replace the slice with `update(current slice)`; returns the new slice.
+
+        The read and the write happen under one lock or transaction where the backend offers it, so two
+        writers of the same slice cannot interleave (the failure store's merge relies on it).
+        """
         raise NotImplementedError

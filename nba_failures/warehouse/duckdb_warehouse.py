@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import duckdb
@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import Field
 
 from nba_failures.warehouse.base import Warehouse
-from nba_failures.warehouse.schema import Mode, TableSpec
+from nba_failures.warehouse.schema import Mode, TableSpec, check_inside_slice
 
 # DuckDB allows one writing process per file; concurrent runs wait for the lock instead of failing.
 _LOCK_WAIT_SECONDS = 120.0
@@ -77,29 +77,53 @@ class DuckDBWarehouse(Warehouse):
         frame: pd.DataFrame,
         start: dt.date,
         end: dt.date,
-        where_eq: Mapping[str, str] | None = None,
+        where_in: Mapping[str, Sequence] | None = None,
     ) -> int:
-        conformed = table.conform(frame)
-        _check_inside_window(table, conformed, start, end, where_eq)
-        clauses, params = _window_clauses(table, start, end, None)
-        for name, value in (where_eq or {}).items():
-            table.column(name)
-            clauses.append(f"{name} = ?")
-            params.append(value)
-        casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
         with self._connect() as connection:
             self._ensure_table(connection, table)
-            connection.register("incoming_rows", conformed)
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
-                connection.execute(f"INSERT INTO {table.qualified_name} SELECT {casts} FROM incoming_rows")
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            finally:
-                connection.unregister("incoming_rows")
+            return self._replace(connection, table, frame, start, end, where_in)
+
+    def update_slice(
+        self,
+        table: TableSpec,
+        start: dt.date,
+        end: dt.date,
+        where_in: Mapping[str, Sequence] | None,
+        update: Callable[[pd.DataFrame], pd.DataFrame],
+    ) -> pd.DataFrame:
+        clauses, params = _window_clauses(table, start, end, where_in)
+        with self._connect() as connection:
+            # The file lock is held from read to write: no other process writes in between.
+            self._ensure_table(connection, table)
+            current = _from_duckdb(table, connection.execute(f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params).df())
+            updated = update(current)
+            self._replace(connection, table, updated, start, end, where_in)
+        return updated
+
+    def _replace(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        table: TableSpec,
+        frame: pd.DataFrame,
+        start: dt.date,
+        end: dt.date,
+        where_in: Mapping[str, Sequence] | None,
+    ) -> int:
+        conformed = table.conform(frame)
+        check_inside_slice(table, conformed, start, end, where_in)
+        clauses, params = _window_clauses(table, start, end, where_in)
+        casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
+        connection.register("incoming_rows", conformed)
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
+            connection.execute(f"INSERT INTO {table.qualified_name} SELECT {casts} FROM incoming_rows")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.unregister("incoming_rows")
         return len(conformed)
 
 
@@ -121,17 +145,6 @@ def _window_clauses(
     return clauses, params
 
 
-def _check_inside_window(
-    table: TableSpec, frame: pd.DataFrame, start: dt.date, end: dt.date, where_eq: Mapping[str, str] | None
-) -> None:
-    """Rows outside the slice being replaced would survive the next rerun as duplicates: refuse them."""
-    dates = frame[table.partition_column]
-    outside = frame[(dates < start) | (dates >= end)]
-    if not outside.empty:
-        raise ValueError(f"{table.qualified_name}: {len(outside)} rows outside [{start}, {end})")
-    for name, value in (where_eq or {}).items():
-        if (frame[name] != value).any():
-            raise ValueError(f"{table.qualified_name}: rows with {name} other than {value!r}")
 
 
 def _from_duckdb(table: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,8 +6,10 @@ name can be checked against the schema before it reaches a statement.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 
 import pandas as pd
@@ -89,8 +91,6 @@ class TableSpec:
     columns: tuple[Column, ...]
     partition_column: str
     cluster_columns: tuple[str, ...] = ()
-    # Columns that, with the partition column, identify the slice a processor run owns and replaces.
-    replace_key_columns: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         for identifier in (self.dataset, self.name):
@@ -99,7 +99,7 @@ class TableSpec:
         names = self.column_names
         if len(set(names)) != len(names):
             raise ValueError(f"{self.qualified_name}: duplicate column")
-        for name in (self.partition_column, *self.cluster_columns, *self.replace_key_columns):
+        for name in (self.partition_column, *self.cluster_columns):
             self.column(name)
 
     @property
@@ -160,3 +160,17 @@ class TableSpec:
         ]
         lines += [f"| `{c.name}` | {c.type.value} | {c.mode.value} | {c.description} |" for c in self.columns]
         return "\n".join(lines)
+
+
+def check_inside_slice(
+    table: TableSpec, frame: pd.DataFrame, start: dt.date, end: dt.date, where_in: Mapping[str, Sequence] | None
+) -> None:
+    """Rows outside the slice being replaced would survive the next rerun as duplicates: refuse them."""
+    dates = frame[table.partition_column]
+    outside = frame[(dates < start) | (dates >= end)]
+    if not outside.empty:
+        raise ValueError(f"{table.qualified_name}: {len(outside)} rows outside [{start}, {end})")
+    for name, values in (where_in or {}).items():
+        stray = ~frame[name].isin(list(values))
+        if stray.any():
+            raise ValueError(f"{table.qualified_name}: {int(stray.sum())} rows with {name} outside {list(values)!r}")

@@ -1,0 +1,54 @@
+"""`classified_failures`: every processor's failures of the day, classified and stored once per key."""
+
+import json
+
+import pandas as pd
+from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
+
+from nba_failures.analytics import assets as analytics
+from nba_failures.failures.completeness import CompletenessChecker
+from nba_failures.failures.store import write_classified
+from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
+from nba_failures.partitions import daily_partitions, partition_window
+from nba_failures.raw import assets as raw
+from nba_failures.warehouse.base import Warehouse
+
+PROCESSOR_ASSETS = [
+    raw.nbac_schedule,
+    raw.nbac_gamebook_player_stats,
+    raw.player_registry,
+    analytics.player_game_summary,
+    analytics.team_offense_game_summary,
+    analytics.team_defense_game_summary,
+    analytics.upcoming_player_game_context,
+]
+
+
+@asset(
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name="failures",
+    deps=PROCESSOR_ASSETS,
+    kinds={"duckdb", "bigquery"},
+    description="Every processor's failures of the day, classified (DNP vs DATA_GAP…) and merged into nba_processing.*_failures.",
+)
+def classified_failures(context: AssetExecutionContext, warehouse: Warehouse, completeness: CompletenessChecker) -> MaterializeResult:
+    start, end = partition_window(context)
+    failures = warehouse.read(PROCESSOR_FAILURES, start, end)
+    classified = completeness.classify(warehouse, failures, start, end)
+    counts = write_classified(warehouse, classified, start, end, warehouse.read(PROCESSOR_RUNS, start, end), context.run.run_id)
+    by_type = classified.groupby(["processor_name", "failure_type"]).size() if len(classified) else pd.Series(dtype=int)
+    matrix = {processor: {t: int(n) for t, n in group.droplevel(0).items()} for processor, group in by_type.groupby(level=0)}
+    context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts}")
+    return MaterializeResult(
+        metadata={
+            "failures_classified": len(classified),
+            "by_processor_and_type": MetadataValue.json(matrix),
+            "correctable": int(classified["is_correctable"].sum()) if len(classified) else 0,
+            "unknown": int((classified["failure_type"] == "UNKNOWN").sum()) if len(classified) else 0,
+            "new": counts.new,
+            "still_open": counts.still_open,
+            "resolved": counts.resolved,
+            "reopened": counts.reopened,
+        }
+    )

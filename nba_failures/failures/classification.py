@@ -1,0 +1,202 @@
+"""DNP vs DATA_GAP: why a player's games are missing, decided from three independent sources.
+
+Expected games come from the schedule (his team at each date), actual games from `player_game_summary`,
+and the raw box score decides each missing game: listed ACTIVE → our data lost him (gap); listed
+DNP / INACTIVE / OUT, or absent from a box score that landed → he did not play; box score not landed →
+gap, because absence of evidence is not evidence of absence. The system we replace read "actual" from
+the raw table it then re-checked, so it could never find a gap.
+
+Everything here is set-based: whole frames in, whole frames out, whatever the number of failures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from nba_failures.analytics.box_scores import NOT_PLAYED_STATUSES, PLAYED_STATUS
+from nba_failures.failures.records import EntityType, FailureCategory, FailureType
+
+# Player failures whose cause is "games are missing": these get the three-source check.
+COMPLETENESS_CATEGORIES = frozenset({FailureCategory.INCOMPLETE_DATA.value, FailureCategory.STALE_DATA.value})
+
+# Every other category has one meaning whatever the entity: data that exists (or will) and that we did not
+# get or could not join is a gap; too little history is expected; wrong delivered input needs a new delivery.
+_TYPE_BY_CATEGORY = {
+    FailureCategory.REGISTRY_LOOKUP_FAILED: FailureType.DATA_GAP,
+    FailureCategory.MISSING_RAW_DATA: FailureType.DATA_GAP,
+    FailureCategory.MISSING_DEPENDENCY: FailureType.DATA_GAP,
+    FailureCategory.MISSING_UPSTREAM_IN_BACKFILL: FailureType.DATA_GAP,
+    FailureCategory.MISSING_DATA: FailureType.DATA_GAP,
+    FailureCategory.UPSTREAM_INCOMPLETE: FailureType.DATA_GAP,
+    FailureCategory.STALE_CACHE: FailureType.DATA_GAP,
+    FailureCategory.INCOMPLETE_DATA: FailureType.DATA_GAP,
+    FailureCategory.STALE_DATA: FailureType.DATA_GAP,
+    FailureCategory.INSUFFICIENT_DATA: FailureType.INSUFFICIENT_HISTORY,
+    FailureCategory.EXPECTED_INCOMPLETE: FailureType.INSUFFICIENT_HISTORY,
+    FailureCategory.PROCESSING_ERROR: FailureType.BAD_INPUT,
+    FailureCategory.VALIDATION_ERROR: FailureType.BAD_INPUT,
+    FailureCategory.FEATURE_VALIDATION_ERROR: FailureType.BAD_INPUT,
+    FailureCategory.EXTRACTION_FAILED: FailureType.BAD_INPUT,
+    FailureCategory.SCHEMA_DRIFT: FailureType.BAD_INPUT,
+    FailureCategory.CALCULATION_ERROR: FailureType.BAD_INPUT,
+    FailureCategory.MODEL_ERROR: FailureType.BAD_INPUT,
+}
+
+CLASSIFICATION_COLUMNS = (
+    "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons", "raw_data_checked",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CompletenessEvidence:
+    """The three sources, each read once for the whole set of failures.
+
+    schedule: game_id, game_date, home_abbr, away_abbr.
+    player_games: player_lookup, game_id, game_date, team_abbr (from player_game_summary).
+    raw_rows: game_id, game_date, entity_id, team_abbr, player_status, minutes, dnp_reason (parsed raw gamebook).
+    """
+
+    schedule: pd.DataFrame
+    player_games: pd.DataFrame
+    raw_rows: pd.DataFrame
+
+
+def game_date_of(game_id: str) -> dt.date:
+    """basketball-reference ids start with the game date: '202301150BOS' -> 2023-01-15."""
+    return dt.date(int(game_id[:4]), int(game_id[4:6]), int(game_id[6:8]))
+
+
+def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
+    """`failures` (processor_failures rows) with the classification columns added.
+
+    Player completeness failures get the three-source check over the `lookback_days` before their analysis
+    date; team, game and date entities always play, so they are never DNP-classified; every other category
+    takes its fixed type.
+    """
+    classified = failures.copy()
+    category = classified["failure_category"].map(FailureCategory)
+    classified["failure_type"] = category.map(lambda c: _TYPE_BY_CATEGORY.get(c, FailureType.UNKNOWN).value)
+    classified["classification_reason"] = "failure_category " + classified["failure_category"] + " maps to " + classified["failure_type"]
+    unmapped = ~category.isin(list(_TYPE_BY_CATEGORY))
+    classified.loc[unmapped, "classification_reason"] = "no classification rule for failure_category " + classified.loc[unmapped, "failure_category"]
+    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
+        classified[column] = [[] for _ in range(len(classified))]
+    classified["raw_data_checked"] = False
+
+    needs_check = (classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)
+    if needs_check.any():
+        verdicts = player_completeness(classified.loc[needs_check, ["failure_key", "entity_id", "analysis_date"]], evidence, lookback_days, min_history_games)
+        classified = classified.set_index("failure_key")
+        classified.update(verdicts.set_index("failure_key").loc[:, ["failure_type", "classification_reason"]])
+        for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
+            classified.loc[verdicts["failure_key"], column] = verdicts.set_index("failure_key")[column]
+        classified.loc[verdicts["failure_key"], "raw_data_checked"] = True
+        classified = classified.reset_index()
+    classified["is_correctable"] = classified["failure_type"].map(lambda t: FailureType(t).correctable)
+    return classified
+
+
+def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
+    """One verdict per (failure_key, entity_id = player, analysis_date): type, reason, gaps and DNP reasons."""
+    games = _expected_games(checks, evidence, lookback_days)
+    played = evidence.player_games.loc[:, ["player_lookup", "game_id"]].drop_duplicates().assign(in_analytics=True)
+    games = games.merge(played, on=["player_lookup", "game_id"], how="left")
+    missing = games[games["in_analytics"].isna()].drop(columns="in_analytics")
+
+    landed = set(evidence.raw_rows["game_id"])
+    listing = evidence.raw_rows.loc[:, ["game_id", "entity_id", "player_status", "minutes", "dnp_reason"]].rename(columns={"entity_id": "player_lookup"})
+    missing = missing.merge(listing.drop_duplicates(["game_id", "player_lookup"]), on=["game_id", "player_lookup"], how="left")
+    not_landed = ~missing["game_id"].isin(landed)
+    listed_active = missing["player_status"] == PLAYED_STATUS
+    listed_out = missing["player_status"].isin(NOT_PLAYED_STATUSES)
+    missing["is_gap"] = not_landed | listed_active
+    missing["dnp_reason_text"] = (
+        missing["game_id"] + ": " + missing["dnp_reason"].where(listed_out & (missing["dnp_reason"].fillna("") != ""), missing["player_status"]).fillna("not in the box score")
+    )
+
+    per_check = checks.rename(columns={"entity_id": "player_lookup"}).merge(
+        games.groupby("failure_key").size().rename("expected_games").reset_index(), on="failure_key", how="left"
+    )
+    per_check["expected_games"] = per_check["expected_games"].fillna(0).astype(int)
+    gaps = missing[missing["is_gap"]].sort_values("game_id").groupby("failure_key")
+    dnps = missing[~missing["is_gap"]].sort_values("game_id").groupby("failure_key")
+    per_check = per_check.merge(gaps["game_id"].agg(list).rename("gap_game_ids"), on="failure_key", how="left")
+    per_check = per_check.merge(gaps["game_date"].agg(list).rename("gap_game_dates"), on="failure_key", how="left")
+    per_check = per_check.merge(dnps["dnp_reason_text"].agg(list).rename("dnp_reasons"), on="failure_key", how="left")
+    per_check = per_check.merge(gaps["game_id"].agg(lambda g: sum(~g.isin(landed))).rename("unlanded"), on="failure_key", how="left")
+    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
+        per_check[column] = per_check[column].map(lambda v: v if isinstance(v, list) else [])
+    known_team = per_check["failure_key"].isin(games["failure_key"]) | per_check["player_lookup"].isin(_listings(evidence)["player_lookup"])
+
+    n_gaps = per_check["gap_game_ids"].map(len)
+    n_dnps = per_check["dnp_reasons"].map(len)
+    window = f"in the {lookback_days} days before the analysis date"
+    verdict = pd.Series(FailureType.COMPLETE.value, index=per_check.index)
+    reason = pd.Series(f"no expected game is missing {window} any more: the failure is stale", index=per_check.index)
+    dnp_only = (n_gaps == 0) & (n_dnps > 0)
+    verdict[dnp_only] = FailureType.PLAYER_DNP.value
+    reason[dnp_only] = per_check["player_lookup"] + " did not play " + n_dnps.astype(str) + " of " + per_check["expected_games"].astype(str) + f" team games {window}"
+    short = (n_gaps == 0) & (per_check["expected_games"] < min_history_games)
+    verdict[short] = FailureType.INSUFFICIENT_HISTORY.value
+    reason[short] = per_check["expected_games"].astype(str) + f" team games {window}, fewer than {min_history_games}"
+    gap_only = (n_gaps > 0) & (n_dnps == 0)
+    verdict[gap_only] = FailureType.DATA_GAP.value
+    both = (n_gaps > 0) & (n_dnps > 0)
+    verdict[both] = FailureType.MIXED.value
+    gap_text = (
+        n_gaps.astype(str) + " missing games he played (" + per_check["unlanded"].fillna(0).astype(int).astype(str)
+        + " with no raw box score landed), " + n_dnps.astype(str) + f" he did not play, of " + per_check["expected_games"].astype(str) + f" team games {window}"
+    )
+    reason[gap_only | both] = gap_text[gap_only | both]
+    verdict[~known_team] = FailureType.UNKNOWN.value
+    reason[~known_team] = "check could not run: " + per_check["player_lookup"] + " has no roster listing in the raw box scores or player_game_summary before the analysis date"
+    per_check["failure_type"] = verdict
+    per_check["classification_reason"] = reason
+    return per_check.loc[:, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]]
+
+
+def _listings(evidence: CompletenessEvidence) -> pd.DataFrame:
+    """Every (player, date, team) the sources show him on a roster: raw listings of any status, and summaries."""
+    raw = evidence.raw_rows.loc[:, ["entity_id", "game_date", "team_abbr"]].rename(columns={"entity_id": "player_lookup"})
+    summary = evidence.player_games.loc[:, ["player_lookup", "game_date", "team_abbr"]]
+    listings = pd.concat([raw, summary], ignore_index=True).drop_duplicates()
+    return listings[listings["player_lookup"] != ""]
+
+
+def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int) -> pd.DataFrame:
+    """(failure_key, player_lookup, game_id, game_date) for his team's games in the lookback window.
+
+    His team at a game's date is the team of his latest listing on or before that date (the earliest after
+    it when none is before), so a player traded inside the window is expected in each team's games
+    only while he was on it.
+    """
+    listings = _listings(evidence).assign(_at=lambda f: pd.to_datetime(f["game_date"])).sort_values("_at")
+    checks = checks.rename(columns={"entity_id": "player_lookup"})
+    checks = checks.assign(window_start=checks["analysis_date"].map(lambda d: d - dt.timedelta(days=lookback_days)))
+
+    # Candidate teams: any team he is listed with up to the analysis date.
+    candidates = checks.merge(listings.loc[:, ["player_lookup", "game_date", "team_abbr"]], on="player_lookup")
+    candidates = candidates[candidates["game_date"] < candidates["analysis_date"]]
+    candidates = candidates.loc[:, ["failure_key", "player_lookup", "analysis_date", "window_start", "team_abbr"]].drop_duplicates()
+
+    schedule = evidence.schedule
+    team_games = pd.concat(
+        [schedule.loc[:, ["game_id", "game_date"]].assign(team_abbr=schedule[side]) for side in ("home_abbr", "away_abbr")],
+        ignore_index=True,
+    )
+    games = candidates.merge(team_games, on="team_abbr")
+    games = games[(games["game_date"] >= games["window_start"]) & (games["game_date"] < games["analysis_date"])]
+    if games.empty:
+        return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]]
+
+    games = games.assign(_at=pd.to_datetime(games["game_date"])).sort_values("_at")
+    by_player = listings.loc[:, ["player_lookup", "_at", "team_abbr"]].rename(columns={"team_abbr": "team_then"})
+    backward = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="backward")
+    forward = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="forward")
+    team_then = backward["team_then"].fillna(forward["team_then"])
+    games = backward.assign(team_then=team_then)
+    games = games[games["team_then"] == games["team_abbr"]]
+    return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]].drop_duplicates()

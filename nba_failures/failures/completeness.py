@@ -1,0 +1,41 @@
+"""The completeness resource: gathers the three sources once per run and classifies every failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from nba_failures.analytics.box_scores import parse_box_rows
+from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
+from nba_failures.failures.classification import COMPLETENESS_CATEGORIES, CompletenessEvidence, classify_failures
+from nba_failures.failures.records import EntityType
+from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.warehouse.base import Warehouse
+
+
+class CompletenessChecker(ConfigurableResource):
+    """Tells a player who did not play from a data gap, for all failures of a run in three reads."""
+
+    lookback_days: int = Field(default=14, ge=1, description="Days before the analysis date whose games are checked.")
+    min_history_games: int = Field(default=5, ge=1, description="Fewer expected games than this → INSUFFICIENT_HISTORY.")
+
+    def evidence(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> CompletenessEvidence:
+        """Schedule, summaries and raw box scores around `[start, end)`: a fixed number of reads.
+
+        Reads reach twice the lookback back, so a player's team is known even when every game of his
+        inside the window is missing.
+        """
+        checked = failures[(failures["entity_type"] == EntityType.PLAYER.value) & failures["failure_category"].isin(COMPLETENESS_CATEGORIES)]
+        players = sorted(set(checked["entity_id"]))
+        reach = start - dt.timedelta(days=2 * self.lookback_days)
+        schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
+        player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players})
+        raw_rows = parse_box_rows(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end), schedule)
+        return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows)
+
+    def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+        evidence = self.evidence(warehouse, failures, start, end)
+        return classify_failures(failures, evidence, self.lookback_days, self.min_history_games)

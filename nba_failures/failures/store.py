@@ -1,0 +1,171 @@
+"""The failure store: classified failures written once per key, with their lifecycle.
+
+A classification run owns the slice (store table, analysis dates, processors that ran for them). The new
+state of the slice is computed from the stored slice and the incoming failures by one pure function, and
+written back as one replace (DuckDB: one transaction; BigQuery: one MERGE), so reruns never append:
+a failure still present is updated in place, a new one inserted, one that is gone marked RESOLVED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from nba_failures.failures.classification import game_date_of
+from nba_failures.failures.records import FailureType, Phase, ResolutionStatus
+from nba_failures.failures.tables import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
+from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.schema import TableSpec
+
+# Fields that describe the failure as last seen; everything else on a stored row is history.
+_REFRESHED = (
+    "processor_name", "phase", "run_id", "entity_id", "entity_type", "failure_category", "failure_reason", "failure_type",
+    "classification_reason", "is_correctable", "expected_count", "actual_count", "missing_game_ids", "gap_game_ids",
+    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "source_file", "source_line", "raw_data_checked",
+    "cache_age_hours",
+)  # fmt: skip
+_HELD = (ResolutionStatus.RETRY_REQUESTED.value, ResolutionStatus.PERMANENT.value)
+
+
+@dataclass(frozen=True)
+class FailureStoreTable:
+    """One store table, and how the canonical failure columns are named in it (the original's names)."""
+
+    table: TableSpec
+    phases: tuple[Phase, ...]
+    date_column: str
+    expected_column: str
+    actual_column: str
+
+    @property
+    def _renames(self) -> dict[str, str]:
+        return {"analysis_date": self.date_column, "expected_count": self.expected_column, "actual_count": self.actual_column}
+
+    def to_table(self, canonical: pd.DataFrame) -> pd.DataFrame:
+        frame = canonical.rename(columns=self._renames)
+        if "missing_game_dates" in self.table.column_names:
+            frame["missing_game_dates"] = frame["missing_game_ids"].map(lambda ids: [game_date_of(g) for g in ids])
+        if "missing_upstream_tables" in self.table.column_names:
+            frame["missing_upstream_tables"] = frame["upstream_table"]
+        return frame
+
+    def to_canonical(self, stored: pd.DataFrame) -> pd.DataFrame:
+        frame = stored.rename(columns={table: canonical for canonical, table in self._renames.items()})
+        for column in ("raw_data_checked", "cache_age_hours"):
+            if column not in frame.columns:
+                frame[column] = None
+        return frame
+
+
+FAILURE_STORES = (
+    FailureStoreTable(ANALYTICS_FAILURES, (Phase.RAW, Phase.ANALYTICS), "analysis_date", "expected_record_count", "actual_record_count"),
+    FailureStoreTable(PRECOMPUTE_FAILURES, (Phase.PRECOMPUTE,), "analysis_date", "expected_game_count", "actual_game_count"),
+    FailureStoreTable(PREDICTION_FAILURES, (Phase.PREDICTION,), "prediction_date", "expected_count", "actual_count"),
+)
+
+
+def store_for(phase: Phase) -> FailureStoreTable:
+    return next(store for store in FAILURE_STORES if phase in store.phases)
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    new: int = 0
+    still_open: int = 0
+    resolved: int = 0
+    reopened: int = 0
+
+    def __add__(self, other: MergeCounts) -> MergeCounts:
+        return MergeCounts(*(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values())))
+
+
+def initial_status(failure_type: str) -> str:
+    return ResolutionStatus.EXPECTED.value if FailureType(failure_type).expected else ResolutionStatus.UNRESOLVED.value
+
+
+def merge_failures(
+    existing: pd.DataFrame, incoming: pd.DataFrame, ran: set[tuple[str, dt.date]], now: pd.Timestamp, dagster_run_id: str
+) -> tuple[pd.DataFrame, MergeCounts]:
+    """New state of a slice: `existing` stored rows (canonical), `incoming` classified failures of the rerun.
+
+    A stored failure is resolved only if its processor ran again for its date (`ran`) without it: a
+    processor that has not rerun yet says nothing about its old failures.
+    """
+    incoming = incoming.drop_duplicates("failure_key")
+    old = existing.set_index("failure_key")
+    new = incoming.set_index("failure_key")
+    seen = new.index.intersection(old.index)
+    fresh = new.index.difference(old.index)
+    absent = old.loc[old.index.difference(new.index)]
+    rerun = pd.Series([(p, d) in ran for p, d in zip(absent["processor_name"], absent["analysis_date"])], index=absent.index, dtype=bool)
+    gone = absent.index[rerun]
+    untouched = absent.loc[~rerun]
+
+    updated = old.loc[seen].copy()
+    for column in _REFRESHED:
+        updated[column] = new.loc[seen, column]
+    was_resolved = updated["resolution_status"] == ResolutionStatus.RESOLVED.value
+    expected_now = updated["failure_type"].map(lambda t: FailureType(t).expected)
+    updated["resolution_status"] = updated["resolution_status"].where(updated["resolution_status"].isin(_HELD), ResolutionStatus.UNRESOLVED.value)
+    updated.loc[expected_now, "resolution_status"] = ResolutionStatus.EXPECTED.value
+    updated["resolved_at"] = pd.NaT
+    updated["last_seen_at"] = now
+    updated["occurrences"] = updated["occurrences"] + 1
+    updated["dagster_run_id"] = dagster_run_id
+
+    inserted = new.loc[fresh].copy()
+    inserted["resolution_status"] = inserted["failure_type"].map(initial_status)
+    inserted["resolved_at"] = pd.NaT
+    for column in ("created_at", "first_seen_at", "last_seen_at"):
+        inserted[column] = now
+    inserted["occurrences"] = 1
+    inserted["retry_attempts"] = 0
+    inserted["last_retry_run_id"] = None
+    inserted["last_retry_at"] = pd.NaT
+    inserted["permanent_reason"] = None
+    inserted["dagster_run_id"] = dagster_run_id
+
+    kept = old.loc[gone].copy()
+    closing = kept["resolution_status"] != ResolutionStatus.RESOLVED.value
+    kept.loc[closing, "resolution_status"] = ResolutionStatus.RESOLVED.value
+    kept.loc[closing, "resolved_at"] = now
+    kept.loc[closing, "dagster_run_id"] = dagster_run_id
+
+    merged = pd.concat([frame for frame in (updated, inserted, kept, untouched) if len(frame)] or [updated], sort=False)
+    counts = MergeCounts(new=len(fresh), still_open=int((~was_resolved).sum()), resolved=int(closing.sum()), reopened=int(was_resolved.sum()))
+    return merged.reset_index(), counts
+
+
+def write_classified(
+    warehouse: Warehouse,
+    classified: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    processor_runs: pd.DataFrame,
+    dagster_run_id: str,
+    now: pd.Timestamp | None = None,
+) -> MergeCounts:
+    """Merge `classified` into each store table's slice of `[start, end)` for the processors that ran.
+
+    `processor_runs` rows (processor_name, phase, analysis_date) say which processor ran for which date.
+    """
+    now = now or pd.Timestamp.now(tz="UTC")
+    total = MergeCounts()
+    for store in FAILURE_STORES:
+        runs = processor_runs[processor_runs["phase"].isin([phase.value for phase in store.phases])]
+        if runs.empty:
+            continue
+        processors = sorted(set(runs["processor_name"]))
+        ran = set(zip(runs["processor_name"], runs["analysis_date"]))
+        incoming = classified[classified["processor_name"].isin(processors)]
+        outcome: dict[str, MergeCounts] = {}
+
+        def update(current: pd.DataFrame, store: FailureStoreTable = store, incoming: pd.DataFrame = incoming, ran: set = ran) -> pd.DataFrame:
+            merged, outcome["counts"] = merge_failures(store.to_canonical(current), incoming, ran, now, dagster_run_id)
+            return store.to_table(merged)
+
+        warehouse.update_slice(store.table, start, end, {"processor_name": processors}, update)
+        total = total + outcome["counts"]
+    return total
