@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, load_assets_from_modules
+import os
+
+from dagster import Definitions, EnvVar, load_assets_from_modules
 
 from nba_failures import settings
 from nba_failures.analytics import assets as analytics_assets
@@ -10,13 +12,37 @@ from nba_failures.failures import assets as failures_assets
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.raw import assets as raw_assets
 from nba_failures.resources import LandingZone
+from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, EndpointBigQueryResource
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
+
+# BigQuery settings come from the environment at run time (EnvVar), so credentials never appear in
+# the code location's config, the UI or run logs.
+_BIGQUERY_SETTINGS = {
+    "project": "NBA_FAILURES_BQ_PROJECT",
+    "location": "NBA_FAILURES_BQ_LOCATION",
+    "gcp_credentials": "NBA_FAILURES_BQ_CREDENTIALS",
+    "api_endpoint": "NBA_FAILURES_BQ_API_ENDPOINT",
+}
+
+
+def build_warehouse() -> Warehouse:
+    """`NBA_FAILURES_WAREHOUSE`: `duckdb` (default, the embedded file) or `bigquery`."""
+    backend = os.environ.get(settings.WAREHOUSE_ENV, "duckdb").lower()
+    if backend == "duckdb":
+        return DuckDBWarehouse(path=str(settings.duckdb_path()))
+    if backend == "bigquery":
+        if not os.environ.get(_BIGQUERY_SETTINGS["project"]):
+            raise ValueError(f"{settings.WAREHOUSE_ENV}=bigquery needs {_BIGQUERY_SETTINGS['project']}")
+        configured = {field: EnvVar(name) for field, name in _BIGQUERY_SETTINGS.items() if os.environ.get(name)}
+        return BigQueryWarehouse(bigquery=EndpointBigQueryResource(**configured))
+    raise ValueError(f"{settings.WAREHOUSE_ENV}={backend!r}: expected 'duckdb' or 'bigquery'")
 
 
 def build_resources() -> dict[str, object]:
     return {
         "landing": LandingZone(path=str(settings.landing_dir())),
-        "warehouse": DuckDBWarehouse(path=str(settings.duckdb_path())),
+        "warehouse": build_warehouse(),
         "completeness": CompletenessChecker(),
     }
 
