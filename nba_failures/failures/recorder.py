@@ -115,6 +115,7 @@ class FailureRecorder:
     def frame(self) -> pd.DataFrame:
         rows = [record.model_dump(mode="json") for record in self._records.values()]
         frame = pd.DataFrame(rows, columns=list(FailureRecord.model_fields) + ["failure_key"])
+        frame["analysis_date"] = pd.to_datetime(frame["analysis_date"]).dt.date
         frame["phase"] = self.processor.phase.value
         return frame
 

@@ -42,7 +42,8 @@ _DUCKDB_TYPES = {
 }
 
 _PANDAS_TYPES = {
-    ColumnType.STRING: "string",
+    # Plain object strings: pandas' "string" dtype refuses to join with the object columns pure logic makes.
+    ColumnType.STRING: "object",
     ColumnType.INT64: "Int64",
     ColumnType.FLOAT64: "Float64",
     ColumnType.BOOL: "boolean",
