@@ -29,3 +29,23 @@ def warehouse(tmp_path: Path) -> DuckDBWarehouse:
 @pytest.fixture(scope="session")
 def mid_season_day() -> dt.date:
     return dt.date(2023, 1, 15)
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator():
+    """A local BigQuery emulator on loopback, spoken to over HTTP by the official client."""
+    from nba_failures_tests.bigquery_emulator import BigQueryEmulator
+
+    with BigQueryEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bigquery_warehouse(bigquery_emulator):
+    """A BigQueryWarehouse on the emulator, in a project of its own so tests do not see each other's tables."""
+    import uuid
+
+    from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, EndpointBigQueryResource
+
+    project = f"test-{uuid.uuid4().hex[:8]}"
+    return BigQueryWarehouse(bigquery=EndpointBigQueryResource(project=project, api_endpoint=bigquery_emulator.endpoint))

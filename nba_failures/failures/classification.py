@@ -147,7 +147,7 @@ def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lo
     both = (n_gaps > 0) & (n_dnps > 0)
     verdict[both] = FailureType.MIXED.value
     gap_text = (
-        n_gaps.astype(str) + " missing games he played (" + per_check["unlanded"].fillna(0).astype(int).astype(str)
+        n_gaps.astype(str) + " missing games he played (" + per_check["unlanded"].astype(float).fillna(0).astype(int).astype(str)
         + " with no raw box score landed), " + n_dnps.astype(str) + f" he did not play, of " + per_check["expected_games"].astype(str) + f" team games {window}"
     )
     reason[gap_only | both] = gap_text[gap_only | both]

@@ -128,6 +128,7 @@ def merge_failures(
     inserted["dagster_run_id"] = dagster_run_id
 
     kept = old.loc[gone].copy()
+    kept["resolved_at"] = pd.to_datetime(kept["resolved_at"], utc=True)
     closing = kept["resolution_status"] != ResolutionStatus.RESOLVED.value
     kept.loc[closing, "resolution_status"] = ResolutionStatus.RESOLVED.value
     kept.loc[closing, "resolved_at"] = now
