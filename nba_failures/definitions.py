@@ -12,6 +12,8 @@ from nba_failures.failures import assets as failures_assets
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.raw import assets as raw_assets
 from nba_failures.resources import LandingZone
+from nba_failures.sensors.arrival import raw_arrival_sensor
+from nba_failures.sensors.retry import RetryPolicy, correctable_failures_sensor
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, EndpointBigQueryResource
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
@@ -44,10 +46,12 @@ def build_resources() -> dict[str, object]:
         "landing": LandingZone(path=str(settings.landing_dir())),
         "warehouse": build_warehouse(),
         "completeness": CompletenessChecker(),
+        "retry_policy": RetryPolicy(),
     }
 
 
 defs = Definitions(
     assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets]),
+    sensors=[raw_arrival_sensor, correctable_failures_sensor],
     resources=build_resources(),
 )
