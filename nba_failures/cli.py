@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print failures per processor and category")
     summary.set_defaults(handler=_summary)
+
+    from nba_failures import reporting
+
+    reporting.add_commands(commands)
+    from nba_failures.scenarios import cli as scenarios_cli
+
+    scenarios_cli.add_commands(commands)
     return parser
 
 

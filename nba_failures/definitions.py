@@ -8,8 +8,11 @@ from dagster import Definitions, EnvVar, load_assets_from_modules
 
 from nba_failures import settings
 from nba_failures.analytics import assets as analytics_assets
+from nba_failures.dashboard import assets as dashboard_assets
 from nba_failures.failures import assets as failures_assets
 from nba_failures.failures.completeness import CompletenessChecker
+from nba_failures.precompute import assets as precompute_assets
+from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.raw import assets as raw_assets
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.arrival import raw_arrival_sensor
@@ -46,12 +49,14 @@ def build_resources() -> dict[str, object]:
         "landing": LandingZone(path=str(settings.landing_dir())),
         "warehouse": build_warehouse(),
         "completeness": CompletenessChecker(),
+        "dashboard": dashboard_assets.DashboardOutput(path=str(settings.dashboard_path())),
+        "precompute_policy": PrecomputePolicy(),
         "retry_policy": RetryPolicy(),
     }
 
 
 defs = Definitions(
-    assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets]),
+    assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets, precompute_assets, dashboard_assets]),
     sensors=[raw_arrival_sensor, correctable_failures_sensor],
     resources=build_resources(),
 )

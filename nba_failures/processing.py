@@ -7,7 +7,16 @@ import json
 from dataclasses import dataclass
 
 import pandas as pd
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, TableColumn, TableRecord, TableSchema
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+)
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
@@ -15,6 +24,12 @@ from nba_failures.partitions import days_in, partition_window
 from nba_failures.warehouse.base import Warehouse
 
 PREVIEW_ROWS = 20
+ROWS_ACCOUNTED_FOR = "rows_accounted_for"
+
+
+def rows_accounted_for_check(asset_name: str) -> AssetCheckSpec:
+    """Declared by processors whose input rows must each end as an output row or a failure row."""
+    return AssetCheckSpec(ROWS_ACCOUNTED_FOR, asset=asset_name, description="input rows = rows written + failed rows + rows excluded by definition")
 _PREVIEW_COLUMNS = ("analysis_date", "entity_type", "entity_id", "failure_category", "can_retry", "failure_reason")
 
 
@@ -41,6 +56,7 @@ def publish(
     start: dt.date,
     end: dt.date,
     accounting: RowAccounting | None = None,
+    extra_metadata: dict[str, object] | None = None,
 ) -> MaterializeResult:
     """Replace the processor's rows and failures for `[start, end)` and return its metadata.
 
@@ -61,7 +77,9 @@ def publish(
         "failures": len(recorder),
         "failures_by_category": MetadataValue.json(recorder.counts_by_category()),
         "failures_preview": _preview(failures),
+        **(extra_metadata or {}),
     }
+    check_results = []
     if accounting is not None:
         metadata["input_rows"] = accounting.input_rows
         metadata["failed_input_rows"] = accounting.failed_input_rows
@@ -70,8 +88,16 @@ def publish(
         metadata["rows_accounted_for"] = balanced
         if not balanced:
             context.log.error(f"{processor.name}: input {accounting} does not balance with {written} rows written")
+        if any(spec.name == ROWS_ACCOUNTED_FOR for spec in context.assets_def.check_specs):
+            check_results.append(
+                AssetCheckResult(
+                    check_name=ROWS_ACCOUNTED_FOR,
+                    passed=balanced,
+                    metadata={"input_rows": accounting.input_rows, "rows_written": written, "failed_input_rows": accounting.failed_input_rows, "excluded_input_rows": accounting.excluded_input_rows},
+                )
+            )
     context.log.info(f"{processor.name} {metadata['partition_range']}: {written} rows, {json.dumps(recorder.counts_by_category())}")
-    return MaterializeResult(metadata=metadata)
+    return MaterializeResult(metadata=metadata, check_results=check_results)
 
 
 def _runs_per_day(recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:

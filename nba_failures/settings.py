@@ -13,9 +13,11 @@ LOCAL_DATA_DIR = PROJECT_DIR / ".local"
 LANDING_DIR_ENV = "NBA_FAILURES_LANDING_DIR"
 DUCKDB_PATH_ENV = "NBA_FAILURES_DUCKDB_PATH"
 WAREHOUSE_ENV = "NBA_FAILURES_WAREHOUSE"
+DASHBOARD_PATH_ENV = "NBA_FAILURES_DASHBOARD_PATH"
 
 DEFAULT_LANDING_DIR = LOCAL_DATA_DIR / "landing" / "season_2022_23"
 DEFAULT_DUCKDB_PATH = LOCAL_DATA_DIR / "warehouse.duckdb"
+DEFAULT_DASHBOARD_PATH = LOCAL_DATA_DIR / "failure_dashboard.html"
 
 
 def landing_dir() -> Path:
@@ -33,3 +35,7 @@ def landing_dir() -> Path:
 
 def duckdb_path() -> Path:
     return Path(os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH)
+
+
+def dashboard_path() -> Path:
+    return Path(os.environ.get(DASHBOARD_PATH_ENV) or DEFAULT_DASHBOARD_PATH)

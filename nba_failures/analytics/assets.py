@@ -19,7 +19,7 @@ from nba_failures.analytics.upcoming_context import game_rosters, upcoming_conte
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.partitions import daily_partitions
-from nba_failures.processing import RowAccounting, publish, record_missing_days, start_run
+from nba_failures.processing import RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.warehouse.base import Warehouse
@@ -41,6 +41,7 @@ def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.
 
 
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
+       check_specs=[rows_accounted_for_check("player_game_summary")],
        description="One row per player per game played (nba_analytics.player_game_summary).")
 def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, PLAYER_GAMES)
@@ -53,6 +54,7 @@ def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) ->
 
 
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
+       check_specs=[rows_accounted_for_check("team_offense_game_summary")],
        description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).")
 def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, TEAM_OFFENSE)
@@ -64,6 +66,7 @@ def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehou
 
 
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
+       check_specs=[rows_accounted_for_check("team_defense_game_summary")],
        description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).")
 def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, TEAM_DEFENSE)

@@ -3,9 +3,11 @@
 import json
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, BackfillPolicy, Config, MaterializeResult, MetadataValue, asset
+from pydantic import Field
 
 from nba_failures.analytics import assets as analytics
+from nba_failures.failures.checks import CHECK_SPECS, classification_checks
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
@@ -24,7 +26,12 @@ PROCESSOR_ASSETS = [
 ]
 
 
+class ClassificationConfig(Config):
+    correctable_rate_warn: float = Field(default=0.05, ge=0, le=1, description="Warn when more than this share of failures is correctable.")
+
+
 @asset(
+    check_specs=CHECK_SPECS,
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     group_name="failures",
@@ -32,7 +39,7 @@ PROCESSOR_ASSETS = [
     kinds={"duckdb", "bigquery"},
     description="Every processor's failures of the day, classified (DNP vs DATA_GAP…) and merged into nba_processing.*_failures.",
 )
-def classified_failures(context: AssetExecutionContext, warehouse: Warehouse, completeness: CompletenessChecker) -> MaterializeResult:
+def classified_failures(context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker) -> MaterializeResult:
     start, end = partition_window(context)
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)
     classified = completeness.classify(warehouse, failures, start, end)
@@ -50,5 +57,6 @@ def classified_failures(context: AssetExecutionContext, warehouse: Warehouse, co
             "still_open": counts.still_open,
             "resolved": counts.resolved,
             "reopened": counts.reopened,
-        }
+        },
+        check_results=classification_checks(classified, counts.failing_keys, config.correctable_rate_warn),
     )

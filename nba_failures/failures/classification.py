@@ -45,6 +45,10 @@ _TYPE_BY_CATEGORY = {
     FailureCategory.MODEL_ERROR: FailureType.BAD_INPUT,
 }
 
+# Failures that only say "an upstream row is missing": they are what the upstream failure is.
+INHERITING_CATEGORIES = frozenset({FailureCategory.UPSTREAM_INCOMPLETE.value, FailureCategory.MISSING_DATA.value})
+_MAX_INHERITANCE_DEPTH = 8
+
 CLASSIFICATION_COLUMNS = (
     "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons", "raw_data_checked",
 )  # fmt: skip
@@ -95,8 +99,39 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
             classified.loc[verdicts["failure_key"], column] = verdicts.set_index("failure_key")[column]
         classified.loc[verdicts["failure_key"], "raw_data_checked"] = True
         classified = classified.reset_index()
+    classified = inherit_upstream_types(classified)
     classified["is_correctable"] = classified["failure_type"].map(lambda t: FailureType(t).correctable)
     return classified
+
+
+def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
+    """A missing-upstream failure takes the type of the upstream processor's failure for the same entity and day.
+
+    The feature store lacking a player's cache row because he did not play is not a data gap; because the
+    cache lost a game he played, it is. Chains (feature store → composite → cache) resolve level by level.
+    Without an upstream failure to explain it, the missing row is a gap: a rerun may produce it.
+    """
+    classified = classified.copy()
+    inherits = classified["failure_category"].isin(INHERITING_CATEGORIES) & classified["upstream_table"].notna()
+    if not inherits.any():
+        return classified
+    classified["_upstream_processor"] = classified["upstream_table"].where(inherits).str.split(".").str[-1]
+    lookup_columns = ["processor_name", "analysis_date", "entity_id"]
+    for _ in range(_MAX_INHERITANCE_DEPTH):
+        upstream = classified.loc[:, [*lookup_columns, "failure_type", "failure_key"]].rename(
+            columns={"processor_name": "_upstream_processor", "failure_type": "_upstream_type", "failure_key": "_upstream_key"}
+        )
+        joined = classified.merge(upstream.drop_duplicates(["_upstream_processor", "analysis_date", "entity_id"]), on=["_upstream_processor", "analysis_date", "entity_id"], how="left")
+        joined.index = classified.index
+        found = inherits & joined["_upstream_type"].notna()
+        changed = found & (classified["failure_type"] != joined["_upstream_type"])
+        classified.loc[found, "failure_type"] = joined.loc[found, "_upstream_type"]
+        classified.loc[found, "classification_reason"] = "inherits " + joined.loc[found, "_upstream_type"] + " from the " + classified.loc[found, "_upstream_processor"] + " failure of the same entity and day"
+        if not changed.any():
+            break
+    unexplained = inherits & ~classified["classification_reason"].str.startswith("inherits")
+    classified.loc[unexplained, "classification_reason"] = "no failure recorded upstream in " + classified.loc[unexplained, "upstream_table"] + " for this entity and day: the missing row is a gap a rerun may fill"
+    return classified.drop(columns="_upstream_processor")
 
 
 def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:

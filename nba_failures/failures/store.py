@@ -76,9 +76,17 @@ class MergeCounts:
     still_open: int = 0
     resolved: int = 0
     reopened: int = 0
+    # Keys of the rows left failing (not RESOLVED) in the written slices: what a run's input must match.
+    failing_keys: frozenset[str] = frozenset()
 
     def __add__(self, other: MergeCounts) -> MergeCounts:
-        return MergeCounts(*(a + b for a, b in zip(self.__dict__.values(), other.__dict__.values())))
+        return MergeCounts(
+            self.new + other.new,
+            self.still_open + other.still_open,
+            self.resolved + other.resolved,
+            self.reopened + other.reopened,
+            self.failing_keys | other.failing_keys,
+        )
 
 
 def initial_status(failure_type: str) -> str:
@@ -135,8 +143,10 @@ def merge_failures(
     kept.loc[closing, "dagster_run_id"] = dagster_run_id
 
     merged = pd.concat([frame for frame in (updated, inserted, kept, untouched) if len(frame)] or [updated], sort=False)
-    counts = MergeCounts(new=len(fresh), still_open=int((~was_resolved).sum()), resolved=int(closing.sum()), reopened=int(was_resolved.sum()))
-    return merged.reset_index(), counts
+    merged = merged.reset_index()
+    failing = frozenset(merged.loc[merged["resolution_status"] != ResolutionStatus.RESOLVED.value, "failure_key"])
+    counts = MergeCounts(len(fresh), int((~was_resolved).sum()), int(closing.sum()), int(was_resolved.sum()), failing)
+    return merged, counts
 
 
 def write_classified(

@@ -8,7 +8,7 @@ from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, Fail
 from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
 from nba_failures.partitions import daily_partitions, days_in
-from nba_failures.processing import RowAccounting, publish, start_run
+from nba_failures.processing import RowAccounting, publish, rows_accounted_for_check, start_run
 from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
@@ -21,7 +21,7 @@ REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER
 _raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"})
 
 
-@asset(**_raw_asset, description="The season schedule, one row per game (nba_raw.nbac_schedule).")
+@asset(**_raw_asset, check_specs=[rows_accounted_for_check("nbac_schedule")], description="The season schedule, one row per game (nba_raw.nbac_schedule).")
 def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, SCHEDULE)
     schedule = read_schedule(landing.root)
@@ -34,6 +34,7 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
 @asset(
     **_raw_asset,
     deps=[nbac_schedule],
+    check_specs=[rows_accounted_for_check("nbac_gamebook_player_stats")],
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
 )
 def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
@@ -43,13 +44,11 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
     for problem in extraction.problems:
         recorder.record(problem.game_date, problem.game_id, problem.category, problem.reason, source_file=problem.source_file)
     rejected = sum(problem.rejected_rows for problem in extraction.problems)
-    result = publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected))
-    if extraction.extra_columns:
-        result = MaterializeResult(metadata={**result.metadata, "ignored_extra_columns": extraction.extra_columns})
-    return result
+    extra = {"ignored_extra_columns": extraction.extra_columns} if extraction.extra_columns else None
+    return publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), extra)
 
 
-@asset(**_raw_asset, description="The player registry as it stood when each day was processed (nba_raw.player_registry).")
+@asset(**_raw_asset, check_specs=[rows_accounted_for_check("player_registry")], description="The player registry as it stood when each day was processed (nba_raw.player_registry).")
 def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, REGISTRY)
     registry = read_registry(landing.root)

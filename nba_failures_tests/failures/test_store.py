@@ -112,3 +112,28 @@ def test_writing_the_same_day_again_leaves_one_row_per_key(warehouse, reruns):
     assert len(after) == 2
     assert after.loc["lebronjames", "resolution_status"] == ResolutionStatus.RESOLVED.value
     assert pd.notna(after.loc["lebronjames", "resolved_at"])
+
+
+def test_missing_upstream_failures_inherit_the_upstream_verdict_along_the_chain():
+    def record(processor: str, category: FailureCategory, entity: str, upstream: str | None = None) -> pd.DataFrame:
+        recorder = FailureRecorder(ProcessorSpec(processor, Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_GAME_SUMMARY), "run-1")
+        recorder.record(DAY, entity, category, "why", upstream_table=upstream)
+        return recorder.frame()
+
+    failures = pd.concat(
+        [
+            record("player_daily_cache", FailureCategory.INSUFFICIENT_DATA, "rookie"),
+            record("player_composite_factors", FailureCategory.MISSING_DATA, "rookie", "nba_precompute.player_daily_cache"),
+            record("ml_feature_store", FailureCategory.UPSTREAM_INCOMPLETE, "rookie", "nba_precompute.player_composite_factors"),
+            record("ml_feature_store", FailureCategory.UPSTREAM_INCOMPLETE, "veteran", "nba_precompute.player_composite_factors"),
+        ],
+        ignore_index=True,
+    )
+    result = classify_failures(failures, NO_EVIDENCE, lookback_days=14, min_history_games=5).set_index(["processor_name", "entity_id"])
+    assert result.loc[("ml_feature_store", "rookie"), "failure_type"] == "INSUFFICIENT_HISTORY"
+    assert result.loc[("player_composite_factors", "rookie"), "failure_type"] == "INSUFFICIENT_HISTORY"
+    assert "player_composite_factors" in result.loc[("ml_feature_store", "rookie"), "classification_reason"]
+    assert not result.loc[("ml_feature_store", "rookie"), "is_correctable"]
+    # Nothing upstream explains the veteran's missing row: a gap that a rerun may fill.
+    assert result.loc[("ml_feature_store", "veteran"), "failure_type"] == "DATA_GAP"
+    assert "no failure recorded upstream" in result.loc[("ml_feature_store", "veteran"), "classification_reason"]

@@ -1,0 +1,1 @@
+"""The failure dashboard: figures from the failure store (`figures`), the page (`html`), the asset (`assets`)."""

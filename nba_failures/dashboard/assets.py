@@ -1,0 +1,52 @@
+"""`failure_dashboard`: the failure store rendered as one self-contained HTML page, after every classification."""
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from dagster import AssetExecutionContext, ConfigurableResource, MaterializeResult, MetadataValue, asset
+from pydantic import Field
+
+from nba_failures import settings
+from nba_failures.dashboard.figures import summary
+from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, render_dashboard, summary_markdown, write_atomically
+from nba_failures.failures.assets import classified_failures
+from nba_failures.reporting import read_store
+from nba_failures.warehouse.base import Warehouse
+
+
+class DashboardOutput(ConfigurableResource):
+    """Where the dashboard page is written (default: `NBA_FAILURES_DASHBOARD_PATH` or .local/failure_dashboard.html)."""
+
+    path: str = Field(default_factory=lambda: str(settings.dashboard_path()), description="Path of the HTML file to write.")
+    table_limit: int = Field(default=DEFAULT_TABLE_LIMIT, ge=1, description="Most rows in the drill-down table (newest first).")
+
+
+@asset(
+    group_name="failures",
+    deps=[classified_failures],
+    kinds={"plotly", "html"},
+    description="Self-contained HTML dashboard of nba_processing.*_failures: where failures come from, DNP vs DATA_GAP, "
+    "the correctable backlog, retry outcomes, top entities and a sortable drill-down table.",
+)
+def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dashboard: DashboardOutput) -> MaterializeResult:
+    began = time.perf_counter()
+    frame = read_store(warehouse)
+    generated_at = pd.Timestamp.now(tz="UTC")
+    path = Path(dashboard.path).resolve()
+    page = render_dashboard(frame, generated_at, source=type(warehouse).__name__, table_limit=dashboard.table_limit)
+    write_atomically(path, page)
+    numbers = summary(frame)
+    context.log.info(f"dashboard of {numbers['failures']} failures written to {path} ({len(page) / 1e6:.1f} MB, {time.perf_counter() - began:.1f}s)")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(path)),
+            "url": MetadataValue.url(path.as_uri()),
+            "summary": MetadataValue.md(summary_markdown(numbers, path)),
+            "failures": numbers["failures"],
+            "open_correctable": numbers["open_correctable"],
+            "resolved": numbers["resolved"],
+            "permanent": numbers["permanent"],
+            "page_bytes": len(page.encode()),
+        }
+    )

@@ -1,0 +1,72 @@
+"""`deliver_scenario`: what a scenario held back arrives, and the registry fixes are applied."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from nba_failures.landing.contract import REGISTRY_COLUMNS, read_registry
+from nba_failures.scenarios.faults import FaultKind, GameFileFault, RegistryRemovalFault
+from nba_failures.scenarios.make import write_registry
+from nba_failures.scenarios.truth import UNDELIVERED_DIR, load_ground_truth
+
+
+@dataclass
+class Delivery:
+    landed_files: list[str] = field(default_factory=list)
+    registry_fixes: list[str] = field(default_factory=list)
+    already_delivered: list[str] = field(default_factory=list)  # from an earlier `deliver`
+    never_arriving: list[str] = field(default_factory=list)
+
+
+def deliver_scenario(landing_dir: Path) -> Delivery:
+    """Apply the registry fixes, then land the late files (moved into `gamebook/`, modification time now).
+
+    Registry first, so a run triggered by a file's arrival already sees the fixed registry. Idempotent: a
+    second delivery finds everything in place and changes nothing.
+    """
+    landing_dir = Path(landing_dir)
+    truth = load_ground_truth(landing_dir)
+    delivery = Delivery()
+
+    fixes = [fault for fault in truth.faults if isinstance(fault, RegistryRemovalFault)]
+    registry = read_registry(landing_dir)
+    known = set(registry["player_lookup"])
+    added = [fault.registry_row(fault.fixed_aliases) for fault in fixes if fault.player_lookup not in known]
+    delivery.registry_fixes = [row["player_lookup"] for row in added]
+    delivery.already_delivered += [f"registry:{fault.player_lookup}" for fault in fixes if fault.player_lookup in known]
+    if added:
+        write_registry(landing_dir, pd.concat([registry, pd.DataFrame(added, columns=list(REGISTRY_COLUMNS))], ignore_index=True))
+
+    undelivered = landing_dir / UNDELIVERED_DIR
+    for fault in truth.faults:
+        if not isinstance(fault, GameFileFault):
+            continue
+        if fault.fault_kind == FaultKind.MISSING_GAME_FILE:
+            delivery.never_arriving.append(fault.file)
+            continue
+        held, landed = undelivered / fault.file, landing_dir / fault.file
+        if held.exists():
+            landed.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(held, landed)
+            os.utime(landed)  # it arrives now
+            delivery.landed_files.append(fault.file)
+        elif landed.exists():
+            delivery.already_delivered.append(fault.file)
+        else:
+            raise FileNotFoundError(f"{fault.fault_id}: {fault.file} is neither held back in {UNDELIVERED_DIR}/ nor landed")
+    _remove_empty_dirs(undelivered)
+    return delivery
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    if not any(root.iterdir()):
+        root.rmdir()

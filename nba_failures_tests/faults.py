@@ -1,0 +1,183 @@
+"""Fault injection into a private landing copy, independent expectations from the bundled season, and
+plain reads of the DuckDB file. Shared by every test that damages data or checks tables: one helper each.
+
+Expectations come from the bundled CSVs read with pandas (`season_data`), never from the package's own code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from dagster import ExecuteInProcessResult
+
+from nba_failures_tests import season_data
+
+# The seven processors of issue 2 (the foundation), without later assets such as classified_failures.
+FOUNDATION_ASSETS = [
+    "nbac_schedule",
+    "nbac_gamebook_player_stats",
+    "player_registry",
+    "player_game_summary",
+    "team_offense_game_summary",
+    "team_defense_game_summary",
+    "upcoming_player_game_context",
+]
+PHASE3_PROCESSORS = FOUNDATION_ASSETS[3:]
+# Columns that legitimately differ between two runs of the same input.
+RUN_COLUMNS = ("run_id", "finished_at")
+
+
+# ---------------------------------------------------------------- independent expectations (bundled CSVs)
+
+
+def boxscores(first: dt.date, last: dt.date | None = None) -> pd.DataFrame:
+    """Bundled box-score rows of `[first, last]` (values as text, `game_date` a date)."""
+    frame = season_data.boxscores()
+    return frame[(frame["game_date"] >= first) & (frame["game_date"] <= (last or first))].copy()
+
+
+def schedule(first: dt.date, last: dt.date | None = None) -> pd.DataFrame:
+    """Bundled schedule rows of `[first, last]` (values as text, `game_date` a date)."""
+    frame = season_data.schedule()
+    return frame[(frame["game_date"] >= first) & (frame["game_date"] <= (last or first))].copy()
+
+
+def active(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["player_status"] == "ACTIVE"]
+
+
+# ---------------------------------------------------------------- fault injection into a landing copy
+
+
+def game_file(landing: Path, game_date: dt.date, game_id: str) -> Path:
+    """The landed file of a game (`.csv.gz` or `.csv`)."""
+    day = landing / "gamebook" / game_date.isoformat()
+    for suffix in (".csv.gz", ".csv"):
+        if (day / f"{game_id}{suffix}").exists():
+            return day / f"{game_id}{suffix}"
+    raise FileNotFoundError(f"no landed file for {game_id} on {game_date}")
+
+
+def read_game_file(landing: Path, game_date: dt.date, game_id: str) -> pd.DataFrame:
+    return pd.read_csv(game_file(landing, game_date, game_id), dtype=str, keep_default_na=False)
+
+
+def rewrite_game_file(landing: Path, game_date: dt.date, game_id: str, edit_fn: Callable[[pd.DataFrame], pd.DataFrame]) -> Path:
+    """Read a game file as text, apply `edit_fn` to the frame and write it back in place (same name)."""
+    path = game_file(landing, game_date, game_id)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    edited = edit_fn(frame.copy())
+    compression = "gzip" if path.name.endswith(".gz") else None
+    edited.to_csv(path, index=False, compression=compression)
+    return path
+
+
+def set_player_value(landing: Path, game_date: dt.date, game_id: str, player_lookup: str, column: str, value: str) -> int:
+    """Overwrite one column of one player's row in a game file; returns that row's file line (1 = header)."""
+    line: list[int] = []
+
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        matches = frame.index[frame["player_lookup"] == player_lookup]
+        assert len(matches) == 1, f"{player_lookup} is listed {len(matches)} times in {game_id}"
+        frame.loc[matches[0], column] = value
+        line.append(int(frame.index.get_loc(matches[0])) + 2)
+        return frame
+
+    rewrite_game_file(landing, game_date, game_id, edit)
+    return line[0]
+
+
+def write_raw_bytes(landing: Path, game_date: dt.date, game_id: str, payload: bytes) -> Path:
+    """Replace a game file's bytes (e.g. with something that is not gzip at all)."""
+    path = game_file(landing, game_date, game_id)
+    path.write_bytes(payload)
+    return path
+
+
+def remove_game_file(landing: Path, game_date: dt.date, game_id: str) -> None:
+    game_file(landing, game_date, game_id).unlink()
+
+
+def remove_game_day(landing: Path, game_date: dt.date) -> None:
+    """Every game file of a day has not landed."""
+    shutil.rmtree(landing / "gamebook" / game_date.isoformat())
+
+
+def remove_from_registry(landing: Path, player_lookup: str) -> None:
+    """The registry no longer knows `player_lookup` (exactly one row removed)."""
+    path = landing / "registry" / "player_registry.csv"
+    registry = pd.read_csv(path, dtype=str, keep_default_na=False)
+    keep = registry["player_lookup"] != player_lookup
+    assert (~keep).sum() == 1, f"{player_lookup} is in the registry {(~keep).sum()} times"
+    registry[keep].to_csv(path, index=False)
+
+
+# ---------------------------------------------------------------- reading the warehouse file directly
+
+
+def warehouse_tables(warehouse_path: str | Path) -> list[str]:
+    """Every `schema.table` in the DuckDB file, sorted."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        rows = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables ORDER BY table_schema, table_name"
+        ).fetchall()
+    return [f"{schema}.{name}" for schema, name in rows]
+
+
+def read_table(warehouse_path: str | Path, qualified_name: str, exclude: tuple[str, ...] = (), where: str = "") -> pd.DataFrame:
+    """A whole table (minus `exclude` columns), ordered by all its columns, straight from the DuckDB file."""
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        columns = [row[0] for row in connection.execute(f"DESCRIBE {qualified_name}").fetchall()]
+        kept = [c for c in columns if c not in exclude]
+        sql = f"SELECT {', '.join(kept)} FROM {qualified_name}"
+        if where:
+            sql += f" WHERE {where}"
+        sql += " ORDER BY ALL"
+        frame = connection.execute(sql).df()
+    # Repeated columns come back as arrays: tuples compare by value.
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(lambda v: tuple(v) if isinstance(v, (list, np.ndarray)) else v)
+    return frame
+
+
+def snapshot(warehouse_path: str | Path, exclude: tuple[str, ...] = RUN_COLUMNS) -> dict[str, pd.DataFrame]:
+    """Every table of the file, ordered, without the run-specific columns."""
+    return {name: read_table(warehouse_path, name, exclude) for name in warehouse_tables(warehouse_path)}
+
+
+def processor_failures(warehouse_path: str | Path, processor: str | None = None) -> pd.DataFrame:
+    where = f"processor_name = '{processor}'" if processor else ""
+    return read_table(warehouse_path, "nba_processing.processor_failures", where=where)
+
+
+# ---------------------------------------------------------------- materialization metadata
+
+
+def metadata(result: ExecuteInProcessResult, asset_name: str, partition: dt.date | None = None) -> dict[str, object]:
+    """The plain values of an asset's materialization metadata (of `partition`, or its only one)."""
+    events = result.asset_materializations_for_node(asset_name)
+    if partition is not None:
+        events = [event for event in events if event.partition == partition.isoformat()]
+    assert len(events) == 1, f"{asset_name}: {len(events)} materializations"
+    values: dict[str, object] = {}
+    for key, value in events[0].metadata.items():
+        if hasattr(value, "records"):  # table metadata: list of row dicts
+            values[key] = [record.data for record in value.records]
+        elif hasattr(value, "data"):  # json metadata
+            values[key] = value.data
+        else:
+            values[key] = value.value
+    return values
+
+
+def assert_rows_accounted_for(values: dict[str, object]) -> None:
+    """`input_rows = rows_written + failed_input_rows + excluded_input_rows`, from the metadata alone."""
+    assert values["input_rows"] == values["rows_written"] + values["failed_input_rows"] + values["excluded_input_rows"], values
+    assert values["rows_accounted_for"] is True

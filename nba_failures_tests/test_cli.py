@@ -1,0 +1,84 @@
+"""The commands a data engineer types, run as subprocesses against temporary files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from nba_failures import settings
+from nba_failures_tests import faults, season_data
+
+DAY = dt.date(2023, 1, 15)
+BIN = Path(sys.executable).parent
+
+
+def _env(tmp_path: Path, season_landing: Path) -> dict[str, str]:
+    home = tmp_path / "dagster_home"
+    home.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        settings.DUCKDB_PATH_ENV: str(tmp_path / "cli.duckdb"),
+        settings.LANDING_DIR_ENV: str(season_landing),
+    }
+
+
+def _run(args: list[str], env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
+    done = subprocess.run(args, cwd=settings.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{args} exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def test_definitions_validate(tmp_path: Path, season_landing: Path) -> None:
+    _run([str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"], _env(tmp_path, season_landing))
+    # Validation loads code only: it must not create or write the warehouse.
+    assert not (tmp_path / "cli.duckdb").exists()
+
+
+def test_asset_materialize_writes_the_day_into_the_configured_duckdb(tmp_path: Path, season_landing: Path) -> None:
+    env = _env(tmp_path, season_landing)
+    args = [str(BIN / "dagster"), "asset", "materialize", "-m", "nba_failures.definitions",
+            "--select", "+player_game_summary", "--partition", DAY.isoformat()]  # fmt: skip
+    _run(args, env)
+    rows = faults.read_table(env[settings.DUCKDB_PATH_ENV], "nba_analytics.player_game_summary")
+    played = faults.active(faults.boxscores(DAY))
+    assert len(rows) == len(played) == 167
+    assert set(rows["game_date"].map(pd.Timestamp)) == {pd.Timestamp(DAY)}
+    assert sorted(rows["player_lookup"]) == sorted(played["player_lookup"])
+    # The run went to the temporary Dagster instance, not to the project's own.
+    assert any((tmp_path / "dagster_home").iterdir())
+
+
+def test_landing_build_lays_out_the_whole_season(tmp_path: Path, season_landing: Path) -> None:
+    out = tmp_path / "built"
+    done = _run([str(BIN / "nba-failures"), "landing", "build", "--out", str(out)], _env(tmp_path, season_landing))
+    assert "1230 game files" in done.stdout
+
+    game_files = sorted((out / "gamebook").glob("*/*.csv.gz"))
+    games = season_data.schedule()
+    assert len(game_files) == len(games) == 1230
+    assert {(p.parent.name, p.name.removesuffix(".csv.gz")) for p in game_files} == {
+        (d.isoformat(), g) for d, g in zip(games["game_date"], games["game_id"])
+    }
+    assert (out / "schedule.csv.gz").read_bytes() == (settings.BUNDLED_SEASON_DIR / "schedule.csv.gz").read_bytes()
+    registry = pd.read_csv(out / "registry" / "player_registry.csv", dtype=str, keep_default_na=False)
+    assert registry.columns.tolist() == ["player_lookup", "universal_player_id", "player_name", "aliases"]
+    assert set(registry["player_lookup"]) == set(season_data.boxscores()["player_lookup"]) - {""}
+    assert registry["player_lookup"].is_unique and registry["universal_player_id"].is_unique
+
+    # A game file is that game's box-score rows, every listed player, as in the bundle.
+    sample = pd.read_csv(out / "gamebook" / DAY.isoformat() / "202301150BRK.csv.gz", dtype=str, keep_default_na=False)
+    bundle = faults.boxscores(DAY).query("game_id == '202301150BRK'")
+    assert len(sample) == len(bundle) and sample["player_name"].tolist() == bundle["player_name"].tolist()
+    # The build leaves no staging directory behind, and a rebuild gives identical bytes.
+    assert not (tmp_path / "built.partial").exists()
+    first_bytes = game_files[0].read_bytes()
+    shutil.rmtree(out / "gamebook" / game_files[0].parent.name)
+    _run([str(BIN / "nba-failures"), "landing", "build", "--out", str(out)], _env(tmp_path, season_landing))
+    assert game_files[0].read_bytes() == first_bytes
