@@ -11,7 +11,8 @@ from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from nba_failures import settings
-from nba_failures.failures.tables import PROCESSOR_FAILURES
+from nba_failures.failures.records import Phase, ResolutionStatus
+from nba_failures.failures.store import FAILURE_STORES
 from nba_failures.warehouse.base import Warehouse
 
 
@@ -36,10 +37,17 @@ def run_backfill(start: dt.date, last: dt.date, instance: DagsterInstance | None
     )
 
 
-def processor_failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-    """Failures per phase, processor and category, as recorded by the processors' latest runs."""
-    failures = warehouse.read(PROCESSOR_FAILURES, start, end)
-    if failures.empty:
-        return pd.DataFrame(columns=["phase", "processor_name", "failure_category", "failures"])
-    summary = failures.groupby(["phase", "processor_name", "failure_category"]).size().rename("failures").reset_index()
-    return summary.sort_values(["phase", "processor_name", "failures"], ascending=[True, True, False], ignore_index=True)
+def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    """Stored failures per processor and category: still failing, correctable, and by failure type."""
+    frames = [store.to_canonical(warehouse.read(store.table, start, end)) for store in FAILURE_STORES]
+    failures = pd.concat(frames, ignore_index=True)
+    failing = failures[failures["resolution_status"] != ResolutionStatus.RESOLVED.value]
+    if failing.empty:
+        return pd.DataFrame(columns=["phase", "processor_name", "failure_category", "failures", "correctable"])
+    keys = ["phase", "processor_name", "failure_category"]
+    counts = failing.groupby(keys).agg(failures=("failure_key", "size"), correctable=("is_correctable", "sum"))
+    by_type = failing.pivot_table(index=keys, columns="failure_type", values="failure_key", aggfunc="size", fill_value=0)
+    summary = counts.join(by_type).reset_index()
+    phase_order = {phase.value: order for order, phase in enumerate(Phase)}
+    summary = summary.sort_values(["phase", "processor_name", "failures"], key=lambda c: c.map(phase_order) if c.name == "phase" else c, ascending=[True, True, False])
+    return summary.reset_index(drop=True)

@@ -41,13 +41,25 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from nba_failures.backfill import processor_failure_summary
+    from nba_failures.backfill import failure_summary
     from nba_failures.definitions import defs
 
-    summary = processor_failure_summary(defs.resources["warehouse"])
-    print("\nFailures per processor and category")
+    summary = failure_summary(defs.resources["warehouse"])
+    print("\nFailures per processor and category (stored, not resolved; by failure type)")
     print(summary.to_string(index=False) if not summary.empty else "(none)")
-    print(f"total: {int(summary['failures'].sum()) if not summary.empty else 0}")
+    total = int(summary["failures"].sum()) if not summary.empty else 0
+    correctable = int(summary["correctable"].sum()) if not summary.empty else 0
+    print(f"total: {total} failures, {correctable} correctable")
+    return 0
+
+
+def _docs_tables(args: argparse.Namespace) -> int:
+    from nba_failures.catalog import readme_with_tables, tables_markdown
+
+    if args.readme:
+        args.readme.write_text(readme_with_tables(args.readme.read_text()))
+    else:
+        print(tables_markdown())
     return 0
 
 
@@ -68,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print failures per processor and category")
     summary.set_defaults(handler=_summary)
+
+    docs = commands.add_parser("docs", help="documentation generated from the code").add_subparsers(dest="docs_command", required=True)
+    tables = docs.add_parser("tables", help="markdown of every warehouse table, from the one schema definition")
+    tables.add_argument("--readme", type=Path, help="rewrite the generated table section of this README in place")
+    tables.set_defaults(handler=_docs_tables)
 
     from nba_failures import reporting
 

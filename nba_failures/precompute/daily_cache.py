@@ -118,10 +118,9 @@ def _window_games(entities: pd.DataFrame, team_games: pd.DataFrame, player_games
         pairs[f"in_{window}"] = pairs["recency"] <= games
     for window in DAY_WINDOWS:
         pairs[f"in_{window}"] = pairs["game_date"] >= pairs[f"{window}_window_start"]
-    played = player_games.loc[:, ["player_lookup", "game_id"]].drop_duplicates().assign(played=True)
-    pairs = pairs.merge(played, on=["player_lookup", "game_id"], how="left")
-    pairs["played"] = pairs["played"].fillna(False).astype(bool)
-    return pairs
+    played = player_games.loc[:, ["player_lookup", "game_id"]].drop_duplicates()
+    pairs = pairs.merge(played, on=["player_lookup", "game_id"], how="left", indicator="_played")
+    return pairs.assign(played=pairs.pop("_played") == "both")
 
 
 def _missing_within(window_games: pd.DataFrame, cache: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,8 @@ from nba_failures.precompute.tables import ZONES
 
 # Fewer games than this and a sample says nothing about the player or team (early season).
 MIN_SAMPLE_GAMES = 3
+# What a pure function's failures frame carries (FailureRecorder.record_frame reads it).
+FAILURE_COLUMNS = ["analysis_date", "entity_id", "failure_category", "reason", "expected_count", "actual_count"]
 
 
 def last_before(entities: pd.DataFrame, history: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -115,5 +117,3 @@ def league_days_back(analysis_dates: pd.Series, game_days: Sequence[dt.date], da
     first = (before - days).clip(min=0)
     return pd.Series(league.to_numpy()[first], index=analysis_dates.index, dtype=object)
 
-
-FAILURE_COLUMNS = ["analysis_date", "entity_id", "failure_category", "reason", "expected_count", "actual_count"]
