@@ -31,6 +31,9 @@ _BIGQUERY_SETTINGS = {
 }
 
 
+_RETRY_SETTINGS = {"max_attempts": "NBA_FAILURES_RETRY_MAX_ATTEMPTS", "backoff_seconds": "NBA_FAILURES_RETRY_BACKOFF_SECONDS"}
+
+
 def build_warehouse() -> Warehouse:
     """`NBA_FAILURES_WAREHOUSE`: `duckdb` (default, the embedded file) or `bigquery`."""
     backend = os.environ.get(settings.WAREHOUSE_ENV, "duckdb").lower()
@@ -51,7 +54,7 @@ def build_resources() -> dict[str, object]:
         "completeness": CompletenessChecker(),
         "dashboard": dashboard_assets.DashboardOutput(path=str(settings.dashboard_path())),
         "precompute_policy": PrecomputePolicy(),
-        "retry_policy": RetryPolicy(),
+        "retry_policy": RetryPolicy(**{field: EnvVar.int(name) for field, name in _RETRY_SETTINGS.items() if os.environ.get(name)}),
     }
 
 

@@ -13,6 +13,7 @@ LOCAL_DATA_DIR = PROJECT_DIR / ".local"
 LANDING_DIR_ENV = "NBA_FAILURES_LANDING_DIR"
 DUCKDB_PATH_ENV = "NBA_FAILURES_DUCKDB_PATH"
 WAREHOUSE_ENV = "NBA_FAILURES_WAREHOUSE"
+SENSOR_INTERVAL_ENV = "NBA_FAILURES_SENSOR_INTERVAL_SECONDS"
 DASHBOARD_PATH_ENV = "NBA_FAILURES_DASHBOARD_PATH"
 
 DEFAULT_LANDING_DIR = LOCAL_DATA_DIR / "landing" / "season_2022_23"
@@ -39,3 +40,8 @@ def duckdb_path() -> Path:
 
 def dashboard_path() -> Path:
     return Path(os.environ.get(DASHBOARD_PATH_ENV) or DEFAULT_DASHBOARD_PATH)
+
+
+def sensor_interval_seconds() -> int:
+    """How often the sensors tick (default 30 s); read when the code location loads."""
+    return int(os.environ.get(SENSOR_INTERVAL_ENV) or 30)

@@ -12,6 +12,7 @@ from nba_failures.landing.build import Progress, build_landing_from_bundle, load
 from nba_failures.landing.contract import REGISTRY_FILE, read_registry, read_schedule
 from nba_failures.scenarios.faults import FaultCounts, FaultKind, GameFileFault, MalformedRowFault, RegistryRemovalFault, apply_malformed, choose_faults
 from nba_failures.scenarios.truth import UNDELIVERED_DIR, GroundTruth, ground_truth, write_ground_truth
+from nba_failures.settings import BUNDLED_SEASON_DIR
 
 
 def make_scenario(
@@ -31,38 +32,43 @@ def make_scenario(
     """
     out_dir = Path(out_dir)
     counts = counts or FaultCounts()
+    boxscores = load_bundled_boxscores()
+    schedule = read_schedule(BUNDLED_SEASON_DIR)  # the bundle keeps the landing's schedule file as is
+    faults = choose_faults(boxscores, schedule, seed, counts, start, end)  # before writing anything: a bad range fails fast
+    truth = ground_truth(seed, start or min(schedule["game_date"]), end or max(schedule["game_date"]), counts, faults)
+
     staging = out_dir.with_name(out_dir.name + ".scenario-partial")
     shutil.rmtree(staging, ignore_errors=True)
-    build_landing_from_bundle(staging, progress)
+    try:
+        build_landing_from_bundle(staging, progress)
+        _inject(staging, boxscores, truth)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(out_dir, ignore_errors=True)
+    staging.rename(out_dir)
+    return truth
 
-    boxscores = load_bundled_boxscores()
-    schedule = read_schedule(staging)
-    first, last = min(schedule["game_date"]), max(schedule["game_date"])
-    faults = choose_faults(boxscores, schedule, seed, counts, start, end)
 
-    for fault in faults:
+def _inject(landing_dir: Path, boxscores: pd.DataFrame, truth: GroundTruth) -> None:
+    """Damage a clean landing directory as the faults say, and write the ground truth into it."""
+    for fault in truth.faults:
         if isinstance(fault, MalformedRowFault):
-            rows = boxscores[boxscores["game_id"] == fault.game_id]
-            write_game_files(staging, apply_malformed(rows, fault))
-    removed = {fault.player_lookup for fault in faults if isinstance(fault, RegistryRemovalFault)}
+            write_game_files(landing_dir, apply_malformed(boxscores[boxscores["game_id"] == fault.game_id], fault))
+    removed = {fault.player_lookup for fault in truth.faults if isinstance(fault, RegistryRemovalFault)}
     if removed:
-        registry = read_registry(staging)
-        write_registry(staging, registry[~registry["player_lookup"].isin(removed)])
-    for fault in faults:
+        registry = read_registry(landing_dir)
+        write_registry(landing_dir, registry[~registry["player_lookup"].isin(removed)])
+    for fault in truth.faults:
         if isinstance(fault, GameFileFault):
-            landed = staging / fault.file
+            landed = landing_dir / fault.file
             if fault.fault_kind == FaultKind.LATE_GAME_FILE:
-                held = staging / UNDELIVERED_DIR / fault.file
+                held = landing_dir / UNDELIVERED_DIR / fault.file
                 held.parent.mkdir(parents=True, exist_ok=True)
                 landed.rename(held)
             else:
                 landed.unlink()
-
-    truth = ground_truth(seed, start or first, end or last, counts, faults)
-    write_ground_truth(staging, truth)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    staging.rename(out_dir)
-    return truth
+    write_ground_truth(landing_dir, truth)
 
 
 def write_registry(landing_dir: Path, registry: pd.DataFrame) -> None:

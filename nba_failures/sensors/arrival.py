@@ -8,6 +8,7 @@ from dagster import AssetSelection, DefaultSensorStatus, SensorEvaluationContext
 
 from nba_failures.landing.contract import GAMEBOOK_DIR, landed_game_files
 from nba_failures.partitions import daily_partitions
+from nba_failures import settings
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.runs import window_run_request
 
@@ -44,8 +45,9 @@ def contiguous_windows(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
 @sensor(
     name="raw_arrival_sensor",
     target=ARRIVAL_ASSETS,
-    minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.STOPPED,
+    minimum_interval_seconds=settings.sensor_interval_seconds(),
+    # Running by default: closing the loop without a human is the point of these sensors.
+    default_status=DefaultSensorStatus.RUNNING,
     description="Notices game files that landed late (or were replaced) and reprocesses their days.",
 )
 def raw_arrival_sensor(context: SensorEvaluationContext, landing: LandingZone):

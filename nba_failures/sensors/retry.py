@@ -21,6 +21,7 @@ from nba_failures.failures.classification import game_date_of
 from nba_failures.failures.records import ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES
 from nba_failures.landing.contract import gamebook_path, read_registry
+from nba_failures import settings
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.retry_plan import OPEN_STATUSES, RetryDecision, RetrySettings, plan_retries
 from nba_failures.sensors.runs import run_settled, runs_in_flight, window_run_request
@@ -34,19 +35,23 @@ ALWAYS_RERUN = AssetSelection.groups("raw", "analytics") | AssetSelection.assets
 class RetryPolicy(ConfigurableResource):
     """Bounds on retrying one failure."""
 
-    max_attempts: int = Field(default=3, ge=1, description="Retries per failure before it becomes PERMANENT.")
-    backoff_seconds: float = Field(default=300.0, ge=0, description="Wait after the first retry; doubles per attempt.")
+    # No pydantic bounds on fields that may come from EnvVar: they are checked when resolved, in settings().
+    max_attempts: int = Field(default=3, description="Retries per failure before it becomes PERMANENT (≥ 1).")
+    backoff_seconds: int = Field(default=300, description="Wait after the first retry (≥ 0); doubles per attempt.")
     max_wait_hours: float = Field(default=72.0, gt=0, description="How long to wait for missing data before PERMANENT.")
 
     def settings(self) -> RetrySettings:
+        if self.max_attempts < 1 or self.backoff_seconds < 0:
+            raise ValueError(f"RetryPolicy needs max_attempts >= 1 and backoff_seconds >= 0, got {self.max_attempts}, {self.backoff_seconds}")
         return RetrySettings(self.max_attempts, self.backoff_seconds, self.max_wait_hours)
 
 
 @sensor(
     name="correctable_failures_sensor",
     target=PIPELINE,
-    minimum_interval_seconds=30,
-    default_status=DefaultSensorStatus.STOPPED,
+    minimum_interval_seconds=settings.sensor_interval_seconds(),
+    # Running by default: closing the loop without a human is the point of these sensors.
+    default_status=DefaultSensorStatus.RUNNING,
     description="Reruns the partitions that can fix UNRESOLVED correctable failures, at most max_attempts times each.",
 )
 def correctable_failures_sensor(context: SensorEvaluationContext, warehouse: Warehouse, landing: LandingZone, retry_policy: RetryPolicy):

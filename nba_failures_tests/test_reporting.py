@@ -1,0 +1,161 @@
+"""`nba-failures report`: the verification queries on the real pipeline's failure store, checked against the
+store read with plain DuckDB; the same report from BigQuery (emulator); the CLI end to end."""
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from nba_failures import settings
+from nba_failures.failures.store import FAILURE_STORES
+from nba_failures.reporting import (
+    DISTRIBUTION_COLUMNS,
+    build_report,
+    correctable_failures,
+    distribution,
+    filter_failures,
+    read_store,
+    recent_failures,
+    render,
+)
+from nba_failures_tests import faults
+from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, build_failure_store
+
+
+@pytest.fixture(scope="session")
+def failure_store(tmp_path_factory, season_landing):
+    return build_failure_store(tmp_path_factory.mktemp("failure_store"), season_landing)
+
+
+@pytest.fixture(scope="module")
+def frame(failure_store) -> pd.DataFrame:
+    return read_store(failure_store.warehouse)
+
+
+@pytest.fixture(scope="module")
+def stored(failure_store) -> pd.DataFrame:
+    """The analytics store table read with plain DuckDB (the only one the Phase 2/3 processors write)."""
+    return faults.read_table(failure_store.warehouse_path, "nba_processing.analytics_failures")
+
+
+class RecordingWarehouse:
+    """Passes reads through and remembers their parameters."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def read(self, table, start=None, end=None, where_in=None):
+        self.calls.append((table.qualified_name, start, end, where_in))
+        return self.inner.read(table, start, end, where_in)
+
+
+def test_distribution_counts_per_processor_and_category(frame, stored):
+    table = distribution(frame)
+    assert list(table.columns) == list(DISTRIBUTION_COLUMNS)
+    expected = stored.groupby(["processor_name", "failure_category"]).size()
+    assert dict(zip(zip(table["processor_name"], table["failure_category"]), table["failures"])) == expected.to_dict()
+    assert table["failures"].sum() == len(stored)
+    row = table.set_index(["processor_name", "failure_category"]).loc[("player_game_summary", "REGISTRY_LOOKUP_FAILED")]
+    assert (row["failures"], row["correctable"], row["open"], row["resolved"]) == (2, 2, 0, 2)
+    raw = table.set_index(["processor_name", "failure_category"]).loc[("nbac_gamebook_player_stats", "MISSING_RAW_DATA")]
+    assert (raw["failures"], raw["open"], raw["first_date"], raw["last_date"]) == (1, 1, FIRST, FIRST)
+    counted = table[["correctable", "open", "resolved", "permanent", "expected"]].sum()
+    assert counted["open"] + counted["resolved"] + counted["permanent"] + counted["expected"] == len(stored)
+
+
+def test_recent_and_correctable_lists(frame, stored):
+    recent = recent_failures(frame, limit=15)
+    assert len(recent) == 15 and (recent["analysis_date"] == LAST).all()
+    assert recent_failures(frame, limit=None)["analysis_date"].is_monotonic_decreasing
+
+    open_fixable = correctable_failures(frame, limit=None)
+    expected = stored[stored["is_correctable"] & stored["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"])]
+    assert len(open_fixable) == len(expected) == 5
+    assert MISSING_GAME in set(open_fixable["entity_id"]) and UNREGISTERED_PLAYER not in set(open_fixable["entity_id"])
+
+
+def test_filters_go_to_the_warehouse_as_parameters(failure_store, frame):
+    recording = RecordingWarehouse(failure_store.warehouse)
+    since = dt.date(2023, 1, 11)
+    filtered = read_store(recording, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"])
+    assert [call[0] for call in recording.calls] == [store.table.qualified_name for store in FAILURE_STORES]
+    assert all(call[1] == since and call[3] == {"processor_name": ["player_game_summary", "team_offense_game_summary"], "resolution_status": ["RESOLVED"]} for call in recording.calls)
+    # Jan 12 is the only day of [Jan 11, ..] the player played: one resolved failure.
+    assert len(filtered) == 1 and filtered.iloc[0]["entity_id"] == UNREGISTERED_PLAYER
+    same = filter_failures(frame, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"])
+    assert sorted(same["failure_key"]) == sorted(filtered["failure_key"])
+
+    by_category = read_store(failure_store.warehouse, categories=["MISSING_RAW_DATA"])
+    assert set(by_category["failure_category"]) == {"MISSING_RAW_DATA"} and len(by_category) == 5
+
+
+def test_progress_reports_each_table(failure_store):
+    seen = []
+    read_store(failure_store.warehouse, progress=lambda done, total, label: seen.append((done, total)))
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_render_formats(frame):
+    sections = build_report(frame, "all", limit=5)
+    assert list(sections) == ["distribution", "recent", "correctable"]
+
+    as_json = json.loads(render(sections, "json", len(frame), {"since": None}))
+    assert as_json["total_failures"] == len(frame)
+    assert sum(row["failures"] for row in as_json["distribution"]) == len(frame)
+    assert len(as_json["recent"]) == 5 and as_json["recent"][0]["analysis_date"].startswith(LAST.isoformat())
+
+    text = render(sections, "table", len(frame))
+    assert "Failures by processor and category" in text and "REGISTRY_LOOKUP_FAILED" in text and MISSING_GAME in text
+
+    csv = pd.read_csv(io.StringIO(render(build_report(frame, "distribution"), "csv", len(frame))))
+    assert csv["failures"].sum() == len(frame) and list(csv.columns) == list(DISTRIBUTION_COLUMNS)
+    with pytest.raises(ValueError, match="one section"):
+        render(sections, "csv", len(frame))
+
+
+def test_report_from_bigquery_matches_duckdb(failure_store, frame, bigquery_warehouse):
+    """The same store loaded into the BigQuery emulator gives the same report."""
+    for store in FAILURE_STORES:
+        rows = failure_store.warehouse.read(store.table)
+        if len(rows):
+            bigquery_warehouse.replace(store.table, rows, FIRST, LAST + dt.timedelta(days=1))
+    from_bigquery = read_store(bigquery_warehouse)
+    pd.testing.assert_frame_equal(distribution(from_bigquery), distribution(frame), check_dtype=False)
+    filtered = read_store(bigquery_warehouse, since=dt.date(2023, 1, 11), processors=["player_game_summary"], statuses=["RESOLVED"])
+    assert filtered["entity_id"].tolist() == [UNREGISTERED_PLAYER]
+
+
+def _cli(failure_store, season_landing, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        settings.DUCKDB_PATH_ENV: str(failure_store.warehouse_path),
+        settings.LANDING_DIR_ENV: str(season_landing),
+        settings.WAREHOUSE_ENV: "duckdb",
+    }
+    return subprocess.run([sys.executable, "-m", "nba_failures.cli", "report", *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_report(failure_store, season_landing, frame):
+    done = _cli(failure_store, season_landing, "--since", "2023-01-10", "--processor", "player_game_summary", "--format", "json", "--progress")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    expected = filter_failures(frame, since=dt.date(2023, 1, 10), processors=["player_game_summary"])
+    assert report["total_failures"] == len(expected) == 2
+    assert report["filters"]["processor"] == ["player_game_summary"]
+    assert "reading failure store: 3/3 tables" in done.stderr
+
+    done = _cli(failure_store, season_landing, "--category", "missing_raw_data", "--view", "recent", "--limit", "0", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(io.StringIO(done.stdout))
+    assert len(rows) == 5 and set(rows["failure_category"]) == {"MISSING_RAW_DATA"}
+
+    done = _cli(failure_store, season_landing, "--status", "EXPECTED")
+    assert done.returncode == 0 and "Failures by processor and category" in done.stdout and "INSUFFICIENT_DATA" in done.stdout
+
+    assert _cli(failure_store, season_landing, "--format", "csv").returncode == 0  # csv defaults to the distribution
+    assert _cli(failure_store, season_landing, "--category", "NOT_A_CATEGORY").returncode == 2
