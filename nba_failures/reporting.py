@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -145,7 +146,9 @@ def distribution(frame: pd.DataFrame) -> pd.DataFrame:
 
 def recent_failures(frame: pd.DataFrame, limit: int | None = 20) -> pd.DataFrame:
     """The latest failures: newest analysis date first, then the most recently seen."""
-    ordered = frame.sort_values(["analysis_date", "last_seen_at", "processor_name", "entity_id"], ascending=[False, False, True, True])
+    ordered = frame.sort_values(
+        ["analysis_date", "last_seen_at", "processor_name", "entity_id"], ascending=[False, False, True, True]
+    )
     if limit is not None:
         ordered = ordered.head(limit)
     recent = ordered[list(RECENT_COLUMNS)].reset_index(drop=True)
@@ -208,11 +211,20 @@ def render(sections: dict[str, pd.DataFrame], fmt: str, total: int, filters: dic
 # ---------------------------------------------------------------------------------------------- CLI
 
 
-def _stderr_progress(done: int, total: int, label: str) -> None:
-    if done < total:
-        print(f"\rreading failure store: {done}/{total} tables ({label})", end="", file=sys.stderr, flush=True)
-    else:
-        print(f"\rreading failure store: {total}/{total} tables", file=sys.stderr, flush=True)
+def _stderr_progress() -> Progress:
+    """One updating line on a terminal, one line per table otherwise; the total time at the end."""
+    began = time.perf_counter()
+    terminal = sys.stderr.isatty()
+
+    def report(done: int, total: int, label: str) -> None:
+        line = f"reading failure store: {done}/{total} tables"
+        line += f" ({label})" if done < total else f" in {time.perf_counter() - began:.1f}s"
+        if terminal:
+            print(f"\r{line:<90}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    return report
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -228,7 +240,7 @@ def _run(args: argparse.Namespace) -> int:
         processors=args.processor,
         categories=args.category,
         statuses=args.status,
-        progress=_stderr_progress if sys.stderr.isatty() or args.progress else None,
+        progress=_stderr_progress() if sys.stderr.isatty() or args.progress else None,
     )
     filters = {
         "since": args.since.isoformat() if args.since else None,

@@ -7,6 +7,7 @@ Expectations come from the bundled CSVs read with pandas (`season_data`), never 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -116,6 +117,61 @@ def remove_from_registry(landing: Path, player_lookup: str) -> None:
     keep = registry["player_lookup"] != player_lookup
     assert (~keep).sum() == 1, f"{player_lookup} is in the registry {(~keep).sum()} times"
     registry[keep].to_csv(path, index=False)
+
+
+def copy_landing_day(source: Path, target: Path, day: dt.date) -> Path:
+    """A private landing copy with the schedule, the registry and only `day`'s game files (fast to make)."""
+    target.mkdir(parents=True)
+    shutil.copyfile(source / "schedule.csv.gz", target / "schedule.csv.gz")
+    shutil.copytree(source / "registry", target / "registry")
+    shutil.copytree(source / "gamebook" / day.isoformat(), target / "gamebook" / day.isoformat())
+    return target
+
+
+def game_file_bytes(landing: Path, game_date: dt.date, game_id: str) -> bytes:
+    """A game file's content, decompressed if it is gzip."""
+    path = game_file(landing, game_date, game_id)
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def edit_game_bytes(landing: Path, game_date: dt.date, game_id: str, edit_fn: Callable[[bytes], bytes]) -> Path:
+    """Apply `edit_fn` to a game file's decompressed bytes (BOM, CRLF, stray fields, foreign encodings…)
+    and write them back in place, compressed again if the file was."""
+    path = game_file(landing, game_date, game_id)
+    edited = edit_fn(game_file_bytes(landing, game_date, game_id))
+    path.write_bytes(gzip.compress(edited, mtime=0) if path.name.endswith(".gz") else edited)
+    return path
+
+
+def edit_game_line(landing: Path, game_date: dt.date, game_id: str, line: int, edit_fn: Callable[[bytes], bytes]) -> Path:
+    """Apply `edit_fn` to one physical line (1 = header, without its line ending) of a game file."""
+
+    def edit(data: bytes) -> bytes:
+        lines = data.split(b"\n")
+        lines[line - 1] = edit_fn(lines[line - 1])
+        return b"\n".join(lines)
+
+    return edit_game_bytes(landing, game_date, game_id, edit)
+
+
+def add_game_file(landing: Path, game_date: dt.date, game_id: str, copy_of: str, suffix: str = ".csv.gz") -> Path:
+    """A file for `game_id` in `game_date`'s folder holding a copy of game `copy_of`'s rows, as landed."""
+    source = game_file(landing, game_date, copy_of)
+    target = source.parent / f"{game_id}{suffix}"
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    frame.to_csv(target, index=False, compression="gzip" if suffix.endswith(".gz") else None)
+    return target
+
+
+def set_registry_aliases(landing: Path, player_lookup: str, aliases: str) -> None:
+    """Overwrite the `aliases` of one registry player."""
+    path = landing / "registry" / "player_registry.csv"
+    registry = pd.read_csv(path, dtype=str, keep_default_na=False)
+    match = registry["player_lookup"] == player_lookup
+    assert match.sum() == 1, f"{player_lookup} is in the registry {match.sum()} times"
+    registry.loc[match, "aliases"] = aliases
+    registry.to_csv(path, index=False)
 
 
 # ---------------------------------------------------------------- reading the warehouse file directly

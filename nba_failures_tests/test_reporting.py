@@ -82,12 +82,20 @@ def test_recent_and_correctable_lists(frame, stored):
 def test_filters_go_to_the_warehouse_as_parameters(failure_store, frame):
     recording = RecordingWarehouse(failure_store.warehouse)
     since = dt.date(2023, 1, 11)
-    filtered = read_store(recording, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"])
+    filtered = read_store(
+        recording, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"]
+    )
     assert [call[0] for call in recording.calls] == [store.table.qualified_name for store in FAILURE_STORES]
-    assert all(call[1] == since and call[3] == {"processor_name": ["player_game_summary", "team_offense_game_summary"], "resolution_status": ["RESOLVED"]} for call in recording.calls)
+    assert all(
+        call[1] == since
+        and call[3] == {"processor_name": ["player_game_summary", "team_offense_game_summary"], "resolution_status": ["RESOLVED"]}
+        for call in recording.calls
+    )
     # Jan 12 is the only day of [Jan 11, ..] the player played: one resolved failure.
     assert len(filtered) == 1 and filtered.iloc[0]["entity_id"] == UNREGISTERED_PLAYER
-    same = filter_failures(frame, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"])
+    same = filter_failures(
+        frame, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"]
+    )
     assert sorted(same["failure_key"]) == sorted(filtered["failure_key"])
 
     by_category = read_store(failure_store.warehouse, categories=["MISSING_RAW_DATA"])
@@ -126,7 +134,9 @@ def test_report_from_bigquery_matches_duckdb(failure_store, frame, bigquery_ware
             bigquery_warehouse.replace(store.table, rows, FIRST, LAST + dt.timedelta(days=1))
     from_bigquery = read_store(bigquery_warehouse)
     pd.testing.assert_frame_equal(distribution(from_bigquery), distribution(frame), check_dtype=False)
-    filtered = read_store(bigquery_warehouse, since=dt.date(2023, 1, 11), processors=["player_game_summary"], statuses=["RESOLVED"])
+    filtered = read_store(
+        bigquery_warehouse, since=dt.date(2023, 1, 11), processors=["player_game_summary"], statuses=["RESOLVED"]
+    )
     assert filtered["entity_id"].tolist() == [UNREGISTERED_PLAYER]
 
 
@@ -137,11 +147,23 @@ def _cli(failure_store, season_landing, *args: str) -> subprocess.CompletedProce
         settings.LANDING_DIR_ENV: str(season_landing),
         settings.WAREHOUSE_ENV: "duckdb",
     }
-    return subprocess.run([sys.executable, "-m", "nba_failures.cli", "report", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "nba_failures.cli", "report", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_report(failure_store, season_landing, frame):
-    done = _cli(failure_store, season_landing, "--since", "2023-01-10", "--processor", "player_game_summary", "--format", "json", "--progress")
+    done = _cli(
+        failure_store,
+        season_landing,
+        "--since",
+        "2023-01-10",
+        "--processor",
+        "player_game_summary",
+        "--format",
+        "json",
+        "--progress",
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     expected = filter_failures(frame, since=dt.date(2023, 1, 10), processors=["player_game_summary"])
@@ -149,7 +171,9 @@ def test_cli_report(failure_store, season_landing, frame):
     assert report["filters"]["processor"] == ["player_game_summary"]
     assert "reading failure store: 3/3 tables" in done.stderr
 
-    done = _cli(failure_store, season_landing, "--category", "missing_raw_data", "--view", "recent", "--limit", "0", "--format", "csv")
+    done = _cli(
+        failure_store, season_landing, "--category", "missing_raw_data", "--view", "recent", "--limit", "0", "--format", "csv"
+    )
     assert done.returncode == 0, done.stderr
     rows = pd.read_csv(io.StringIO(done.stdout))
     assert len(rows) == 5 and set(rows["failure_category"]) == {"MISSING_RAW_DATA"}

@@ -14,6 +14,9 @@ PLAYED_STATUS = "ACTIVE"
 NOT_PLAYED_STATUSES = ("DNP", "INACTIVE", "OUT")
 # Four overtimes is the longest a regular-season game has run in years; more is a corrupt value.
 MAX_MINUTES = 48 + 4 * 5
+MAX_STAT_VALUE = 1000
+# The entity ids `FailureRecord` refuses as placeholders.
+_PLACEHOLDER_IDS = ("unknown", "none", "nan", "null")
 
 
 def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +36,11 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
     lookup = rows["player_lookup"].str.strip()
     derived = rows["player_name"].map(player_lookup)
     rows["entity_id"] = lookup.where(lookup != "", derived)
+    # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
+    rows.loc[rows["entity_id"].str.lower().isin(_PLACEHOLDER_IDS), "entity_id"] = ""
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
+    file_game = rows["source_file"].str.extract(r"([^/]+?)\.csv(?:\.gz)?$", expand=False)
+    flag(rows["game_id"] != file_game, "game_id '" + rows["game_id"] + "' is not the game of its file")
     flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), "unknown player_status '" + rows["player_status"] + "'")
 
     game_date = pd.to_datetime(rows["game_date"], errors="coerce", format="%Y-%m-%d").dt.date
@@ -60,7 +67,8 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
 
     for stat in (*COUNTING_STATS, "plus_minus"):
         value = pd.to_numeric(rows[stat], errors="coerce")
-        integral = value.notna() & (value == value.round())
+        # 'inf' and 1e30 parse as numbers but are no box-score count (and would not fit an integer column).
+        integral = value.notna() & (value.abs() <= MAX_STAT_VALUE) & (value == value.round())
         # The source leaves plus-minus blank for some players who played: unknown, not invalid.
         optional_blank = (stat == "plus_minus") & (rows[stat].str.strip() == "")
         flag(played & ~integral & ~optional_blank, f"{stat} '" + rows[stat] + "' is not an integer")

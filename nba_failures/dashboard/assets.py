@@ -37,7 +37,9 @@ def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dash
     page = render_dashboard(frame, generated_at, source=type(warehouse).__name__, table_limit=dashboard.table_limit)
     write_atomically(path, page)
     numbers = summary(frame)
-    context.log.info(f"dashboard of {numbers['failures']} failures written to {path} ({len(page) / 1e6:.1f} MB, {time.perf_counter() - began:.1f}s)")
+    context.log.info(
+        f"dashboard of {numbers['failures']} failures written to {path} ({len(page) / 1e6:.1f} MB, {time.perf_counter() - began:.1f}s)"
+    )
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(path)),

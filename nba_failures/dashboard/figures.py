@@ -24,7 +24,13 @@ TYPE_COLORS = {
     "UNKNOWN": "#000000",
 }
 STATUS_ORDER = [s.value for s in ResolutionStatus]
-STATUS_COLORS = {"UNRESOLVED": "#e45756", "RETRY_REQUESTED": "#f58518", "RESOLVED": "#54a24b", "PERMANENT": "#6f4e7c", "EXPECTED": "#9d9d9d"}
+STATUS_COLORS = {
+    "UNRESOLVED": "#e45756",
+    "RETRY_REQUESTED": "#f58518",
+    "RESOLVED": "#54a24b",
+    "PERMANENT": "#6f4e7c",
+    "EXPECTED": "#9d9d9d",
+}
 _LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2), height=420)
 
 
@@ -35,7 +41,9 @@ def processor_category_matrix(frame: pd.DataFrame) -> pd.DataFrame:
     """Failures per processor (rows) and category (columns) over the whole store."""
     if frame.empty:
         return pd.DataFrame()
-    return frame.pivot_table(index="processor_name", columns="failure_category", values="failure_key", aggfunc="count", fill_value=0)
+    return frame.pivot_table(
+        index="processor_name", columns="failure_category", values="failure_key", aggfunc="count", fill_value=0
+    )
 
 
 def weekly_by_processor(frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,7 +87,10 @@ def correctable_backlog(frame: pd.DataFrame, until: pd.Timestamp | None = None) 
         last = max(last, (until.tz_convert("UTC").tz_localize(None) if until.tzinfo else until).normalize())
     days = pd.date_range(opened.min(), last, freq="D")
     per_day = pd.DataFrame(
-        {"opened": opened.value_counts().reindex(days, fill_value=0), "closed": closed.dropna().value_counts().reindex(days, fill_value=0)}
+        {
+            "opened": opened.value_counts().reindex(days, fill_value=0),
+            "closed": closed.dropna().value_counts().reindex(days, fill_value=0),
+        }
     )
     per_day["open"] = (per_day["opened"] - per_day["closed"]).cumsum()
     return per_day.rename_axis("day").reset_index().astype({"opened": int, "closed": int, "open": int})
@@ -138,7 +149,7 @@ def summary(frame: pd.DataFrame) -> dict[str, object]:
         "permanent": int((status == ResolutionStatus.PERMANENT.value).sum()),
         "expected": int((status == ResolutionStatus.EXPECTED.value).sum()),
         "retry_attempts": int(frame["retry_attempts"].sum()),
-        "median_hours_to_resolve": round(float(hours.median()), 2) if len(hours) else None,
+        "median_hours_to_resolve": round(float(hours.median()), 4) if len(hours) else None,
         "by_type": {t: int(n) for t, n in frame["failure_type"].value_counts().items()},
     }
 
@@ -148,7 +159,9 @@ def summary(frame: pd.DataFrame) -> dict[str, object]:
 
 def _empty(title: str, message: str = "no failures in the store") -> go.Figure:
     figure = go.Figure()
-    figure.add_annotation(text=message, showarrow=False, font=dict(size=16, color="#777"), xref="paper", yref="paper", x=0.5, y=0.5)
+    figure.add_annotation(
+        text=message, showarrow=False, font=dict(size=16, color="#777"), xref="paper", yref="paper", x=0.5, y=0.5
+    )
     figure.update_layout(title=title, xaxis=dict(visible=False), yaxis=dict(visible=False), **_LAYOUT)
     return figure
 
@@ -167,7 +180,9 @@ def matrix_figure(frame: pd.DataFrame) -> go.Figure:
             xgap=2, ygap=2,
         )
     )  # fmt: skip
-    figure.update_layout(title=title, **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=120)})
+    figure.update_layout(
+        title=title, **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=120), "height": max(320, 42 * len(matrix) + 170)}
+    )
     return figure
 
 
@@ -176,10 +191,19 @@ def weekly_figure(frame: pd.DataFrame) -> go.Figure:
     weekly = weekly_by_processor(frame)
     if weekly.empty:
         return _empty(title)
+    weeks = sorted(weekly["week"].dt.strftime("%Y-%m-%d").unique())
     figure = go.Figure()
     for processor, rows in weekly.groupby("processor_name"):
-        figure.add_bar(x=rows["week"], y=rows["failures"], name=processor, hovertemplate=f"{processor}<br>week of %{{x|%Y-%m-%d}}: %{{y}}<extra></extra>")
-    figure.update_layout(title=title, barmode="stack", xaxis_title="week (analysis date)", yaxis_title="failures", **_LAYOUT)
+        figure.add_bar(
+            x=rows["week"].dt.strftime("%Y-%m-%d"),
+            y=rows["failures"],
+            name=processor,
+            hovertemplate=f"{processor}<br>week of %{{x}}: %{{y}}<extra></extra>",
+        )
+    figure.update_layout(
+        title=title, barmode="stack", xaxis=dict(title="week of (Monday, analysis date)", type="category", categoryorder="array", categoryarray=weeks),
+        yaxis_title="failures", **_LAYOUT,
+    )  # fmt: skip
     return figure
 
 
@@ -196,7 +220,12 @@ def type_share_figure(frame: pd.DataFrame) -> go.Figure:
             marker_color=TYPE_COLORS.get(failure_type), customdata=counts.loc[share.index, failure_type].to_numpy(),
             hovertemplate=f"%{{y}}<br>{failure_type}: %{{x:.1%}} (%{{customdata}})<extra></extra>",
         )  # fmt: skip
-    figure.update_layout(title=title, barmode="stack", xaxis=dict(tickformat=".0%", range=[0, 1]), **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=50)})
+    figure.update_layout(
+        title=title,
+        barmode="stack",
+        xaxis=dict(tickformat=".0%", range=[0, 1]),
+        **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=50)},
+    )
     return figure
 
 
@@ -209,8 +238,12 @@ def backlog_figure(frame: pd.DataFrame, until: pd.Timestamp | None = None) -> go
     figure = go.Figure()
     figure.add_bar(x=days, y=backlog["opened"], name="first seen", marker_color="#f58518", opacity=0.6)
     figure.add_bar(x=days, y=-backlog["closed"], name="resolved / given up (negative)", marker_color="#54a24b", opacity=0.6)
-    figure.add_scatter(x=days, y=backlog["open"], mode="lines+markers", name="open at end of day", line=dict(color="#e45756", shape="hv"))
-    figure.update_layout(title=title, barmode="relative", xaxis=dict(title="day (UTC)", type="category"), yaxis_title="failures", **_LAYOUT)
+    figure.add_scatter(
+        x=days, y=backlog["open"], mode="lines+markers", name="open at end of day", line=dict(color="#e45756", shape="hv")
+    )
+    figure.update_layout(
+        title=title, barmode="relative", xaxis=dict(title="day (UTC)", type="category"), yaxis_title="failures", **_LAYOUT
+    )
     return figure
 
 
@@ -238,15 +271,35 @@ def retry_figure(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def duration_unit(hours: pd.Series) -> tuple[str, float]:
+    """The unit that reads best for these durations, and hours per unit."""
+    longest = float(hours.max()) if len(hours) else 0.0
+    if longest < 2:
+        return "minutes", 1 / 60
+    if longest < 72:
+        return "hours", 1.0
+    return "days", 24.0
+
+
+def format_duration(hours: float | None) -> str:
+    if hours is None or pd.isna(hours):
+        return "–"
+    unit, per_unit = duration_unit(pd.Series([hours]))
+    return f"{hours / per_unit:.1f} {unit}"
+
+
 def resolve_time_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Time to resolve (resolved_at − first_seen_at), hours"
     hours = hours_to_resolve(frame)
+    unit, per_unit = duration_unit(hours)
+    title = f"Time to resolve (resolved_at − first_seen_at), {unit}"
     if hours.empty:
         return _empty(title, "nothing resolved yet")
     figure = go.Figure()
     for processor in sorted(set(hours.index)):
-        figure.add_histogram(x=hours.loc[[processor]].to_numpy(), name=processor, nbinsx=30)
-    figure.update_layout(title=title, barmode="stack", xaxis_title="hours", yaxis_title="resolved failures", **_LAYOUT)
+        figure.add_histogram(x=hours.loc[[processor]].to_numpy() / per_unit, name=processor, nbinsx=30)
+    figure.update_layout(
+        title=title, barmode="stack", xaxis=dict(title=unit, rangemode="tozero"), yaxis_title="resolved failures", **_LAYOUT
+    )
     return figure
 
 
@@ -258,7 +311,9 @@ def top_entities_figure(frame: pd.DataFrame, n: int = 15) -> go.Figure:
     labels = (top["entity_type"] + " " + top["entity_id"]).to_list()
     figure = go.Figure()
     for failure_type in [t for t in TYPE_ORDER if t in top.columns]:
-        figure.add_bar(y=labels, x=top[failure_type], orientation="h", name=failure_type, marker_color=TYPE_COLORS.get(failure_type))
+        figure.add_bar(
+            y=labels, x=top[failure_type], orientation="h", name=failure_type, marker_color=TYPE_COLORS.get(failure_type)
+        )
     figure.update_layout(
         title=title, barmode="stack", yaxis=dict(autorange="reversed"), xaxis_title="failures",
         **{**_LAYOUT, "margin": dict(l=200, r=20, t=50, b=50), "height": max(420, 28 * len(top) + 120)},

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly
 import plotly.graph_objects as go
 
-from nba_failures.dashboard.figures import build_figures, summary
+from nba_failures.dashboard.figures import build_figures, format_duration, summary
 
 TABLE_COLUMNS = (
     ("analysis_date", "date"), ("processor_name", "text"), ("entity_type", "text"), ("entity_id", "text"),
@@ -40,8 +40,8 @@ section.drill { background: #fff; border-radius: 6px; padding: 12px; margin-top:
 table#failures { border-collapse: collapse; font-size: 12px; width: 100%; }
 #failures th { position: sticky; top: 0; background: #eef1f5; cursor: pointer; text-align: left; padding: 4px 6px; white-space: nowrap; }
 #failures th.asc::after { content: " \\25B2"; } #failures th.desc::after { content: " \\25BC"; }
-#failures td { border-top: 1px solid #eee; padding: 3px 6px; vertical-align: top; }
-#failures td.reason { max-width: 520px; }
+#failures td { border-top: 1px solid #eee; padding: 3px 6px; vertical-align: top; white-space: nowrap; }
+#failures td.reason { max-width: 520px; white-space: normal; }
 """
 
 # Sort on header click (numbers as numbers, everything else as text; ISO dates sort as text) and filter.
@@ -86,7 +86,11 @@ def _cell(value: object) -> str:
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() and value.tzinfo is None else value.strftime("%Y-%m-%d %H:%M:%S")
+        return (
+            value.strftime("%Y-%m-%d")
+            if value == value.normalize() and value.tzinfo is None
+            else value.strftime("%Y-%m-%d %H:%M:%S")
+        )
     return str(value)
 
 
@@ -97,7 +101,9 @@ def failure_table_html(frame: pd.DataFrame, limit: int = DEFAULT_TABLE_LIMIT) ->
     lines = []
     for record in rows[[name for name, _ in TABLE_COLUMNS]].itertuples(index=False):
         cells = "".join(
-            f'<td class="reason">{html.escape(_cell(value))}</td>' if name == "failure_reason" else f"<td>{html.escape(_cell(value))}</td>"
+            f'<td class="reason">{html.escape(_cell(value))}</td>'
+            if name == "failure_reason"
+            else f"<td>{html.escape(_cell(value))}</td>"
             for (name, _), value in zip(TABLE_COLUMNS, record)
         )
         lines.append(f"<tr>{cells}</tr>")
@@ -113,10 +119,11 @@ def _kpis(numbers: dict[str, object]) -> str:
         ("permanent", "permanent"),
         ("expected", "expected (DNP, early season)"),
         ("retry_attempts", "retries requested"),
-        ("median_hours_to_resolve", "median hours to resolve"),
+        ("median_hours_to_resolve", "median time to resolve"),
     ]
+    shown = {**numbers, "median_hours_to_resolve": format_duration(numbers["median_hours_to_resolve"])}
     return "".join(
-        f'<div class="kpi" data-kpi="{key}"><div class="value">{html.escape("–" if numbers[key] is None else str(numbers[key]))}</div>'
+        f'<div class="kpi" data-kpi="{key}"><div class="value">{html.escape(str(shown[key]))}</div>'
         f'<div class="label">{html.escape(label)}</div></div>'
         for key, label in cards
     )
@@ -126,11 +133,15 @@ WIDE_CHARTS = ("matrix",)
 
 
 def _chart(name: str, figure: go.Figure) -> str:
-    body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config={"displaylogo": False, "responsive": True})
+    body = figure.to_html(
+        full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config={"displaylogo": False, "responsive": True}
+    )
     return f'<div class="chart{" wide" if name in WIDE_CHARTS else ""}" data-chart="{name}">{body}</div>'
 
 
-def render_dashboard(frame: pd.DataFrame, generated_at: pd.Timestamp, source: str = "", table_limit: int = DEFAULT_TABLE_LIMIT) -> str:
+def render_dashboard(
+    frame: pd.DataFrame, generated_at: pd.Timestamp, source: str = "", table_limit: int = DEFAULT_TABLE_LIMIT
+) -> str:
     """The whole page for the canonical store frame `frame`."""
     numbers = summary(frame)
     figures = build_figures(frame, until=generated_at)
@@ -175,6 +186,7 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; the page is for anyone who can read the folder
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -187,10 +199,10 @@ def summary_markdown(numbers: dict[str, object], path: Path, shown_types: int = 
         f"**{numbers['failures']} failures** in the store from {numbers['processors']} processors"
         + (f", analysis dates {numbers['first_date']} .. {numbers['last_date']}" if numbers["failures"] else ""),
         "",
-        "| open correctable | resolved | permanent | expected | retries | median hours to resolve |",
+        "| open correctable | resolved | permanent | expected | retries | median time to resolve |",
         "|---|---|---|---|---|---|",
         f"| {numbers['open_correctable']} | {numbers['resolved']} | {numbers['permanent']} | {numbers['expected']} | "
-        f"{numbers['retry_attempts']} | {'–' if numbers['median_hours_to_resolve'] is None else numbers['median_hours_to_resolve']} |",
+        f"{numbers['retry_attempts']} | {format_duration(numbers['median_hours_to_resolve'])} |",
     ]
     by_type = list(numbers["by_type"].items())[:shown_types]
     if by_type:

@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, BackfillPolicy, Config, MaterializeRe
 from pydantic import Field
 
 from nba_failures.analytics import assets as analytics
+from nba_failures.precompute import assets as precompute
 from nba_failures.failures.checks import CHECK_SPECS, classification_checks
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
@@ -23,6 +24,11 @@ PROCESSOR_ASSETS = [
     analytics.team_offense_game_summary,
     analytics.team_defense_game_summary,
     analytics.upcoming_player_game_context,
+    precompute.player_daily_cache,
+    precompute.player_shot_zone_analysis,
+    precompute.team_defense_zone_analysis,
+    precompute.player_composite_factors,
+    precompute.ml_feature_store,
 ]
 
 

@@ -42,7 +42,7 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
     scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
     extraction = extract_games(landing.root, landed_game_files(landing.root, start, end), scheduled)
     for problem in extraction.problems:
-        recorder.record(problem.game_date, problem.game_id, problem.category, problem.reason, source_file=problem.source_file)
+        recorder.record(problem.game_date, problem.game_id, problem.category, problem.reason, source_file=problem.source_file, source_line=problem.source_line)
     rejected = sum(problem.rejected_rows for problem in extraction.problems)
     extra = {"ignored_extra_columns": extraction.extra_columns} if extraction.extra_columns else None
     return publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), extra)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ class FileProblem:
     reason: str
     source_file: str | None
     rejected_rows: int = 0
+    source_line: int | None = None
 
 
 @dataclass
@@ -32,15 +35,59 @@ class Extraction:
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
 
 
-_UNREADABLE = (
-    pd.errors.EmptyDataError,
-    pd.errors.ParserError,
-    UnicodeDecodeError,
-    gzip.BadGzipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-)
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be read as CSV text; the message names the line where it can."""
+
+
+_UNREADABLE = (UnreadableFile, csv.Error, gzip.BadGzipFile, zlib.error, EOFError, OSError)
+
+
+@dataclass
+class GameFileRows:
+    frame: pd.DataFrame  # text values, columns as in the header
+    lines: list[int]  # file line (1 = header) where each row of `frame` starts
+    bad_rows: list[tuple[int, str]]  # (line, why) for rows that cannot be split into the header's fields
+
+
+def read_game_file(path: Path) -> GameFileRows:
+    """Rows of one landed game file as text, with the line each starts on.
+
+    Read with the csv module rather than `pandas.read_csv`, which silently shifts every column when the first
+    row has one field too many (it takes the first column as the index), pads short rows with blanks, and
+    skips blank lines (so row numbers drift). Here a row with too many or too few fields is returned in
+    `bad_rows`, blank lines keep their numbers, a UTF-8 BOM and CRLF line endings are accepted.
+    """
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise UnreadableFile(f"line {line}: byte 0x{data[error.start]:02x} is not UTF-8") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    bad: list[tuple[int, str]] = []
+    next_line = 1
+    try:
+        for record in reader:
+            line, next_line = next_line, reader.line_num + 1
+            if not any(field.strip() for field in record):
+                continue  # blank or whitespace-only line
+            if header is None:
+                header = [name.strip() for name in record]
+            elif len(record) != len(header):
+                bad.append((line, f"{len(record)} fields, the header has {len(header)}"))
+            else:
+                rows.append(record)
+                lines.append(line)
+    except csv.Error as error:
+        raise UnreadableFile(f"line {reader.line_num}: {error}") from None
+    if header is None:
+        raise UnreadableFile("empty file: no header")
+    return GameFileRows(pd.DataFrame(rows, columns=header, dtype=object), lines, bad)
 
 
 def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.DataFrame) -> Extraction:
@@ -48,31 +95,46 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
 
     `scheduled` holds `game_id`, `game_date` of the window's schedule. A scheduled game with no file is
     MISSING_RAW_DATA; a file that cannot be read EXTRACTION_FAILED; a file lacking contract columns
-    SCHEMA_DRIFT; a file for a game the schedule does not have on that date VALIDATION_ERROR.
+    SCHEMA_DRIFT; a file for a game the schedule does not have on that date, or a second file for the same
+    game, VALIDATION_ERROR. A row that does not split into the header's fields is EXTRACTION_FAILED naming
+    its line, and the rest of its file goes on.
     """
     frames: list[pd.DataFrame] = []
     problems: list[FileProblem] = []
     extraction = Extraction(rows=pd.DataFrame(columns=["landing_date", *GAMEBOOK_COLUMNS, "source_file", "source_line"]))
     scheduled_keys = set(zip(scheduled["game_id"], scheduled["game_date"]))
     landed_keys = set()
+    delivered: dict[tuple[str, dt.date], str] = {}
     for landed in files:
         relative = landed.relative_to(landing_dir)
         landed_keys.add((landed.game_id, landed.game_date))
         try:
-            frame = pd.read_csv(landed.path, dtype=str, keep_default_na=False, encoding="utf-8")
+            read = read_game_file(landed.path)
         except _UNREADABLE as error:
             problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: unreadable ({type(error).__name__}: {error})", relative))
             continue
-        extraction.rows_read += len(frame)
+        frame = read.frame
+        extraction.rows_read += len(frame) + len(read.bad_rows)
+        for line, why in read.bad_rows:
+            reason = f"{relative} line {line}: {why}; row rejected"
+            problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, reason, relative, 1, line))
         missing = [c for c in GAMEBOOK_COLUMNS if c not in frame.columns]
-        if missing:
-            problems.append(_problem(landed, FailureCategory.SCHEMA_DRIFT, f"{relative}: missing columns {missing}", relative, len(frame)))
+        duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
+        if missing or duplicated:
+            drift = "; ".join(f"{what} columns {names}" for what, names in (("missing", missing), ("duplicate", duplicated)) if names)
+            problems.append(_problem(landed, FailureCategory.SCHEMA_DRIFT, f"{relative}: {drift}", relative, len(frame)))
             continue
-        if frame.empty:
+        if frame.empty and not read.bad_rows:
             problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: header only, no player rows", relative))
             continue
         if (landed.game_id, landed.game_date) not in scheduled_keys:
             reason = f"{relative}: game {landed.game_id} is not in the schedule on {landed.game_date.isoformat()}"
+            problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, reason, relative, len(frame)))
+            continue
+        first = delivered.setdefault((landed.game_id, landed.game_date), relative)
+        if first != relative:
+            # The same game as .csv and .csv.gz: its rows once, from the first file; the other is reported.
+            reason = f"{relative}: game {landed.game_id} was already delivered as {first}; rows ignored"
             problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, reason, relative, len(frame)))
             continue
         extra = sorted(set(frame.columns) - set(GAMEBOOK_COLUMNS))
@@ -81,7 +143,7 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
         frame = frame.loc[:, list(GAMEBOOK_COLUMNS)]
         frame.insert(0, "landing_date", landed.game_date)
         frame["source_file"] = relative
-        frame["source_line"] = range(2, len(frame) + 2)
+        frame["source_line"] = read.lines
         frames.append(frame)
     for game_id, game_date in sorted(scheduled_keys - landed_keys):
         reason = f"scheduled game {game_id} on {game_date.isoformat()} has no landed gamebook file"
@@ -92,5 +154,5 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
     return extraction
 
 
-def _problem(landed: LandedGameFile, category: FailureCategory, reason: str, relative: str, rejected: int = 0) -> FileProblem:
-    return FileProblem(landed.game_id, landed.game_date, category, reason, relative, rejected)
+def _problem(landed: LandedGameFile, category: FailureCategory, reason: str, relative: str, rejected: int = 0, line: int | None = None) -> FileProblem:
+    return FileProblem(landed.game_id, landed.game_date, category, reason, relative, rejected, line)

@@ -113,7 +113,7 @@ class DuckDBWarehouse(Warehouse):
         check_inside_slice(table, conformed, start, end, where_in)
         clauses, params = _window_clauses(table, start, end, where_in)
         casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
-        connection.register("incoming_rows", conformed)
+        connection.register("incoming_rows", table.arrow_table(conformed))
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)

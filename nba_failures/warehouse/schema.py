@@ -41,6 +41,19 @@ _DUCKDB_TYPES = {
     ColumnType.TIMESTAMP: "TIMESTAMPTZ",
 }
 
+def _arrow_types():
+    import pyarrow as pa
+
+    return {
+        ColumnType.STRING: pa.string(),
+        ColumnType.INT64: pa.int64(),
+        ColumnType.FLOAT64: pa.float64(),
+        ColumnType.BOOL: pa.bool_(),
+        ColumnType.DATE: pa.date32(),
+        ColumnType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    }
+
+
 _PANDAS_TYPES = {
     # Plain object strings: pandas' "string" dtype refuses to join with the object columns pure logic makes.
     ColumnType.STRING: "object",
@@ -70,6 +83,12 @@ class Column:
         not_null = " NOT NULL" if self.mode is Mode.REQUIRED else ""
         return f"{self.name} {self.duckdb_type}{not_null}"
 
+    def arrow_field(self):
+        import pyarrow as pa
+
+        base = _arrow_types()[self.type]
+        return pa.field(self.name, pa.list_(base) if self.mode is Mode.REPEATED else base)
+
     def bigquery_field(self):
         from google.cloud import bigquery
 
@@ -82,6 +101,13 @@ def string(name: str, description: str, mode: Mode = Mode.NULLABLE) -> Column:
 
 def required(column: Column) -> Column:
     return Column(column.name, column.type, column.description, Mode.REQUIRED)
+
+
+def _as_list(value) -> list:
+    """A repeated value as a list; missing (None, NaN) is the empty list."""
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    return list(value)
 
 
 @dataclass(frozen=True)
@@ -125,6 +151,14 @@ class TableSpec:
     def bigquery_schema(self) -> list:
         return [column.bigquery_field() for column in self.columns]
 
+    def arrow_table(self, frame: pd.DataFrame):
+        """The frame as an Arrow table with exactly this schema: no type is guessed from sample values
+        (a sample of empty lists would type a list column as a list of nothing)."""
+        import pyarrow as pa
+
+        schema = pa.schema([column.arrow_field() for column in self.columns])
+        return pa.Table.from_pandas(self.conform(frame), schema=schema, preserve_index=False)
+
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame with exactly this table's columns, in order, with nullable pandas types.
 
@@ -137,7 +171,7 @@ class TableSpec:
         for column in self.columns:
             values = conformed[column.name]
             if column.mode is Mode.REPEATED:
-                conformed[column.name] = values.map(lambda v: [] if v is None else list(v))
+                conformed[column.name] = pd.Series([_as_list(v) for v in values], index=values.index, dtype=object)
             elif column.type is ColumnType.DATE:
                 conformed[column.name] = pd.to_datetime(values).dt.date
             elif column.type is ColumnType.TIMESTAMP:

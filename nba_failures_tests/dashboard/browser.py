@@ -42,7 +42,9 @@ def chromium(width: int = 1440, height: int = 1000) -> Iterator[object]:
     options.binary_location = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     for flag in (*FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")), options=options)
+    driver = webdriver.Chrome(
+        service=Service(CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")), options=options
+    )
     try:
         driver.set_page_load_timeout(60)
         yield driver

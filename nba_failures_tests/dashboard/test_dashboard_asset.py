@@ -41,7 +41,12 @@ def test_one_single_run_backfill_materializes_the_daily_assets_then_the_dashboar
     first, last = dt.date(2023, 1, 9), dt.date(2023, 1, 10)
     result = materialize(
         list(defs.assets),
-        resources={**defs.resources, "warehouse": warehouse, "landing": LandingZone(path=str(season_landing)), "dashboard": DashboardOutput(path=str(path))},
+        resources={
+            **defs.resources,
+            "warehouse": warehouse,
+            "landing": LandingZone(path=str(season_landing)),
+            "dashboard": DashboardOutput(path=str(path)),
+        },
         selection="*failure_dashboard",
         tags={ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()},
         instance=DagsterInstance.ephemeral(),

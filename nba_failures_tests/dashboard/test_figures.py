@@ -25,7 +25,23 @@ def frame(failure_store) -> pd.DataFrame:
 def stored(failure_store) -> pd.DataFrame:
     """Every store row, read with plain DuckDB (not the package's reader)."""
     tables = [faults.read_table(failure_store.warehouse_path, name) for name in STORE_TABLES]
-    return pd.concat([t[["failure_key", "processor_name", "failure_category", "failure_type", "resolution_status", "is_correctable", "entity_id"]] for t in tables if len(t)])
+    return pd.concat(
+        [
+            t[
+                [
+                    "failure_key",
+                    "processor_name",
+                    "failure_category",
+                    "failure_type",
+                    "resolution_status",
+                    "is_correctable",
+                    "entity_id",
+                ]
+            ]
+            for t in tables
+            if len(t)
+        ]
+    )
 
 
 class _Resources(HTMLParser):
@@ -174,3 +190,10 @@ def test_an_empty_store_renders_placeholders():
     assert all(len(figure.data) == 0 and figure.layout.annotations for figure in built.values())
     page = render_dashboard(empty, pd.Timestamp.now(tz="UTC"))
     assert "no failures" in page and figures.summary(empty)["failures"] == 0
+
+
+def test_durations_read_in_the_unit_that_fits():
+    assert figures.format_duration(0.5) == "30.0 minutes"
+    assert figures.format_duration(5) == "5.0 hours"
+    assert figures.format_duration(96) == "4.0 days"
+    assert figures.format_duration(None) == "–"

@@ -1,0 +1,265 @@
+"""In headless Chromium (Debian's `chromium` + `chromium-driver`, driven by Selenium): the dashboard draws its
+charts and table from the real store, and the Dagster UI, started here on loopback, shows
+`classified_failures` with its failure metadata. Screenshots go to docs/screenshots/."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance, materialize
+
+from nba_failures import settings
+from nba_failures.dashboard.assets import DashboardOutput, failure_dashboard
+from nba_failures.dashboard.html import TABLE_COLUMNS
+from nba_failures.reporting import read_store
+from nba_failures_tests import faults
+from nba_failures_tests.dashboard import browser
+from nba_failures_tests.dashboard.store_data import MISSING_GAME, UNREGISTERED_PLAYER
+
+SCREENSHOTS = settings.PROJECT_DIR / "docs" / "screenshots"
+CHARTS = ("matrix", "weekly", "type_share", "backlog", "backlog_by_date", "retries", "resolve_time", "top_entities")
+
+_missing = browser.available()
+if _missing and os.environ.get("CI"):
+    raise RuntimeError(f"browser tests cannot run in CI: {_missing}")
+pytestmark = pytest.mark.skipif(_missing is not None, reason=f"no headless browser: {_missing}")
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+# ------------------------------------------------------------------------------------------- dashboard
+
+
+@pytest.fixture(scope="module")
+def dashboard_page(failure_store, tmp_path_factory) -> Path:
+    """The page as the asset writes it."""
+    path = tmp_path_factory.mktemp("dashboard") / "failure_dashboard.html"
+    result = materialize(
+        [failure_dashboard],
+        resources={"warehouse": failure_store.warehouse, "dashboard": DashboardOutput(path=str(path))},
+        instance=DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    return path
+
+
+_CHART_STATE = """
+return Array.from(document.querySelectorAll(".chart")).map(function (chart) {
+  const plot = chart.querySelector(".js-plotly-plot");
+  return {
+    name: chart.dataset.chart,
+    svgs: chart.querySelectorAll(".main-svg").length,
+    traces: plot && plot.data ? plot.data.length : -1,
+    drawnBarTraces: chart.querySelectorAll(".barlayer .trace.bars").length,
+    drawnBars: chart.querySelectorAll(".barlayer .point path").length,
+    drawnScatter: chart.querySelectorAll(".scatterlayer .trace").length,
+    heatmaps: chart.querySelectorAll(".heatmaplayer .hm").length,
+    width: plot ? plot.getBoundingClientRect().width : 0,
+    chartWidth: chart.getBoundingClientRect().width,
+  };
+});
+"""
+
+
+def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page):
+    frame = read_store(failure_store.warehouse)
+    processors = frame["processor_name"].nunique()
+    types = frame["failure_type"].nunique()
+    with browser.chromium() as driver:
+        driver.get(dashboard_page.as_uri())
+        wait_for(
+            lambda: (
+                driver.execute_script("return document.querySelectorAll('.js-plotly-plot .main-svg').length") >= 2 * len(CHARTS)
+            ),
+            30,
+            "charts",
+        )
+        assert driver.title == "NBA pipeline failures"
+        charts = {state["name"]: state for state in driver.execute_script(_CHART_STATE)}
+        assert tuple(charts) == CHARTS
+        for name, state in charts.items():
+            assert state["svgs"] >= 2 and state["traces"] >= 1, name  # plotly drew it, with data (not a placeholder)
+            assert state["width"] <= state["chartWidth"] + 1, name  # fits its card
+
+        # Heatmap: every failure counted in a processor × category cell.
+        assert charts["matrix"]["heatmaps"] == 1
+        # (_fullData: the traces as plotly.js decoded them; numbers arrive as typed arrays.)
+        cell_total = driver.execute_script(
+            "return Array.from(document.getElementById('chart-matrix')._fullData[0].text).flatMap(row => Array.from(row)).reduce((a, b) => a + b, 0)"
+        )
+        assert cell_total == len(frame)
+        # Weekly bars: one trace per processor; type shares: one trace per type, one bar per processor and type.
+        assert charts["weekly"]["drawnBarTraces"] == processors
+        assert charts["type_share"]["drawnBarTraces"] == types
+        assert charts["type_share"]["drawnBars"] == processors * types
+        # Backlog: the line ends at the open correctable failures (the missing game's five).
+        open_at_end = driver.execute_script(
+            "const d = document.getElementById('chart-backlog')._fullData; return Array.from(d[d.length - 1].y).slice(-1)[0]"
+        )
+        assert open_at_end == 5 and charts["backlog"]["drawnScatter"] == 1
+        # Time to resolve: the two resolved failures of the unregistered player.
+        assert driver.execute_script("return document.getElementById('chart-resolve_time')._fullData[0].x.length") == 2
+        # Top entities: the most failing entity first (the unregistered player: 2 gaps + 2 early-season), all labelled.
+        labels = driver.execute_script("return Array.from(document.getElementById('chart-top_entities')._fullData[0].y)")
+        ticks = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#chart-top_entities .ytick text')).map(t => t.textContent)"
+        )
+        counts = frame.groupby(["entity_type", "entity_id"]).size()
+        assert labels[0] == f"PLAYER {UNREGISTERED_PLAYER}" and counts.max() == counts.loc[("PLAYER", UNREGISTERED_PLAYER)]
+        assert sorted(ticks) == sorted(labels) and len(labels) == 15
+
+        kpi = driver.execute_script("return document.querySelector('[data-kpi=failures] .value').textContent")
+        assert int(kpi) == len(frame)
+        assert driver.execute_script("return document.querySelectorAll('#failures tbody tr').length") == len(frame)
+
+        # Sorting: click a header, the column is in order (ascending, then descending on a second click).
+        header = driver.find_element("css selector", "#failures th[data-column=entity_id]")
+        header.click()
+        assert driver.execute_script(
+            "const v = Array.from(document.querySelectorAll('#failures tbody tr')).map(r => r.cells[3].textContent);"
+            "return v.every((x, i) => i === 0 || v[i - 1].localeCompare(x) <= 0)"
+        )
+        retries = driver.find_element("css selector", "#failures th[data-column=occurrences]")
+        retries.click()
+        retries.click()
+        occurrences = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#failures tbody tr')).map(r => parseInt(r.cells[9].textContent))"
+        )
+        assert occurrences == sorted(occurrences, reverse=True) and occurrences[0] == frame["occurrences"].max()
+
+        # Filtering: the rows mentioning the missing game.
+        text = frame[[name for name, _ in TABLE_COLUMNS]].astype(str).agg(" ".join, axis=1).str.lower()
+        driver.find_element("id", "failure-filter").send_keys(MISSING_GAME)
+        shown = int(driver.find_element("id", "shown-rows").text)
+        assert shown == int(text.str.contains(MISSING_GAME.lower(), regex=False).sum()) >= 5
+        driver.find_element("id", "failure-filter").clear()
+        driver.execute_script(
+            "const f = document.getElementById('failure-filter'); f.value = ''; f.dispatchEvent(new Event('input'))"
+        )
+
+        driver.execute_script("window.scrollTo(0, 0)")
+        shot = browser.full_page_screenshot(driver, SCREENSHOTS / "dashboard.png", max_height=3400)
+    assert shot.stat().st_size > 50_000
+
+
+# ----------------------------------------------------------------------------------------- Dagster UI
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def dagster_ui(failure_store, season_landing, tmp_path):
+    """`dagster-webserver` on a free loopback port over the store's instance and DuckDB file; stopped after."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(failure_store.dagster_home),
+        settings.DUCKDB_PATH_ENV: str(failure_store.warehouse_path),
+        settings.LANDING_DIR_ENV: str(season_landing),
+        settings.DASHBOARD_PATH_ENV: str(tmp_path / "failure_dashboard.html"),
+        settings.WAREHOUSE_ENV: "duckdb",
+    }
+    webserver = Path(sys.executable).parent / "dagster-webserver"
+    log = tmp_path / "webserver.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(webserver), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=settings.PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: process.poll() is not None or answers(f"{base}/server_info"), 90, "dagster-webserver")
+        finally:
+            assert process.poll() is None, f"dagster-webserver exited:\n{log.read_text()[-3000:]}"
+        yield base
+    finally:
+        # The webserver and its code server are in their own session: stop that group, then make sure.
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=5)
+
+
+_METADATA_ROWS = "return Array.from(document.querySelectorAll('tr')).map(tr => Array.from(tr.cells).map(c => c.innerText.trim()))"
+
+
+def _dismiss_popups(driver) -> None:
+    """The UI greets a new browser profile with a newsletter dialog; skip it."""
+    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
+        if button.is_displayed():
+            button.click()
+
+
+def test_dagster_ui_shows_classified_failures_with_its_failure_metadata(failure_store, dagster_ui):
+    stored = faults.read_table(failure_store.warehouse_path, "nba_processing.analytics_failures")
+    still_failing = stored[stored["resolution_status"] != "RESOLVED"]  # classified by the latest run
+    with DagsterInstance.from_config(str(failure_store.dagster_home)) as instance:
+        latest = instance.get_latest_materialization_event(AssetKey("classified_failures"))
+    assert latest.run_id == failure_store.second_run_id
+
+    with browser.chromium(1440, 1300) as driver:
+        driver.get(f"{dagster_ui}/assets/classified_failures")
+
+        def metadata():
+            _dismiss_popups(driver)
+            rows = {row[0]: row[-1] for row in driver.execute_script(_METADATA_ROWS) if len(row) >= 2}
+            return rows if {"failures_classified", "correctable", "resolved"} <= set(rows) else None
+
+        values = wait_for(metadata, 90, "classified_failures metadata on the asset page", interval=1)
+        assert int(values["failures_classified"]) == len(still_failing)
+        assert int(values["correctable"]) == int(still_failing["is_correctable"].sum()) == 5
+        assert int(values["resolved"]) == int((stored["resolution_status"] == "RESOLVED").sum()) == 2
+        assert int(values["unknown"]) == 0
+        assert "upcoming_player_game_context" in values["by_processor_and_type"] and "DATA_GAP" in values["by_processor_and_type"]
+        body = driver.find_element("tag name", "body").text
+        assert "Latest materialization" in body and "failure_dashboard" in body  # downstream asset listed
+        time.sleep(1)
+        _dismiss_popups(driver)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / "classified_failures_asset.png"))
+
+        # The events view names the run that wrote the latest materialization.
+        driver.get(f"{dagster_ui}/assets/classified_failures?view=events")
+        wait_for(
+            lambda: (
+                _dismiss_popups(driver)
+                or f"materialized in run {failure_store.second_run_id[:8]}" in driver.find_element("tag name", "body").text
+            ),
+            60,
+            "events view",
+        )
+    # The unregistered player's gaps were resolved by the second run: none of his still-failing rows is correctable.
+    assert not still_failing[still_failing["entity_id"] == UNREGISTERED_PLAYER]["is_correctable"].any()

@@ -1,0 +1,286 @@
+"""A corpus of malformed raw input, each kind injected into a private landing copy of one real day.
+
+Every kind runs the raw processors and `player_game_summary` for the day and must end in exactly the
+expected typed failures (processor, category, entity type, entity id), with the file (and the line, for a
+row) named in the reason, while every other game of the day is written and every input row is accounted
+for (`input_rows = rows_written + failed_input_rows + excluded_input_rows`, and the asset check passes).
+Kinds that are acceptable input land normally. The table in `docs/bad_input_outcomes.md` is this list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nba_failures_tests import faults
+from nba_failures_tests.harness import run_assets
+
+DAY = dt.date(2023, 1, 15)
+GAME = "202301150BRK"  # OKC at BKN: 34 listed players, 23 ACTIVE
+FILE = f"gamebook/{DAY.isoformat()}/{GAME}.csv.gz"
+PLAYER = "joshgiddey"  # ACTIVE for OKC, line 2 of FILE
+PLAYER_LINE = 2
+DNP_PLAYER = "mikemuscala"  # DNP for OKC, line 13 of FILE
+DEN_GAME = "202301150DEN"
+JOKIC = "nikolajokic"  # 'Nikola Jokić', ACTIVE; the registry lists 'Nikola Jokic' as an alias
+STRAY_GAME = "202301150ZZZ"
+SELECTION = ["nbac_schedule", "nbac_gamebook_player_stats", "player_registry", "player_game_summary"]
+CHECKED_PROCESSORS = ("nbac_gamebook_player_stats", "player_registry", "player_game_summary")
+RAW, SUMMARY = "nbac_gamebook_player_stats", "player_game_summary"
+HOSTILE_SQL = "Robert'); DROP TABLE nba_analytics.player_game_summary;--"
+TEN_KB = "x" * 10_240
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a kind of bad input must become."""
+
+    failures: tuple[tuple[str, str, str, str], ...] = ()  # (processor, category, entity_type, entity_id)
+    reason_has: tuple[str, ...] = ()  # every expected failure's reason names these (file, line…)
+    raw_rows: int = 0  # raw rows written, relative to the clean day
+    summary_rows: int = 0  # player_game_summary rows written, relative to the clean day
+    touched_games: tuple[str, ...] = (GAME,)  # games whose rows may differ from the clean day
+
+
+LANDED = Outcome()
+
+
+def game_failed(category: str, game: str = GAME, rows_lost: bool = True, *reason_has: str) -> Outcome:
+    """A whole file rejected: one GAME failure of the raw processor; the game's rows are not written."""
+    raw, active = _game_rows(game)
+    return Outcome(((RAW, category, "GAME", game),), (FILE if game == GAME else game, *reason_has), -raw if rows_lost else 0, -active if rows_lost else 0)
+
+
+def row_rejected_at_raw(line: int, active_rows_lost: int = 1) -> Outcome:
+    """One row that does not split into the header's fields: rejected by the raw processor, file named with line."""
+    return Outcome(((RAW, "EXTRACTION_FAILED", "GAME", GAME),), (FILE, f"line {line}"), -1, -active_rows_lost)
+
+
+def player_failed(entity: str = PLAYER, category: str = "PROCESSING_ERROR", *reason_has: str, raw_rows: int = 0, entity_type: str = "PLAYER") -> Outcome:
+    """One row that lands in raw but cannot become a summary row: a failure of player_game_summary."""
+    named = (FILE, f"line {PLAYER_LINE}") if category == "PROCESSING_ERROR" else ()
+    return Outcome(((SUMMARY, category, entity_type, entity), ), (*named, *reason_has), raw_rows, -1)
+
+
+def _game_rows(game: str) -> tuple[int, int]:
+    box = faults.boxscores(DAY)
+    rows = box[box["game_id"] == game]
+    return len(rows), len(faults.active(rows))
+
+
+def _set(column: str, value: str, player: str = PLAYER, game: str = GAME) -> Callable[[Path], None]:
+    return lambda landing: faults.set_player_value(landing, DAY, game, player, column, value) and None
+
+
+def _set_many(game: str = GAME, player: str = PLAYER, **values: str) -> Callable[[Path], None]:
+    def inject(landing: Path) -> None:
+        for column, value in values.items():
+            faults.set_player_value(landing, DAY, game, player, column, value)
+
+    return inject
+
+
+def _frame(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], None]:
+    return lambda landing: faults.rewrite_game_file(landing, DAY, GAME, edit) and None
+
+
+def _bytes(edit: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    return lambda landing: faults.edit_game_bytes(landing, DAY, GAME, edit) and None
+
+
+def _line(line: int, edit: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    return lambda landing: faults.edit_game_line(landing, DAY, GAME, line, edit) and None
+
+
+def _payload(payload: bytes) -> Callable[[Path], None]:
+    return lambda landing: faults.write_raw_bytes(landing, DAY, GAME, payload) and None
+
+
+def _truncated_gzip(landing: Path) -> None:
+    path = faults.game_file(landing, DAY, GAME)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _as_plain_csv(landing: Path) -> None:
+    gz = faults.game_file(landing, DAY, GAME)
+    gz.with_name(f"{GAME}.csv").write_bytes(faults.game_file_bytes(landing, DAY, GAME))
+    gz.unlink()
+
+
+def _delivered_twice(landing: Path) -> None:
+    gz = faults.game_file(landing, DAY, GAME)
+    gz.with_name(f"{GAME}.csv").write_bytes(faults.game_file_bytes(landing, DAY, GAME))
+
+
+def _blank_line_before_bad_row(landing: Path) -> None:
+    faults.set_player_value(landing, DAY, GAME, PLAYER, "minutes", "DNP")
+    faults.edit_game_bytes(landing, DAY, GAME, lambda data: data.replace(b"\n", b"\n\n", 1))
+
+
+def _alias_only_spelling(landing: Path) -> None:
+    faults.set_registry_aliases(landing, JOKIC, "Nikola Jokic|Nikola Jokich")
+    _set_many(DEN_GAME, JOKIC, player_lookup="", player_name="Nikola Jokich")(landing)
+
+
+def _duplicate_row(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([frame, frame[frame["player_lookup"] == PLAYER]], ignore_index=True)
+
+
+def _short_last_field_row(data: bytes) -> bytes:
+    return data.rsplit(b",", 3)[0]
+
+
+_RAW_ROWS, _ACTIVE_ROWS = _game_rows(GAME)
+
+# kind -> (inject, outcome). Ids are the "input kind" column of docs/bad_input_outcomes.md.
+CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
+    # ---- files that cannot be read: the game fails as a whole, the file is named
+    "empty_file_0_bytes": (_payload(b""), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
+    "whitespace_only_file": (_payload(b"   \n\t\n  \r\n"), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
+    "not_gzip_at_all": (_payload(b"this is not gzip\n"), game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
+    "truncated_gzip": (_truncated_gzip, game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
+    "non_utf8_bytes_latin1_name": (_line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", "Josh Giddéy".encode("latin-1"))),
+                                   game_failed("EXTRACTION_FAILED", GAME, True, "line 2", "not UTF-8")),
+    "unterminated_quote": (_bytes(lambda data: data + b'"' + b"x,y\n"), game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
+    "header_only": (_frame(lambda frame: frame.iloc[0:0]), game_failed("EXTRACTION_FAILED", GAME, True, "header only")),
+    # ---- header problems: schema drift, the game's rows counted as rejected
+    "missing_columns": (_frame(lambda frame: frame.drop(columns=["points", "minutes"])), game_failed("SCHEMA_DRIFT", GAME, True, "'points'", "'minutes'")),
+    "renamed_column": (_frame(lambda frame: frame.rename(columns={"points": "pts"})), game_failed("SCHEMA_DRIFT", GAME, True, "'points'")),
+    "duplicate_column": (_line(1, lambda header: header + b",points"), game_failed("SCHEMA_DRIFT", GAME, True, "duplicate", "'points'")),
+    "extra_column": (_frame(lambda frame: frame.assign(shoe_size="15")), LANDED),
+    "reordered_columns": (_frame(lambda frame: frame.loc[:, list(reversed(frame.columns))]), LANDED),
+    # ---- encodings and line endings that are acceptable
+    "utf8_bom": (_bytes(lambda data: b"\xef\xbb\xbf" + data), LANDED),
+    "crlf_line_endings": (_bytes(lambda data: data.replace(b"\n", b"\r\n")), LANDED),
+    "uncompressed_csv": (_as_plain_csv, LANDED),
+    "stray_quote_in_unquoted_field": (_line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", b'Josh "Giddey')), LANDED),
+    "blank_line_keeps_line_numbers": (_blank_line_before_bad_row, player_failed(PLAYER, "PROCESSING_ERROR", "minutes 'DNP'")
+                                      .__class__(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 3"), 0, -1)),
+    # ---- rows that do not split into the header's fields: that row rejected at raw, the rest of the file lands
+    "too_many_fields_first_row": (_line(PLAYER_LINE, lambda line: line + b",EXTRA"), row_rejected_at_raw(PLAYER_LINE)),
+    "too_few_fields_row": (_line(PLAYER_LINE, _short_last_field_row), row_rejected_at_raw(PLAYER_LINE)),
+    # ---- files for the wrong game, or none
+    "game_not_in_schedule": (lambda landing: faults.add_game_file(landing, DAY, STRAY_GAME, GAME) and None,
+                             Outcome(((RAW, "VALIDATION_ERROR", "GAME", STRAY_GAME),), (STRAY_GAME, "not in the schedule"), 0, 0, ())),
+    "same_game_delivered_twice": (_delivered_twice, Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (FILE, "already delivered"), 0, 0)),
+    "scheduled_game_without_file": (lambda landing: faults.remove_game_file(landing, DAY, GAME),
+                                    Outcome(((RAW, "MISSING_RAW_DATA", "GAME", GAME),), (GAME,), -_RAW_ROWS, -_ACTIVE_ROWS)),
+    # ---- values of one row: that player fails with file and line, everyone else is written
+    "minutes_DNP_for_active_player": (_set("minutes", "DNP"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes 'DNP'")),
+    "minutes_48:61": (_set("minutes", "48:61"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes '48:61'")),
+    "minutes_raw_48:61": (_set("minutes_raw", "48:61"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes_raw '48:61'")),
+    "minutes_out_of_range": (_set("minutes", "75"), player_failed(PLAYER, "PROCESSING_ERROR", "out of range")),
+    "negative_stat": (_set("rebounds", "-3"), player_failed(PLAYER, "PROCESSING_ERROR", "rebounds -3 is negative")),
+    "wrong_type_text_in_stat": (_set("assists", "nine"), player_failed(PLAYER, "PROCESSING_ERROR", "assists 'nine'")),
+    "fractional_stat": (_set("assists", "9.5"), player_failed(PLAYER, "PROCESSING_ERROR", "assists '9.5'")),
+    "infinite_stat": (_set("steals", "inf"), player_failed(PLAYER, "PROCESSING_ERROR", "steals 'inf'")),
+    "huge_stat_1e30": (_set("blocks", "1e30"), player_failed(PLAYER, "PROCESSING_ERROR", "blocks '1e30'")),
+    "points_inconsistent_with_shots": (_set("points", "27"), player_failed(PLAYER, "PROCESSING_ERROR", "points do not equal")),
+    "made_exceeds_attempted": (_set("ft_attempted", "2"), player_failed(PLAYER, "PROCESSING_ERROR", "ft_made exceeds ft_attempted")),
+    "null_ids_blank_lookup_and_name": (_set_many(player_lookup="", player_name=""),
+                                       player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
+    "null_ids_literal_NULL_lookup": (_set("player_lookup", "NULL"), LANDED),
+    "null_ids_literal_NULL_everywhere": (_set_many(player_lookup="NULL", player_name="None"),
+                                         player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
+    "blank_game_id_in_row": (_set("game_id", ""), player_failed(PLAYER, "PROCESSING_ERROR", "not the game of its file")),
+    "duplicate_row": (_frame(_duplicate_row), Outcome(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 36", "duplicate"), 1, 0)),
+    "team_not_in_schedule": (_set("team_abbr", "XYZ"), player_failed(PLAYER, "PROCESSING_ERROR", "XYZ", "not the scheduled teams")),
+    "future_game_date": (_set("game_date", "2099-01-15"), player_failed(PLAYER, "PROCESSING_ERROR", "2099-01-15 is not the landing date")),
+    "game_date_not_a_date": (_set("game_date", "15/01/2023"), player_failed(PLAYER, "PROCESSING_ERROR", "'15/01/2023' is not a date")),
+    "lowercase_status": (_set("player_status", "active"), LANDED),
+    "minutes_DNP_for_DNP_player": (_set("minutes", "DNP", player=DNP_PLAYER), LANDED),
+    "blank_plus_minus": (_set("plus_minus", ""), LANDED),
+    "ten_kb_dnp_reason": (_set("dnp_reason", TEN_KB, player=DNP_PLAYER), LANDED),
+    "ten_kb_player_lookup": (_set("player_lookup", TEN_KB), player_failed(TEN_KB, "REGISTRY_LOOKUP_FAILED")),
+    # ---- names: accents resolve through the registry, quotes and SQL are data
+    "plain_name_for_accented_player": (_set_many(DEN_GAME, JOKIC, player_lookup="", player_name="Nikola Jokic"), Outcome(touched_games=(DEN_GAME,))),
+    "accented_uppercase_name": (_set_many(DEN_GAME, JOKIC, player_lookup="", player_name="NIKOLA JOKIĆ"), Outcome(touched_games=(DEN_GAME,))),
+    "spelling_known_only_as_alias": (_alias_only_spelling, Outcome(touched_games=(DEN_GAME,))),
+    "name_with_quote_not_registered": (_set_many(player_lookup="", player_name="Shaquille O'Neal"),
+                                       player_failed("shaquilleoneal", "REGISTRY_LOOKUP_FAILED", "Shaquille O'Neal")),
+    "sql_in_player_lookup": (_set("player_lookup", HOSTILE_SQL), player_failed(HOSTILE_SQL, "REGISTRY_LOOKUP_FAILED", HOSTILE_SQL)),
+    "emoji_only_name_no_lookup": (_set_many(player_lookup="", player_name="🏀🏀"),
+                                  player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
+    "nul_byte_in_field": (_set("dnp_reason", "a\x00b", player=DNP_PLAYER), LANDED),
+}
+
+# Kinds the package still mishandles outside the files this suite may change (see the report / docs).
+KNOWN_GAPS = {
+    "unknown_player_status": (
+        _set("player_status", "SUSPENDED"),
+        player_failed(PLAYER, "PROCESSING_ERROR", "unknown player_status 'SUSPENDED'"),
+        "player_games.summarize_player_games only reports problems of ACTIVE rows: a row with an unknown status is "
+        "counted as excluded (did not play) instead of failing",
+    ),
+}
+
+_CASES = [pytest.param(inject, outcome, id=kind) for kind, (inject, outcome) in CORPUS.items()] + [
+    pytest.param(inject, outcome, id=kind, marks=pytest.mark.xfail(strict=True, reason=why)) for kind, (inject, outcome, why) in KNOWN_GAPS.items()
+]
+
+
+@pytest.fixture
+def day_landing(season_landing: Path, tmp_path: Path) -> Path:
+    return faults.copy_landing_day(season_landing, tmp_path / "landing", DAY)
+
+
+def test_corpus_has_at_least_25_kinds() -> None:
+    assert len(CORPUS) + len(KNOWN_GAPS) >= 25
+
+
+@pytest.mark.parametrize(("inject", "outcome"), _CASES)
+def test_bad_input(inject: Callable[[Path], None], outcome: Outcome, day_landing: Path, warehouse, request) -> None:
+    inject(day_landing)
+    result = run_assets(warehouse, day_landing, DAY, selection=SELECTION, raise_on_error=False)
+    assert result.success, [str(event.event_specific_data) for event in result.all_events if event.is_failure]
+
+    # Exactly the expected typed failures, each naming its file (and row).
+    failures = faults.processor_failures(warehouse.path)
+    failures = failures[failures["processor_name"].isin(CHECKED_PROCESSORS)]
+    found = sorted(zip(failures["processor_name"], failures["failure_category"], failures["entity_type"], failures["entity_id"]))
+    assert found == sorted(outcome.failures), failures["failure_reason"].tolist()
+    for reason in failures["failure_reason"]:
+        for expected in outcome.reason_has:
+            assert expected[:900] in reason, (expected[:80], reason[:300])
+
+    # The rest of the partition goes on: the clean day's rows, give or take this input's.
+    box = faults.boxscores(DAY)
+    raw = faults.read_table(warehouse.path, "nba_raw.nbac_gamebook_player_stats")
+    summary = faults.read_table(warehouse.path, "nba_analytics.player_game_summary")
+    assert len(raw) == len(box) + outcome.raw_rows
+    assert len(summary) == len(faults.active(box)) + outcome.summary_rows
+    untouched = faults.active(box[~box["game_id"].isin(outcome.touched_games)])
+    assert summary[~summary["game_id"].isin(outcome.touched_games)].groupby("game_id").size().to_dict() == untouched.groupby("game_id").size().to_dict()
+
+    # Every input row is accounted for, in the metadata and by the asset check.
+    for asset_name in (RAW, SUMMARY):
+        faults.assert_rows_accounted_for(faults.metadata(result, asset_name))
+    checks = {evaluation.check_name: evaluation.passed for evaluation in result.get_asset_check_evaluations()}
+    assert checks and all(checks.values()), checks
+
+
+def test_landed_values_are_kept_as_data(day_landing: Path, warehouse) -> None:
+    """Quotes, SQL, 10 KB strings, NUL and non-ASCII reach the warehouse unchanged, and the tables survive."""
+    hostile = {"player_name": "Josh O'Gid\"dey 🏀 Jokić", "dnp_reason": TEN_KB, "player_id": HOSTILE_SQL}
+    _set_many(**hostile)(day_landing)
+    result = run_assets(warehouse, day_landing, DAY, selection=SELECTION)
+    assert result.success
+    raw = faults.read_table(warehouse.path, "nba_raw.nbac_gamebook_player_stats")
+    row = raw[raw["player_lookup"] == PLAYER].iloc[0]
+    assert {column: row[column] for column in hostile} == hostile
+    summary = faults.read_table(warehouse.path, "nba_analytics.player_game_summary")
+    assert len(summary) == len(faults.active(faults.boxscores(DAY)))
+
+
+def test_accent_variants_resolve_to_one_player(day_landing: Path, warehouse) -> None:
+    _alias_only_spelling(day_landing)
+    assert run_assets(warehouse, day_landing, DAY, selection=SELECTION).success
+    summary = faults.read_table(warehouse.path, "nba_analytics.player_game_summary")
+    row = summary[summary["game_id"] == DEN_GAME]
+    assert "nikolajokic_001" in set(row["universal_player_id"])
