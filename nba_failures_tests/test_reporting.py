@@ -23,8 +23,14 @@ from nba_failures.reporting import (
     recent_failures,
     render,
 )
-from nba_failures_tests import faults
-from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, build_failure_store
+from nba_failures_tests.dashboard.store_data import (
+    FIRST,
+    LAST,
+    MISSING_GAME,
+    UNREGISTERED_PLAYER,
+    build_failure_store,
+    stored_rows,
+)
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +45,8 @@ def frame(failure_store) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def stored(failure_store) -> pd.DataFrame:
-    """The analytics store table read with plain DuckDB (the only one the Phase 2/3 processors write)."""
-    return faults.read_table(failure_store.warehouse_path, "nba_processing.analytics_failures")
+    """The three store tables read with plain DuckDB."""
+    return stored_rows(failure_store.warehouse_path)
 
 
 class RecordingWarehouse:

@@ -33,11 +33,10 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
         problems.loc[mask] = problems.loc[mask] + (message[mask] if isinstance(message, pd.Series) else message) + "; "
 
     rows["player_status"] = rows["player_status"].str.strip().str.upper()
-    lookup = rows["player_lookup"].str.strip()
-    derived = rows["player_name"].map(player_lookup)
-    rows["entity_id"] = lookup.where(lookup != "", derived)
     # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    rows.loc[rows["entity_id"].str.lower().isin(_PLACEHOLDER_IDS), "entity_id"] = ""
+    lookup = rows["player_lookup"].str.strip().mask(lambda ids: ids.str.lower().isin(_PLACEHOLDER_IDS), "")
+    derived = rows["player_name"].map(player_lookup).mask(lambda ids: ids.isin(_PLACEHOLDER_IDS), "")
+    rows["entity_id"] = lookup.where(lookup != "", derived)
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
     file_game = rows["source_file"].str.extract(r"([^/]+?)\.csv(?:\.gz)?$", expand=False)
     flag(rows["game_id"] != file_game, "game_id '" + rows["game_id"] + "' is not the game of its file")

@@ -110,6 +110,13 @@ def _as_list(value) -> list:
     return list(value)
 
 
+def _to_date(value) -> dt.date:
+    """Backends hand DATE list elements back as datetimes, Timestamps or datetime64; Arrow's date32 wants dates."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    return pd.Timestamp(value).date()
+
+
 @dataclass(frozen=True)
 class TableSpec:
     dataset: str
@@ -171,7 +178,8 @@ class TableSpec:
         for column in self.columns:
             values = conformed[column.name]
             if column.mode is Mode.REPEATED:
-                conformed[column.name] = pd.Series([_as_list(v) for v in values], index=values.index, dtype=object)
+                element = _to_date if column.type is ColumnType.DATE else (lambda v: v)
+                conformed[column.name] = pd.Series([[element(v) for v in _as_list(vs)] for vs in values], index=values.index, dtype=object)
             elif column.type is ColumnType.DATE:
                 conformed[column.name] = pd.to_datetime(values).dt.date
             elif column.type is ColumnType.TIMESTAMP:

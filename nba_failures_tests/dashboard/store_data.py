@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from dagster import DagsterInstance
 
@@ -68,3 +69,22 @@ def build_failure_store(root: Path, season_landing: Path) -> FailureStoreRun:
         assert second.success
     _BUILT["store"] = FailureStoreRun(Path(warehouse.path), home, landing, first.run_id, second.run_id)
     return _BUILT["store"]
+
+
+STORE_TABLES = ("nba_processing.analytics_failures", "nba_processing.precompute_failures", "nba_processing.prediction_failures")
+STORED_COLUMNS = [
+    "failure_key",
+    "processor_name",
+    "failure_category",
+    "failure_type",
+    "resolution_status",
+    "is_correctable",
+    "entity_type",
+    "entity_id",
+]
+
+
+def stored_rows(warehouse_path: Path) -> pd.DataFrame:
+    """Every row of the three store tables, read with plain DuckDB (not the package's reader)."""
+    tables = [faults.read_table(warehouse_path, name) for name in STORE_TABLES]
+    return pd.concat([table[STORED_COLUMNS] for table in tables if len(table)], ignore_index=True)

@@ -11,9 +11,7 @@ from nba_failures.dashboard import figures
 from nba_failures.dashboard.html import TABLE_COLUMNS, failure_table_html, render_dashboard, summary_markdown
 from nba_failures.reporting import empty_store_frame, read_store
 from nba_failures_tests import faults
-from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER
-
-STORE_TABLES = ("nba_processing.analytics_failures", "nba_processing.precompute_failures", "nba_processing.prediction_failures")
+from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
 
 
 @pytest.fixture(scope="module")
@@ -23,25 +21,7 @@ def frame(failure_store) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def stored(failure_store) -> pd.DataFrame:
-    """Every store row, read with plain DuckDB (not the package's reader)."""
-    tables = [faults.read_table(failure_store.warehouse_path, name) for name in STORE_TABLES]
-    return pd.concat(
-        [
-            t[
-                [
-                    "failure_key",
-                    "processor_name",
-                    "failure_category",
-                    "failure_type",
-                    "resolution_status",
-                    "is_correctable",
-                    "entity_id",
-                ]
-            ]
-            for t in tables
-            if len(t)
-        ]
-    )
+    return stored_rows(failure_store.warehouse_path)
 
 
 class _Resources(HTMLParser):

@@ -10,6 +10,7 @@ Kinds that are acceptable input land normally. The table in `docs/bad_input_outc
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,8 @@ def _set(column: str, value: str, player: str = PLAYER, game: str = GAME) -> Cal
 
 def _set_many(game: str = GAME, player: str = PLAYER, **values: str) -> Callable[[Path], None]:
     def inject(landing: Path) -> None:
-        for column, value in values.items():
+        # The row is found by its player_lookup: change that last.
+        for column, value in sorted(values.items(), key=lambda item: item[0] == "player_lookup"):
             faults.set_player_value(landing, DAY, game, player, column, value)
 
     return inject
@@ -132,6 +134,11 @@ def _duplicate_row(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, frame[frame["player_lookup"] == PLAYER]], ignore_index=True)
 
 
+def _duplicate_points_column(data: bytes) -> bytes:
+    header, *rows = data.split(b"\n")
+    return b"\n".join([header + b",points", *(row + b",0" if row else row for row in rows)])
+
+
 def _short_last_field_row(data: bytes) -> bytes:
     return data.rsplit(b",", 3)[0]
 
@@ -142,7 +149,7 @@ _RAW_ROWS, _ACTIVE_ROWS = _game_rows(GAME)
 CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     # ---- files that cannot be read: the game fails as a whole, the file is named
     "empty_file_0_bytes": (_payload(b""), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
-    "whitespace_only_file": (_payload(b"   \n\t\n  \r\n"), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
+    "whitespace_only_file": (_payload(gzip.compress(b"   \n\t\n  \r\n")), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
     "not_gzip_at_all": (_payload(b"this is not gzip\n"), game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
     "truncated_gzip": (_truncated_gzip, game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
     "non_utf8_bytes_latin1_name": (_line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", "Josh Giddéy".encode("latin-1"))),
@@ -152,7 +159,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     # ---- header problems: schema drift, the game's rows counted as rejected
     "missing_columns": (_frame(lambda frame: frame.drop(columns=["points", "minutes"])), game_failed("SCHEMA_DRIFT", GAME, True, "'points'", "'minutes'")),
     "renamed_column": (_frame(lambda frame: frame.rename(columns={"points": "pts"})), game_failed("SCHEMA_DRIFT", GAME, True, "'points'")),
-    "duplicate_column": (_line(1, lambda header: header + b",points"), game_failed("SCHEMA_DRIFT", GAME, True, "duplicate", "'points'")),
+    "duplicate_column": (_bytes(_duplicate_points_column), game_failed("SCHEMA_DRIFT", GAME, True, "duplicate", "'points'")),
     "extra_column": (_frame(lambda frame: frame.assign(shoe_size="15")), LANDED),
     "reordered_columns": (_frame(lambda frame: frame.loc[:, list(reversed(frame.columns))]), LANDED),
     # ---- encodings and line endings that are acceptable
@@ -160,8 +167,7 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "crlf_line_endings": (_bytes(lambda data: data.replace(b"\n", b"\r\n")), LANDED),
     "uncompressed_csv": (_as_plain_csv, LANDED),
     "stray_quote_in_unquoted_field": (_line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", b'Josh "Giddey')), LANDED),
-    "blank_line_keeps_line_numbers": (_blank_line_before_bad_row, player_failed(PLAYER, "PROCESSING_ERROR", "minutes 'DNP'")
-                                      .__class__(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 3"), 0, -1)),
+    "blank_line_keeps_line_numbers": (_blank_line_before_bad_row, Outcome(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 3", "minutes 'DNP'"), 0, -1)),
     # ---- rows that do not split into the header's fields: that row rejected at raw, the rest of the file lands
     "too_many_fields_first_row": (_line(PLAYER_LINE, lambda line: line + b",EXTRA"), row_rejected_at_raw(PLAYER_LINE)),
     "too_few_fields_row": (_line(PLAYER_LINE, _short_last_field_row), row_rejected_at_raw(PLAYER_LINE)),
@@ -248,6 +254,10 @@ def test_bad_input(inject: Callable[[Path], None], outcome: Outcome, day_landing
     for reason in failures["failure_reason"]:
         for expected in outcome.reason_has:
             assert expected[:900] in reason, (expected[:80], reason[:300])
+    from_files = failures[failures["failure_category"] != "MISSING_RAW_DATA"]
+    assert from_files["source_file"].notna().all(), from_files.loc[:, ["failure_reason", "source_file"]]
+    in_rows = from_files[from_files["processor_name"] == SUMMARY]
+    assert in_rows["source_line"].notna().all()
 
     # The rest of the partition goes on: the clean day's rows, give or take this input's.
     box = faults.boxscores(DAY)
