@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar, load_assets_from_modules
+from dagster import Definitions, EnvVar, in_process_executor, load_assets_from_modules
 
 from nba_failures import settings
 from nba_failures.analytics import assets as analytics_assets
@@ -62,4 +62,7 @@ defs = Definitions(
     assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets, precompute_assets, dashboard_assets]),
     sensors=[raw_arrival_sensor, correctable_failures_sensor],
     resources=build_resources(),
+    # Steps are light and the embedded warehouse has one writer: a process per step only adds start-up
+    # time and lock contention.
+    executor=in_process_executor,
 )

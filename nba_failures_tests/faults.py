@@ -174,6 +174,55 @@ def set_registry_aliases(landing: Path, player_lookup: str, aliases: str) -> Non
     registry.to_csv(path, index=False)
 
 
+# ---------------------------------------------------------------- warehouse faults
+
+
+def stop_emulator_after_staging_load(monkeypatch, emulator, table_name: str) -> list[str]:
+    """Stop the BigQuery emulator right after the first staging load job for `table_name` has finished:
+    the staging table is loaded, the MERGE into the target has not run. Returns the staging ids it stopped after.
+
+    Patches the official client's `load_table_from_dataframe` (the only load `BigQueryWarehouse` issues).
+    """
+    from google.cloud import bigquery
+
+    original = bigquery.Client.load_table_from_dataframe
+    stopped: list[str] = []
+
+    def load_then_stop(self, dataframe, destination, *args, **kwargs):
+        job = original(self, dataframe, destination, *args, **kwargs)
+        if f"._staging_{table_name}_" in str(destination) and not stopped:
+            job.result()
+            emulator.stop()
+            stopped.append(str(destination))
+        return job
+
+    monkeypatch.setattr(bigquery.Client, "load_table_from_dataframe", load_then_stop)
+    return stopped
+
+
+def hold_duckdb_lock(path: str | Path, seconds: float, ready) -> None:
+    """In a process of its own: open the DuckDB file (taking its single-writer lock), signal `ready`, hold it."""
+    import time
+
+    connection = duckdb.connect(str(path))
+    try:
+        ready.set()
+        time.sleep(seconds)
+    finally:
+        connection.close()
+
+
+def materialize_into_duckdb(duckdb_path: str, landing: str, day: dt.date, selection: list[str]) -> tuple[bool, str]:
+    """One in-process run of `selection` for `day` into the DuckDB file at `duckdb_path` (a process target:
+    arguments and result are plain values). Returns (success, first error message or '')."""
+    from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
+    from nba_failures_tests.harness import run_assets
+
+    result = run_assets(DuckDBWarehouse(path=duckdb_path), Path(landing), day, selection=selection, raise_on_error=False)
+    errors = [str(event.event_specific_data.error.message) for event in result.all_events if event.is_step_failure]
+    return result.success, errors[0] if errors else ""
+
+
 # ---------------------------------------------------------------- reading the warehouse file directly
 
 

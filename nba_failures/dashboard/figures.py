@@ -105,12 +105,19 @@ def correctable_by_analysis_date(frame: pd.DataFrame) -> pd.DataFrame:
     return table[[s for s in STATUS_ORDER if s in table.columns]]
 
 
+def retry_candidates(frame: pd.DataFrame) -> pd.DataFrame:
+    """What retries are about: correctable failures, and any failure a retry was requested for or given up on."""
+    status = frame["resolution_status"]
+    touched = (frame["retry_attempts"] > 0) | status.isin([ResolutionStatus.RETRY_REQUESTED.value, ResolutionStatus.PERMANENT.value])
+    return frame[frame["is_correctable"] | touched]
+
+
 def retry_outcomes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Failures that could be retried (correctable or retryable), per retry_attempts and resolution status."""
-    retryable = frame[frame["is_correctable"] | frame["can_retry"]]
-    if retryable.empty:
+    """Retry candidates per retry_attempts (rows) and resolution status (columns)."""
+    candidates = retry_candidates(frame)
+    if candidates.empty:
         return pd.DataFrame()
-    table = pd.crosstab(retryable["retry_attempts"], retryable["resolution_status"])
+    table = pd.crosstab(candidates["retry_attempts"], candidates["resolution_status"])
     return table[[s for s in STATUS_ORDER if s in table.columns]]
 
 
@@ -181,7 +188,7 @@ def matrix_figure(frame: pd.DataFrame) -> go.Figure:
         )
     )  # fmt: skip
     figure.update_layout(
-        title=title, **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=120), "height": max(320, 42 * len(matrix) + 170)}
+        title=title, **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=90), "height": max(300, 40 * len(matrix) + 140)}
     )
     return figure
 
@@ -260,10 +267,10 @@ def backlog_by_date_figure(frame: pd.DataFrame) -> go.Figure:
 
 
 def retry_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Retry outcomes: retryable failures by retry attempts and status"
+    title = "Retry outcomes: correctable failures by retry attempts and status"
     table = retry_outcomes(frame)
     if table.empty:
-        return _empty(title, "no retryable failures")
+        return _empty(title, "no correctable failures")
     figure = go.Figure()
     for status in table.columns:
         figure.add_bar(x=[str(a) for a in table.index], y=table[status], name=status, marker_color=STATUS_COLORS.get(status))

@@ -105,7 +105,8 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
 
 
 def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
-    """A missing-upstream failure takes the type of the upstream processor's failure for the same entity and day.
+    """A missing-upstream failure takes the type of the upstream processor's failure for the same entity and day
+    (or for `upstream_entity_id`, when the missing row belongs to another entity, e.g. the opponent team).
 
     The feature store lacking a player's cache row because he did not play is not a data gap; because the
     cache lost a game he played, it is. Chains (feature store → composite → cache) resolve level by level.
@@ -116,12 +117,14 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
     if not inherits.any():
         return classified
     classified["_upstream_processor"] = classified["upstream_table"].where(inherits).str.split(".").str[-1]
-    lookup_columns = ["processor_name", "analysis_date", "entity_id"]
+    upstream_entity = classified["upstream_entity_id"] if "upstream_entity_id" in classified else pd.Series(None, index=classified.index)
+    classified["_upstream_entity"] = upstream_entity.fillna(classified["entity_id"])
+    on = ["_upstream_processor", "analysis_date", "_upstream_entity"]
     for _ in range(_MAX_INHERITANCE_DEPTH):
-        upstream = classified.loc[:, [*lookup_columns, "failure_type", "failure_key"]].rename(
-            columns={"processor_name": "_upstream_processor", "failure_type": "_upstream_type", "failure_key": "_upstream_key"}
+        upstream = classified.loc[:, ["processor_name", "analysis_date", "entity_id", "failure_type", "failure_key"]].rename(
+            columns={"processor_name": "_upstream_processor", "entity_id": "_upstream_entity", "failure_type": "_upstream_type", "failure_key": "_upstream_key"}
         )
-        joined = classified.merge(upstream.drop_duplicates(["_upstream_processor", "analysis_date", "entity_id"]), on=["_upstream_processor", "analysis_date", "entity_id"], how="left")
+        joined = classified.merge(upstream.drop_duplicates(on), on=on, how="left")
         joined.index = classified.index
         found = inherits & joined["_upstream_type"].notna()
         changed = found & (classified["failure_type"] != joined["_upstream_type"])
@@ -131,7 +134,7 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
             break
     unexplained = inherits & ~classified["classification_reason"].str.startswith("inherits")
     classified.loc[unexplained, "classification_reason"] = "no failure recorded upstream in " + classified.loc[unexplained, "upstream_table"] + " for this entity and day: the missing row is a gap a rerun may fill"
-    return classified.drop(columns="_upstream_processor")
+    return classified.drop(columns=["_upstream_processor", "_upstream_entity"])
 
 
 def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:

@@ -47,6 +47,7 @@ class FailureRecorder:
         actual_count: int | None = None,
         missing_game_ids: tuple[str, ...] | list[str] = (),
         upstream_table: str | None = None,
+        upstream_entity_id: str | None = None,
         source_file: str | None = None,
         source_line: int | None = None,
         cache_age_hours: float | None = None,
@@ -64,6 +65,7 @@ class FailureRecorder:
             actual_count=actual_count,
             missing_game_ids=tuple(missing_game_ids),
             upstream_table=upstream_table,
+            upstream_entity_id=upstream_entity_id,
             source_file=source_file,
             source_line=source_line,
             cache_age_hours=cache_age_hours,
@@ -81,9 +83,9 @@ class FailureRecorder:
         """Record one failure per row of a frame with `analysis_date`, `entity_id`, `reason` columns.
 
         Optional columns: `failure_category` (else `category`), `entity_type`, `expected_count`, `actual_count`,
-        `missing_game_ids`, `upstream_table`, `source_file`, `source_line`, `cache_age_hours`. Pure logic returns such frames.
+        `missing_game_ids`, `upstream_table`, `upstream_entity_id`, `source_file`, `source_line`, `cache_age_hours`. Pure logic returns such frames.
         """
-        optional = ("expected_count", "actual_count", "missing_game_ids", "upstream_table", "source_file", "source_line", "cache_age_hours")
+        optional = ("expected_count", "actual_count", "missing_game_ids", "upstream_table", "upstream_entity_id", "source_file", "source_line", "cache_age_hours")
         for row in failures.to_dict("records"):
             extras = {name: _scalar(row[name]) for name in optional if name in row and _scalar(row[name]) is not None}
             row_category = FailureCategory(row["failure_category"]) if "failure_category" in row else category

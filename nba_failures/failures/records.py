@@ -124,6 +124,9 @@ class FailureRecord(BaseModel):
     actual_count: int | None = Field(default=None, ge=0)
     missing_game_ids: tuple[str, ...] = ()
     upstream_table: str | None = None
+    # The upstream row's own entity when it is not this one (a player's composite needs his opponent's
+    # defense row): classification looks the upstream failure up under this id.
+    upstream_entity_id: str | None = None
     source_file: str | None = None
     source_line: int | None = None
     cache_age_hours: float | None = Field(default=None, ge=0)

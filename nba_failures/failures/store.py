@@ -23,7 +23,7 @@ from nba_failures.warehouse.schema import TableSpec
 _REFRESHED = (
     "processor_name", "phase", "run_id", "entity_id", "entity_type", "failure_category", "failure_reason", "failure_type",
     "classification_reason", "is_correctable", "expected_count", "actual_count", "missing_game_ids", "gap_game_ids",
-    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "source_file", "source_line", "raw_data_checked",
+    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "upstream_entity_id", "source_file", "source_line", "raw_data_checked",
     "cache_age_hours",
 )  # fmt: skip
 _HELD = (ResolutionStatus.RETRY_REQUESTED.value, ResolutionStatus.PERMANENT.value)

@@ -97,11 +97,12 @@ def missing_upstream(entities: pd.DataFrame, upstreams: Sequence[tuple[str, pd.D
     failures = entities[failed].assign(
         failure_category=category.value,
         upstream_table=lacking[failed].map(lambda found: upstreams[found[0]][0]),
+        upstream_entity_id=[entities.loc[index, upstreams[found[0]][2][-1]] for index, found in lacking[failed].items()],
         reason="no row in " + lacking[failed].map(lambda found: ", ".join(labels[i] for i in found)) + " for " + entities.loc[failed, "player_lookup"]
         + " on " + entities.loc[failed, "analysis_date"].astype(str),
         entity_id=lambda f: f["player_lookup"],
     )
-    return entities[~failed].reset_index(drop=True), failures.reindex(columns=[*FAILURE_COLUMNS, "upstream_table"])
+    return entities[~failed].reset_index(drop=True), failures.reindex(columns=[*FAILURE_COLUMNS, "upstream_table", "upstream_entity_id"])
 
 
 def league_days_back(analysis_dates: pd.Series, game_days: Sequence[dt.date], days: int) -> pd.Series:

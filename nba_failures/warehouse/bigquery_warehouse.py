@@ -6,20 +6,44 @@ atomically (streaming inserts sit in a buffer that blocks DML; the system we rep
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
+import requests
 from dagster_gcp import BigQueryResource
+from google.api_core import exceptions as api_exceptions
 from google.api_core.client_options import ClientOptions
+from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 from pydantic import Field
 
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import Mode, TableSpec, check_inside_slice
+
+# The service, or the way to it, failed (as opposed to a request that is wrong, a bug, which raises as is).
+_UNAVAILABLE = (
+    api_exceptions.RetryError,
+    api_exceptions.ServerError,
+    api_exceptions.TooManyRequests,
+    api_exceptions.Unauthorized,
+    api_exceptions.Forbidden,
+    auth_exceptions.GoogleAuthError,
+    requests.exceptions.RequestException,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+class WarehouseUnavailable(RuntimeError):
+    """BigQuery could not be reached or failed: names the operation and table, never credentials."""
+
 
 _PARAMETER_TYPES = {"STRING": "STRING", "INT64": "INT64", "FLOAT64": "FLOAT64", "BOOL": "BOOL", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP"}
 
@@ -51,21 +75,43 @@ class BigQueryWarehouse(Warehouse):
     """Datasets `nba_raw`, `nba_analytics`, `nba_precompute`, `nba_processing` in one project."""
 
     bigquery: EndpointBigQueryResource
+    retry_deadline_seconds: float = Field(
+        default=60.0, gt=0, description="How long one call retries an unreachable or failing BigQuery before the run fails (client default: 10 minutes)."
+    )
+
+    @property
+    def _retry(self):
+        return bigquery.DEFAULT_RETRY.with_timeout(self.retry_deadline_seconds)
+
+    @property
+    def _job_retry(self):
+        return DEFAULT_JOB_RETRY.with_timeout(self.retry_deadline_seconds)
+
+    @contextmanager
+    def _operation(self, operation: str, table: TableSpec | None) -> Iterator[None]:
+        """Service failures become `WarehouseUnavailable` naming what failed, credentials redacted, chain dropped
+        (a cause's text is not ours to vouch for)."""
+        try:
+            yield
+        except _UNAVAILABLE as error:
+            target = table.qualified_name if table is not None else "tables"
+            detail = _redact(f"{type(error).__name__}: {error}", _secrets(self.bigquery.gcp_credentials))
+            raise WarehouseUnavailable(f"BigQuery {operation} of {target} in project {self.bigquery.project} failed: {detail[:500]}") from None
 
     def _table_id(self, table: TableSpec) -> str:
         return f"{self.bigquery.project}.{table.dataset}.{table.name}"
 
     def _ensure_table(self, client: bigquery.Client, table: TableSpec) -> None:
-        client.create_dataset(f"{self.bigquery.project}.{table.dataset}", exists_ok=True)
+        client.create_dataset(f"{self.bigquery.project}.{table.dataset}", exists_ok=True, retry=self._retry)
         definition = bigquery.Table(self._table_id(table), schema=table.bigquery_schema())
         definition.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field=table.partition_column)
         if table.cluster_columns:
             definition.clustering_fields = list(table.cluster_columns)
         definition.description = table.description
-        client.create_table(definition, exists_ok=True)
+        client.create_table(definition, exists_ok=True, retry=self._retry)
 
     def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
-        with self.bigquery.get_client() as client:
+        with self._operation("table creation", None), self.bigquery.get_client() as client:
             for table in tables:
                 self._ensure_table(client, table)
 
@@ -80,9 +126,10 @@ class BigQueryWarehouse(Warehouse):
         sql = f"SELECT {', '.join(table.column_names)} FROM `{self._table_id(table)}`"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        with self.bigquery.get_client() as client:
+        with self._operation("read", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
-            frame = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params)).to_dataframe(create_bqstorage_client=False)
+            job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=self._job_retry)
+            frame = job.result(retry=self._retry, job_retry=self._job_retry).to_dataframe(create_bqstorage_client=False)
         for column in table.columns:
             if column.mode is Mode.REPEATED:
                 frame[column.name] = frame[column.name].map(lambda v: [] if v is None else list(v))
@@ -105,14 +152,19 @@ class BigQueryWarehouse(Warehouse):
             f"WHEN NOT MATCHED BY SOURCE AND {' AND '.join(clauses)} THEN DELETE "
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(table.column_names)}) VALUES ({', '.join(table.column_names)})"
         )
-        with self.bigquery.get_client() as client:
+        with self._operation("replace", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
             load = bigquery.LoadJobConfig(schema=table.bigquery_schema(), write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
             try:
-                client.load_table_from_dataframe(conformed, staging_id, job_config=load).result()
-                client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params)).result()
+                client.load_table_from_dataframe(conformed, staging_id, job_config=load, timeout=self.retry_deadline_seconds).result(retry=self._retry)
+                # The one statement that changes the target: it applies whole or not at all.
+                merging = client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=self._job_retry)
+                merging.result(retry=self._retry, job_retry=self._job_retry)
             finally:
-                client.delete_table(staging_id, not_found_ok=True)
+                try:
+                    client.delete_table(staging_id, not_found_ok=True, retry=self._retry)
+                except _UNAVAILABLE:
+                    pass  # a leftover staging table is harmless; the error that matters is the one above (if any)
         return len(conformed)
 
     def update_slice(
@@ -147,3 +199,28 @@ def _slice_clauses(
         clauses.append(f"{prefix}{name} IN UNNEST(@in_{position})")
         params.append(bigquery.ArrayQueryParameter(f"in_{position}", _PARAMETER_TYPES[column.type.value], list(values)))
     return clauses, params
+
+
+def _secrets(credentials: str | None) -> list[str]:
+    """The configured credentials (base64 key) and every string in the decoded key, to scrub from messages."""
+    if not credentials:
+        return []
+    secrets = [credentials]
+    try:
+        decoded = base64.b64decode(credentials).decode("utf-8")
+    except ValueError:
+        return secrets
+    secrets.append(decoded)
+    try:
+        key = json.loads(decoded)
+    except ValueError:
+        return secrets
+    if isinstance(key, dict):
+        secrets += [value for value in key.values() if isinstance(value, str) and len(value) >= 8]
+    return secrets
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    return text

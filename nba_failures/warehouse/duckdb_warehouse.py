@@ -47,8 +47,19 @@ class DuckDBWarehouse(Warehouse):
             connection.close()
 
     def _ensure_table(self, connection: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
+        """Create the table, or add the columns its definition gained since (additive migration)."""
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table.dataset}")
         connection.execute(table.duckdb_ddl())
+        existing = {
+            row[0]
+            for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?", [table.dataset, table.name]
+            ).fetchall()
+        }
+        for column in table.columns:
+            if column.name not in existing:
+                # Added columns are nullable whatever the definition says: old rows have no value.
+                connection.execute(f"ALTER TABLE {table.qualified_name} ADD COLUMN {column.name} {column.duckdb_type}")
 
     def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
         with self._connect() as connection:

@@ -111,8 +111,9 @@ def test_correctable_backlog_opens_with_the_gaps_and_closes_with_the_fix(frame, 
 
 def test_retry_outcomes_and_time_to_resolve(frame):
     retries = figures.retry_outcomes(frame)
-    retryable = frame[frame["is_correctable"] | frame["can_retry"]]
-    assert int(retries.to_numpy().sum()) == len(retryable)
+    correctable = frame[frame["is_correctable"]]
+    assert int(retries.to_numpy().sum()) == len(correctable)  # nothing else was retried or given up on
+    assert set(retries.columns) == {"RESOLVED", "UNRESOLVED"} and int(retries["RESOLVED"].sum()) == unregistered_games()
     assert list(retries.index) == [0]  # no retry sensor ran: nothing was retried
 
     hours = figures.hours_to_resolve(frame)

@@ -1,0 +1,116 @@
+"""Warehouse faults: BigQuery (the emulator) stopping in the middle of a failure-store write, and DuckDB's
+single-writer lock under concurrent runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nba_failures.failures.tables import ANALYTICS_FAILURES, PROCESSOR_FAILURES
+from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
+from nba_failures_tests import faults
+from nba_failures_tests.harness import run_assets
+
+DAY = dt.date(2023, 1, 15)
+OTHER_DAY = dt.date(2023, 1, 16)
+GAME = "202301150BRK"
+UNREGISTERED = "joshgiddey"  # ACTIVE for OKC: removed from the registry -> REGISTRY_LOOKUP_FAILED
+BAD_ROW = "luguentzdort"  # ACTIVE for OKC: minutes 'DNP' -> PROCESSING_ERROR (only in the second delivery)
+STORE_SELECTION = ["nbac_schedule", "nbac_gamebook_player_stats", "player_registry", "player_game_summary", "classified_failures"]
+
+
+def _store(warehouse) -> pd.DataFrame:
+    return warehouse.read(ANALYTICS_FAILURES, DAY, DAY + dt.timedelta(days=1)).sort_values("failure_key").reset_index(drop=True)
+
+
+def _step_errors(result) -> list[str]:
+    return [event.event_specific_data.error.message for event in result.all_events if event.is_step_failure]
+
+
+@pytest.mark.slow
+def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_warehouse, season_landing: Path, tmp_path: Path, monkeypatch) -> None:
+    warehouse = bigquery_warehouse.model_copy(update={"retry_deadline_seconds": 2.0})
+    landing = faults.copy_landing_day(season_landing, tmp_path / "landing", DAY)
+    faults.remove_from_registry(landing, UNREGISTERED)
+    assert run_assets(warehouse, landing, DAY, selection=STORE_SELECTION).success
+    before = _store(warehouse)
+    assert set(before["entity_id"]) == {UNREGISTERED}
+
+    # A second delivery adds a failure; the emulator stops after the store's staging load, before its MERGE.
+    faults.set_player_value(landing, DAY, GAME, BAD_ROW, "minutes", "DNP")
+    stopped = faults.stop_emulator_after_staging_load(monkeypatch, bigquery_emulator, ANALYTICS_FAILURES.name)
+    try:
+        result = run_assets(warehouse, landing, DAY, selection=STORE_SELECTION, raise_on_error=False)
+    finally:
+        monkeypatch.undo()
+        bigquery_emulator.restart()
+    assert stopped, "the store write never reached its staging load"
+    assert not result.success
+    [error] = _step_errors(result)
+    assert "WarehouseUnavailable" in error and f"replace of {ANALYTICS_FAILURES.qualified_name}" in error, error
+
+    # Old content, whole: the MERGE that would have changed the target never ran.
+    pd.testing.assert_frame_equal(_store(warehouse), before)
+
+    # After the restart the rerun writes everything once.
+    assert run_assets(warehouse, landing, DAY, selection=STORE_SELECTION).success
+    after = _store(warehouse)
+    assert after["failure_key"].is_unique
+    assert sorted(after["entity_id"]) == sorted([UNREGISTERED, BAD_ROW])
+    kept = after.set_index("failure_key").loc[before["failure_key"]]
+    assert kept["occurrences"].tolist() == [2]  # the old failure updated in place, not inserted again
+    processor_failures = warehouse.read(PROCESSOR_FAILURES, DAY, DAY + dt.timedelta(days=1))
+    assert processor_failures["failure_key"].is_unique
+
+
+def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
+    """DuckDB 2.x refuses a second process with `IOException: Could not set lock on file …`: the warehouse
+    retries with backoff until the holder lets go, instead of failing."""
+    path = tmp_path / "locked.duckdb"
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    holder = context.Process(target=faults.hold_duckdb_lock, args=(str(path), 2.0, ready))
+    holder.start()
+    try:
+        assert ready.wait(60)
+        frame = pd.DataFrame({"processor_name": ["p"], "phase": ["RAW"], "analysis_date": [DAY], "run_id": ["r"], "rows_written": [1], "failures": [0], "finished_at": [pd.Timestamp.now(tz="UTC")]})
+        from nba_failures.failures.tables import PROCESSOR_RUNS
+
+        written = DuckDBWarehouse(path=str(path)).replace(PROCESSOR_RUNS, frame, DAY, DAY + dt.timedelta(days=1))
+        assert holder.is_alive() is False or written == 1
+    finally:
+        holder.join(30)
+    assert written == 1
+    assert len(faults.read_table(path, PROCESSOR_RUNS.qualified_name)) == 1
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_into_one_duckdb_file(season_landing: Path, tmp_path: Path) -> None:
+    """Two processes materialize different days into the same file while a third holds the lock at the start:
+    both runs succeed and every row of both days is there."""
+    path = str(tmp_path / "shared.duckdb")
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    holder = context.Process(target=faults.hold_duckdb_lock, args=(path, 1.5, ready))
+    holder.start()
+    assert ready.wait(60)
+    with context.Pool(2) as pool:
+        outcomes = pool.starmap(
+            faults.materialize_into_duckdb,
+            [(path, str(season_landing), day, faults.FOUNDATION_ASSETS[:4]) for day in (DAY, OTHER_DAY)],
+        )
+    holder.join(30)
+    assert outcomes == [(True, ""), (True, "")]
+
+    raw = faults.read_table(path, "nba_raw.nbac_gamebook_player_stats")
+    summary = faults.read_table(path, "nba_analytics.player_game_summary")
+    for day in (DAY, OTHER_DAY):
+        box = faults.boxscores(day)
+        assert (raw["landing_date"] == pd.Timestamp(day)).sum() == len(box)
+        assert (summary["game_date"] == pd.Timestamp(day)).sum() == len(faults.active(box))
+    runs = faults.read_table(path, "nba_processing.processor_runs")
+    assert sorted(runs.groupby("analysis_date").size().tolist()) == [4, 4]
