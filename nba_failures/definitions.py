@@ -13,6 +13,8 @@ from nba_failures.failures import assets as failures_assets
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.precompute import assets as precompute_assets
 from nba_failures.precompute.policy import PrecomputePolicy
+from nba_failures.predictions import assets as prediction_assets
+from nba_failures.predictions.policy import PredictionPolicy
 from nba_failures.raw import assets as raw_assets
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.arrival import raw_arrival_sensor
@@ -54,12 +56,13 @@ def build_resources() -> dict[str, object]:
         "completeness": CompletenessChecker(),
         "dashboard": dashboard_assets.DashboardOutput(path=str(settings.dashboard_path())),
         "precompute_policy": PrecomputePolicy(),
+        "prediction_policy": PredictionPolicy(),
         "retry_policy": RetryPolicy(**{field: EnvVar.int(name) for field, name in _RETRY_SETTINGS.items() if os.environ.get(name)}),
     }
 
 
 defs = Definitions(
-    assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets, precompute_assets, dashboard_assets]),
+    assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets, precompute_assets, prediction_assets, dashboard_assets]),
     sensors=[raw_arrival_sensor, correctable_failures_sensor],
     resources=build_resources(),
     # Steps are light and the embedded warehouse has one writer: a process per step only adds start-up

@@ -22,7 +22,7 @@ from nba_failures.partitions import daily_partitions
 from nba_failures.processing import RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
-from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
 TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_OFFENSE_GAME_SUMMARY)
@@ -43,6 +43,7 @@ def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
        check_specs=[rows_accounted_for_check("player_game_summary")],
        description="One row per player per game played (nba_analytics.player_game_summary).")
+@in_warehouse_session
 def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, PLAYER_GAMES)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
@@ -56,6 +57,7 @@ def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) ->
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
        check_specs=[rows_accounted_for_check("team_offense_game_summary")],
        description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).")
+@in_warehouse_session
 def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, TEAM_OFFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
@@ -68,6 +70,7 @@ def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehou
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
        check_specs=[rows_accounted_for_check("team_defense_game_summary")],
        description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).")
+@in_warehouse_session
 def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, TEAM_DEFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
@@ -79,6 +82,7 @@ def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehou
 
 @asset(**_analytics_asset, deps=[player_game_summary, nbac_gamebook_player_stats, nbac_schedule],
        description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).")
+@in_warehouse_session
 def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, UPCOMING_CONTEXT)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from nba_failures.names import player_lookup
@@ -19,6 +21,20 @@ MAX_STAT_VALUE = 1000
 _PLACEHOLDER_IDS = ("unknown", "none", "nan", "null")
 
 
+def _by_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd.DataFrame]) -> pd.Series | pd.DataFrame:
+    """`transform(column)`, computed once per distinct value: a box-score column repeats few values.
+
+    A column with missing values is transformed whole, so a None stays exactly what the transform makes of it.
+    """
+    if column.isna().any():
+        return transform(column)
+    codes, distinct = pd.factorize(column)
+    result = transform(pd.Series(distinct, dtype=column.dtype, name=column.name))
+    if isinstance(result, pd.DataFrame):
+        return result.iloc[codes].set_axis(column.index)
+    return pd.Series(result.to_numpy()[codes], index=column.index, name=result.name)
+
+
 def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
     """Typed copy of the raw rows with `problem` ('' when the row is valid) and `entity_id`.
 
@@ -28,51 +44,56 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
     rows = raw.copy()
     problems = pd.Series("", index=rows.index, dtype="object")
 
-    def flag(mask: pd.Series, message: pd.Series | str) -> None:
+    def flag(mask: pd.Series, message: Callable[[], pd.Series] | str) -> None:
+        """Append `message` to the problems of the `mask` rows; a per-row message is built only when a row fails."""
         mask = mask.fillna(False).astype(bool)
-        problems.loc[mask] = problems.loc[mask] + (message[mask] if isinstance(message, pd.Series) else message) + "; "
+        if not mask.any():
+            return
+        text = message() if callable(message) else message
+        problems.loc[mask] = problems.loc[mask] + (text[mask] if isinstance(text, pd.Series) else text) + "; "
 
-    rows["player_status"] = rows["player_status"].str.strip().str.upper()
+    rows["player_status"] = _by_value(rows["player_status"], lambda status: status.str.strip().str.upper())
     # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    lookup = rows["player_lookup"].str.strip().mask(lambda ids: ids.str.lower().isin(_PLACEHOLDER_IDS), "")
-    derived = rows["player_name"].map(player_lookup).mask(lambda ids: ids.isin(_PLACEHOLDER_IDS), "")
+    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(_PLACEHOLDER_IDS), ""))
+    names = rows["player_name"]
+    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(_PLACEHOLDER_IDS), "")
     rows["entity_id"] = lookup.where(lookup != "", derived)
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
-    file_game = rows["source_file"].str.extract(r"([^/]+?)\.csv(?:\.gz)?$", expand=False)
-    flag(rows["game_id"] != file_game, "game_id '" + rows["game_id"] + "' is not the game of its file")
-    flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), "unknown player_status '" + rows["player_status"] + "'")
+    file_game = _by_value(rows["source_file"], lambda files: files.str.extract(r"([^/]+?)\.csv(?:\.gz)?$", expand=False))
+    flag(rows["game_id"] != file_game, lambda: "game_id '" + rows["game_id"] + "' is not the game of its file")
+    flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), lambda: "unknown player_status '" + rows["player_status"] + "'")
 
     game_date = pd.to_datetime(rows["game_date"], errors="coerce", format="%Y-%m-%d").dt.date
-    flag(game_date.isna(), "game_date '" + rows["game_date"] + "' is not a date")
-    flag(game_date.notna() & (game_date != rows["landing_date"]), "game_date " + rows["game_date"] + " is not the landing date")
+    flag(game_date.isna(), lambda: "game_date '" + rows["game_date"] + "' is not a date")
+    flag(game_date.notna() & (game_date != rows["landing_date"]), lambda: "game_date " + rows["game_date"] + " is not the landing date")
     rows["game_date"] = rows["landing_date"]
 
     teams = schedule.loc[:, ["game_id", "away_abbr", "home_abbr"]].drop_duplicates("game_id")
     rows = rows.merge(teams, on="game_id", how="left")
     problems.index = rows.index
-    flag(rows["home_abbr"].isna(), "game " + rows["game_id"] + " is not in the schedule")
+    flag(rows["home_abbr"].isna(), lambda: "game " + rows["game_id"] + " is not in the schedule")
     in_game = (rows["team_abbr"] == rows["home_abbr"]) | (rows["team_abbr"] == rows["away_abbr"])
     opponent_ok = (rows["opponent_abbr"] == rows["home_abbr"]) | (rows["opponent_abbr"] == rows["away_abbr"])
     flag(rows["home_abbr"].notna() & ~(in_game & opponent_ok & (rows["team_abbr"] != rows["opponent_abbr"])),
-         "teams " + rows["team_abbr"] + " vs " + rows["opponent_abbr"] + " are not the scheduled teams")
+         lambda: "teams " + rows["team_abbr"] + " vs " + rows["opponent_abbr"] + " are not the scheduled teams")
 
     played = rows["player_status"] == PLAYED_STATUS
-    minutes = pd.to_numeric(rows["minutes"], errors="coerce")
-    flag(played & minutes.isna(), "minutes '" + rows["minutes"] + "' is not a number")
-    flag(played & ((minutes < 0) | (minutes > MAX_MINUTES)), "minutes " + rows["minutes"] + " out of range")
-    clock = rows["minutes_raw"].str.extract(r"^(\d{1,2}):(\d{2})$").astype(float)
-    flag(played & (rows["minutes_raw"] != "") & (clock[0].isna() | (clock[1] >= 60)), "minutes_raw '" + rows["minutes_raw"] + "' is not MM:SS")
+    minutes = _by_value(rows["minutes"], lambda values: pd.to_numeric(values, errors="coerce"))
+    flag(played & minutes.isna(), lambda: "minutes '" + rows["minutes"] + "' is not a number")
+    flag(played & ((minutes < 0) | (minutes > MAX_MINUTES)), lambda: "minutes " + rows["minutes"] + " out of range")
+    clock = _by_value(rows["minutes_raw"], lambda values: values.str.extract(r"^(\d{1,2}):(\d{2})$")).astype(float)
+    flag(played & (rows["minutes_raw"] != "") & (clock[0].isna() | (clock[1] >= 60)), lambda: "minutes_raw '" + rows["minutes_raw"] + "' is not MM:SS")
     rows["minutes"] = minutes.where(played).astype("Float64")
 
     for stat in (*COUNTING_STATS, "plus_minus"):
-        value = pd.to_numeric(rows[stat], errors="coerce")
+        value = _by_value(rows[stat], lambda values: pd.to_numeric(values, errors="coerce"))
         # 'inf' and 1e30 parse as numbers but are no box-score count (and would not fit an integer column).
         integral = value.notna() & (value.abs() <= MAX_STAT_VALUE) & (value == value.round())
         # The source leaves plus-minus blank for some players who played: unknown, not invalid.
         optional_blank = (stat == "plus_minus") & (rows[stat].str.strip() == "")
-        flag(played & ~integral & ~optional_blank, f"{stat} '" + rows[stat] + "' is not an integer")
+        flag(played & ~integral & ~optional_blank, lambda: f"{stat} '" + rows[stat] + "' is not an integer")
         if stat != "plus_minus":
-            flag(played & (value < 0), f"{stat} " + rows[stat] + " is negative")
+            flag(played & (value < 0), lambda: f"{stat} " + rows[stat] + " is negative")
         rows[stat] = value.where(played & integral).round().astype("Int64")
 
     flag(played & (rows["points"] != 2 * rows["fg_made"] + rows["three_made"] + rows["ft_made"]),
@@ -82,6 +103,6 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
 
     duplicate = rows["entity_id"].ne("") & rows.duplicated(["game_id", "team_abbr", "entity_id"], keep="first")
     flag(duplicate, "duplicate row for this player and game")
-    rows["starter"] = rows["starter"].str.strip().str.lower().eq("true")
+    rows["starter"] = _by_value(rows["starter"], lambda values: values.str.strip().str.lower().eq("true"))
     rows["problem"] = problems.str.rstrip("; ")
     return rows.drop(columns=["away_abbr", "home_abbr"])

@@ -8,13 +8,14 @@ from pydantic import Field
 
 from nba_failures.analytics import assets as analytics
 from nba_failures.precompute import assets as precompute
+from nba_failures.predictions import assets as predictions
 from nba_failures.failures.checks import CHECK_SPECS, classification_checks
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions, partition_window
 from nba_failures.raw import assets as raw
-from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PROCESSOR_ASSETS = [
     raw.nbac_schedule,
@@ -29,6 +30,7 @@ PROCESSOR_ASSETS = [
     precompute.team_defense_zone_analysis,
     precompute.player_composite_factors,
     precompute.ml_feature_store,
+    predictions.player_points_predictions,
 ]
 
 
@@ -45,6 +47,7 @@ class ClassificationConfig(Config):
     kinds={"duckdb", "bigquery"},
     description="Every processor's failures of the day, classified (DNP vs DATA_GAP…) and merged into nba_processing.*_failures.",
 )
+@in_warehouse_session
 def classified_failures(context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker) -> MaterializeResult:
     start, end = partition_window(context)
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)

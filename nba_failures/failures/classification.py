@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from nba_failures.analytics.box_scores import NOT_PLAYED_STATUSES, PLAYED_STATUS
@@ -81,13 +82,14 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
     takes its fixed type.
     """
     classified = failures.copy()
-    category = classified["failure_category"].map(FailureCategory)
-    classified["failure_type"] = category.map(lambda c: _TYPE_BY_CATEGORY.get(c, FailureType.UNKNOWN).value)
+    # Per distinct category, not per row: FailureCategory(...) still refuses a value that is not one.
+    type_of = {value: _TYPE_BY_CATEGORY.get(FailureCategory(value), FailureType.UNKNOWN).value for value in classified["failure_category"].unique()}
+    classified["failure_type"] = classified["failure_category"].map(type_of)
     classified["classification_reason"] = "failure_category " + classified["failure_category"] + " maps to " + classified["failure_type"]
-    unmapped = ~category.isin(list(_TYPE_BY_CATEGORY))
+    unmapped = ~classified["failure_category"].isin([category.value for category in _TYPE_BY_CATEGORY])
     classified.loc[unmapped, "classification_reason"] = "no classification rule for failure_category " + classified.loc[unmapped, "failure_category"]
     for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
-        classified[column] = [[] for _ in range(len(classified))]
+        classified[column] = None  # lists below: the checked failures' own, an empty one for the others
     classified["raw_data_checked"] = False
 
     needs_check = (classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)
@@ -99,8 +101,11 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
             classified.loc[verdicts["failure_key"], column] = verdicts.set_index("failure_key")[column]
         classified.loc[verdicts["failure_key"], "raw_data_checked"] = True
         classified = classified.reset_index()
+    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
+        classified[column] = [values if isinstance(values, list) else [] for values in classified[column]]
     classified = inherit_upstream_types(classified)
-    classified["is_correctable"] = classified["failure_type"].map(lambda t: FailureType(t).correctable)
+    correctable = {value: FailureType(value).correctable for value in classified["failure_type"].unique()}
+    classified["is_correctable"] = classified["failure_type"].map(correctable)
     return classified
 
 
@@ -138,7 +143,22 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
 
 
 def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
-    """One verdict per (failure_key, entity_id = player, analysis_date): type, reason, gaps and DNP reasons."""
+    """One verdict per (failure_key, entity_id = player, analysis_date): type, reason, gaps and DNP reasons.
+
+    The verdict depends on the player and the day only, so it is decided once per (player, day) however
+    many processors failed him that day, and copied to each of their failures.
+    """
+    pairs = checks.loc[:, ["entity_id", "analysis_date"]].drop_duplicates(ignore_index=True)
+    pairs["failure_key"] = np.arange(len(pairs))
+    verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(columns="failure_key")
+    per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date"]].merge(verdicts, on=["entity_id", "analysis_date"], how="left")
+    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
+        per_check[column] = [list(values) for values in per_check[column]]  # a list of its own per failure
+    return per_check.loc[:, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]]
+
+
+def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
+    """`player_completeness` for checks with one `failure_key` each."""
     games = _expected_games(checks, evidence, lookback_days)
     played = evidence.player_games.loc[:, ["player_lookup", "game_id"]].drop_duplicates().assign(in_analytics=True)
     games = games.merge(played, on=["player_lookup", "game_id"], how="left")
@@ -159,12 +179,12 @@ def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lo
         games.groupby("failure_key").size().rename("expected_games").reset_index(), on="failure_key", how="left"
     )
     per_check["expected_games"] = per_check["expected_games"].fillna(0).astype(int)
-    gaps = missing[missing["is_gap"]].sort_values("game_id").groupby("failure_key")
-    dnps = missing[~missing["is_gap"]].sort_values("game_id").groupby("failure_key")
-    per_check = per_check.merge(gaps["game_id"].agg(list).rename("gap_game_ids"), on="failure_key", how="left")
-    per_check = per_check.merge(gaps["game_date"].agg(list).rename("gap_game_dates"), on="failure_key", how="left")
-    per_check = per_check.merge(dnps["dnp_reason_text"].agg(list).rename("dnp_reasons"), on="failure_key", how="left")
-    per_check = per_check.merge(gaps["game_id"].agg(lambda g: sum(~g.isin(landed))).rename("unlanded"), on="failure_key", how="left")
+    gaps = missing[missing["is_gap"]]
+    dnps = missing[~missing["is_gap"]]
+    per_check = per_check.merge(_lists_by_key(gaps, "game_id").rename("gap_game_ids"), on="failure_key", how="left")
+    per_check = per_check.merge(_lists_by_key(gaps, "game_date").rename("gap_game_dates"), on="failure_key", how="left")
+    per_check = per_check.merge(_lists_by_key(dnps, "dnp_reason_text").rename("dnp_reasons"), on="failure_key", how="left")
+    per_check = per_check.merge(gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(), on="failure_key", how="left")
     for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
         per_check[column] = per_check[column].map(lambda v: v if isinstance(v, list) else [])
     known_team = per_check["failure_key"].isin(games["failure_key"]) | per_check["player_lookup"].isin(_listings(evidence)["player_lookup"])
@@ -215,8 +235,10 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookba
     checks = checks.rename(columns={"entity_id": "player_lookup"})
     checks = checks.assign(window_start=checks["analysis_date"].map(lambda d: d - dt.timedelta(days=lookback_days)))
 
-    # Candidate teams: any team he is listed with up to the analysis date.
-    candidates = checks.merge(listings.loc[:, ["player_lookup", "game_date", "team_abbr"]], on="player_lookup")
+    # Candidate teams: any team he is listed with up to the analysis date, i.e. first listed with before it
+    # (one row per player and team, not per listing: the join stays the size of the failures).
+    first_listed = listings.groupby(["player_lookup", "team_abbr"], as_index=False, sort=False)["game_date"].min()
+    candidates = checks.merge(first_listed, on="player_lookup")
     candidates = candidates[candidates["game_date"] < candidates["analysis_date"]]
     candidates = candidates.loc[:, ["failure_key", "player_lookup", "analysis_date", "window_start", "team_abbr"]].drop_duplicates()
 
@@ -225,12 +247,11 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookba
         [schedule.loc[:, ["game_id", "game_date"]].assign(team_abbr=schedule[side]) for side in ("home_abbr", "away_abbr")],
         ignore_index=True,
     )
-    games = candidates.merge(team_games, on="team_abbr")
-    games = games[(games["game_date"] >= games["window_start"]) & (games["game_date"] < games["analysis_date"])]
+    games = _team_games_between(candidates, team_games)
     if games.empty:
         return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]]
 
-    games = games.assign(_at=pd.to_datetime(games["game_date"])).sort_values("_at")
+    games = games.sort_values("_at")
     by_player = listings.loc[:, ["player_lookup", "_at", "team_abbr"]].rename(columns={"team_abbr": "team_then"})
     backward = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="backward")
     forward = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="forward")
@@ -238,3 +259,44 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookba
     games = backward.assign(team_then=team_then)
     games = games[games["team_then"] == games["team_abbr"]]
     return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]].drop_duplicates()
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    return pd.to_datetime(dates).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _team_games_between(candidates: pd.DataFrame, team_games: pd.DataFrame) -> pd.DataFrame:
+    """`candidates` joined with the games of their team with `window_start <= game_date < analysis_date`
+    (and `_at`, the game date as a timestamp).
+
+    The same rows as a join on the team filtered by date, without building the whole join: team games are
+    sorted by (team, date) once and each candidate takes its contiguous slice (two binary searches).
+    """
+    teams = pd.Index(team_games["team_abbr"].unique())
+    candidates = candidates[candidates["team_abbr"].isin(teams)]
+    team_games = team_games.assign(_team=teams.get_indexer(team_games["team_abbr"]), _day=_day_numbers(team_games["game_date"]), _at=pd.to_datetime(team_games["game_date"]))
+    team_games = team_games.sort_values(["_team", "_day"], kind="stable", ignore_index=True)
+    span = 1 << 32
+    keys = team_games["_team"].to_numpy(np.int64) * span + team_games["_day"].to_numpy(np.int64)
+    team = teams.get_indexer(candidates["team_abbr"]).astype(np.int64) * span
+    first = np.searchsorted(keys, team + _day_numbers(candidates["window_start"]), side="left")
+    last = np.searchsorted(keys, team + _day_numbers(candidates["analysis_date"]), side="left")
+    counts = np.clip(last - first, 0, None)
+    rows = np.repeat(np.arange(len(candidates)), counts)
+    starts = np.repeat(first - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    picked = starts + np.arange(counts.sum())
+    joined = candidates.iloc[rows].reset_index(drop=True)
+    chosen = team_games.iloc[picked].reset_index(drop=True)
+    return pd.concat([joined, chosen.loc[:, ["game_id", "game_date", "_at"]]], axis=1)
+
+
+def _lists_by_key(rows: pd.DataFrame, column: str) -> pd.Series:
+    """`column` values of each failure_key as a list in game_id order (groupby(...).agg(list) without a call per group)."""
+    ordered = rows.sort_values(["failure_key", "game_id"], kind="stable")
+    keys = ordered["failure_key"].to_numpy()
+    if len(keys) == 0:
+        return pd.Series([], index=pd.Index([], name="failure_key"), dtype=object)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    values = ordered[column].to_numpy(dtype=object)
+    lists = [chunk.tolist() for chunk in np.split(values, starts[1:])]
+    return pd.Series(lists, index=pd.Index(keys[starts], name="failure_key"), dtype=object)

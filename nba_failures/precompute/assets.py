@@ -37,7 +37,7 @@ from nba_failures.precompute.tables import (
 from nba_failures.processing import RowAccounting, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
-from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)
 SHOT_ZONES = ProcessorSpec("player_shot_zone_analysis", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_SHOT_ZONE_ANALYSIS)
@@ -78,6 +78,7 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats],
        description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).")
+@in_warehouse_session
 def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> MaterializeResult:
     recorder, start, end = start_run(context, DAILY_CACHE)
     season_start = daily_partitions.start.date()
@@ -94,6 +95,7 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule],
        description="Each dressed player's two-point / three-point / free-throw scoring over his last 10 games played.")
+@in_warehouse_session
 def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, SHOT_ZONES)
     roster = _roster(warehouse, start, end)
@@ -107,6 +109,7 @@ def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehou
 
 @asset(**_precompute_asset, deps=[team_defense_game_summary, nbac_schedule],
        description="What each team playing that day conceded, by zone, over its last 15 games.")
+@in_warehouse_session
 def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, DEFENSE_ZONES)
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
@@ -120,6 +123,7 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
        description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.")
+@in_warehouse_session
 def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, COMPOSITE)
     roster = _roster(warehouse, start, end)
@@ -132,6 +136,7 @@ def player_composite_factors(context: AssetExecutionContext, warehouse: Warehous
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
        description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).")
+@in_warehouse_session
 def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, FEATURE_STORE)
     roster = _roster(warehouse, start, end)

@@ -12,7 +12,7 @@ from nba_failures.processing import RowAccounting, publish, rows_accounted_for_c
 from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
-from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHEDULE)
 GAMEBOOK = ProcessorSpec("nbac_gamebook_player_stats", Phase.RAW, EntityType.GAME, NBAC_GAMEBOOK_PLAYER_STATS)
@@ -22,6 +22,7 @@ _raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolic
 
 
 @asset(**_raw_asset, check_specs=[rows_accounted_for_check("nbac_schedule")], description="The season schedule, one row per game (nba_raw.nbac_schedule).")
+@in_warehouse_session
 def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, SCHEDULE)
     schedule = read_schedule(landing.root)
@@ -37,6 +38,7 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
     check_specs=[rows_accounted_for_check("nbac_gamebook_player_stats")],
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
 )
+@in_warehouse_session
 def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, GAMEBOOK)
     scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
@@ -49,6 +51,7 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
 
 
 @asset(**_raw_asset, check_specs=[rows_accounted_for_check("player_registry")], description="The player registry as it stood when each day was processed (nba_raw.player_registry).")
+@in_warehouse_session
 def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, REGISTRY)
     registry = read_registry(landing.root)

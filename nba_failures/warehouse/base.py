@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 from dagster import ConfigurableResource
@@ -16,6 +18,12 @@ class Warehouse(ConfigurableResource):
 
     def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
         raise NotImplementedError
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Group the reads and writes of one step. A backend that pays per connection (DuckDB) opens one
+        for the block instead of one per call; by default nothing changes."""
+        yield
 
     def read(
         self,
@@ -52,3 +60,17 @@ class Warehouse(ConfigurableResource):
         writers of the same slice cannot interleave (the failure store's merge relies on it).
         """
         raise NotImplementedError
+
+
+def in_warehouse_session(compute: Callable) -> Callable:
+    """Run an asset's body inside `warehouse.session()` (its `warehouse` resource argument), under `@asset`."""
+
+    @functools.wraps(compute)
+    def wrapper(*args, **kwargs):
+        warehouse = kwargs.get("warehouse")
+        if not isinstance(warehouse, Warehouse):
+            return compute(*args, **kwargs)
+        with warehouse.session():
+            return compute(*args, **kwargs)
+
+    return wrapper
