@@ -37,6 +37,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
 DEFAULT_WORK = PROJECT_DIR / ".local" / "benchmarks"
 
+# The prediction assets were being written while these benchmarks were: reported, and left out of (d).
+EXCLUDED_GROUP = "predictions"
+
 TARGETS = {
     "a": 30.0,  # s, full-season single-run backfill
     "b": 3.0,  # s, one daily partition
@@ -59,6 +62,10 @@ class Plan:
         # Quick copies are a few weeks apart rather than whole years, so they do not span a year of empty days.
         self.shift = pd.DateOffset(weeks=2) if quick else None
         self.repeat = 1 if quick else 3
+        self.repeat_backfill = 1 if quick else 2
+        # The quick input's first days have no feature-store rows yet, which the prediction asset (in development)
+        # does not handle yet: quick runs leave its group out everywhere.
+        self.every_group = not quick
 
 
 def _run_child(scenario: list[str], landing: Path, database: Path, log: Path) -> dict:
@@ -96,38 +103,49 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
     def landing_for(seasons: int) -> Path:
         return build_landing(work / f"landing_{label}_{seasons}s", seasons=seasons, days=plan.days, shift=plan.shift)
 
-    def backfill(seasons: int) -> tuple[dict, Path]:
+    def backfill(seasons: int, exclude: str = "") -> tuple[dict, Path]:
         landing = landing_for(seasons)
-        database = work / f"{label}_{seasons}s.duckdb"
+        tag = f"{label}_{seasons}s{'_no_' + exclude if exclude else ''}"
         best, path = None, None
-        for attempt in range(plan.repeat if seasons == 1 and not plan.quick else 1):
-            candidate = work / f"{label}_{seasons}s_{attempt}.duckdb"
+        for attempt in range(plan.repeat_backfill if seasons == 1 else 1):
+            candidate = work / f"{tag}_{attempt}.duckdb"
             candidate.unlink(missing_ok=True)
-            result = _run_child(["backfill"], landing, candidate, work / f"backfill_{label}_{seasons}s_{attempt}.log")
+            result = _run_child(["backfill", "--exclude-group", exclude], landing, candidate, work / f"backfill_{tag}_{attempt}.log")
             if not result["success"]:
                 raise RuntimeError(f"backfill of {seasons} season(s) failed")
             if best is None or result["wall_s"] < best["wall_s"]:
                 best, path = result, candidate
+        database = work / f"{tag}.duckdb"
         shutil.copyfile(path, database)
         return best, database
 
-    season_result, season_db = None, None
+    def steps_note(name: str, result: dict) -> str:
+        steps = sorted(result["steps_s"].items(), key=lambda item: -item[1])
+        return f"{name} steps (wall s, Dagster's step durations): " + ", ".join(f"{step} {seconds:.1f}" for step, seconds in steps)
+
+    season_result, season_db, base_result = None, None, None
     if only & {"a", "b", "c", "d"}:
         print(f"(a) single-run backfill of one season ({label})", file=sys.stderr)
-        season_result, season_db = backfill(1)
-        a = season_result
-        what = f"{a['partitions']} daily partitions, {a['materializations']} asset materializations"
-        rows.append(["(a) full-season single-run backfill, every asset", what, _fmt(a["wall_s"]), _fmt(a["cpu_s"]), f"{a['peak_rss_mb']:.0f}", f"≤ {TARGETS['a']:.0f} s", _met(a["wall_s"] <= TARGETS["a"])])
+        base_result, season_db = backfill(1, EXCLUDED_GROUP)
+        season_result = backfill(1)[0] if plan.every_group else None
+        for a, what in ((season_result, "every asset"), (base_result, f"every asset but group `{EXCLUDED_GROUP}`")):
+            if a is None:
+                continue
+            detail = f"{what}: {a['partitions']} daily partitions, {a['materializations']} materializations"
+            rows.append(["(a) full-season single-run backfill", detail, _fmt(a["wall_s"]), _fmt(a["cpu_s"]), f"{a['peak_rss_mb']:.0f}", f"≤ {TARGETS['a']:.0f} s", _met(a["wall_s"] <= TARGETS["a"])])
+            notes.append(steps_note(f"(a) {what}", a))
     if "b" in only:
         print("(b) one daily partition", file=sys.stderr)
-        database = work / f"{label}_day.duckdb"
-        shutil.copyfile(season_db, database)
-        b = _run_child(["day", "--day", plan.day, "--repeat", str(plan.repeat)], landing_for(1), database, work / f"day_{label}.log")
-        for key, what in (("partitioned", f"{b['assets']} partitioned assets"), ("with_dashboard", "the same + failure_dashboard (unpartitioned, reads the whole store)")):
-            wall = min(w for w, _ in b["runs"][key])
-            cpu = min(c for _, c in b["runs"][key])
-            target = (f"≤ {TARGETS['b']:.0f} s", _met(wall <= TARGETS["b"])) if key == "partitioned" else ("", "")
-            rows.append([f"(b) rerun of one day ({plan.day}), in process", what, _fmt(wall), _fmt(cpu), f"{b['peak_rss_mb']:.0f}" if key == "partitioned" else "", *target])
+        for exclude in ("", EXCLUDED_GROUP) if plan.every_group else (EXCLUDED_GROUP,):
+            database = work / f"{label}_day.duckdb"
+            shutil.copyfile(season_db, database)
+            b = _run_child(["day", "--day", plan.day, "--repeat", str(plan.repeat), "--exclude-group", exclude], landing_for(1), database, work / f"day_{label}{'_no_' + exclude if exclude else ''}.log")
+            scope = f"but group `{exclude}`" if exclude else "(every group)"
+            for key, what in (("partitioned", f"{b['assets']} partitioned assets {scope}"), ("with_dashboard", f"the same + failure_dashboard (unpartitioned: renders the whole store)")):
+                wall = min(w for w, _ in b["runs"][key])
+                cpu = min(c for _, c in b["runs"][key])
+                target = (f"≤ {TARGETS['b']:.0f} s", _met(wall <= TARGETS["b"])) if key == "partitioned" else ("", "")
+                rows.append([f"(b) rerun of one day ({plan.day}), in process", what, _fmt(wall), _fmt(cpu), f"{b['peak_rss_mb']:.0f}" if key == "partitioned" else "", *target])
     if "c" in only:
         print("(c) classification vs per-entity loop", file=sys.stderr)
         sizes = ",".join(str(size) for size in plan.sizes)
@@ -154,17 +172,18 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
         )
     if "d" in only:
         print("(d) growth with the number of seasons", file=sys.stderr)
-        base = season_result
         for seasons in plan.seasons:
-            d = base if seasons == 1 else backfill(seasons)[0]
-            ratio = d["wall_s"] / base["wall_s"]
-            cpu_ratio = d["cpu_s"] / base["cpu_s"]
+            d = base_result if seasons == 1 else backfill(seasons, EXCLUDED_GROUP)[0]
+            ratio = d["wall_s"] / base_result["wall_s"]
+            cpu_ratio = d["cpu_s"] / base_result["cpu_s"]
             target, met = "", ""
             if seasons == max(plan.seasons):
                 target = f"≤ {TARGETS['d_ratio']:.0f}× one season"
                 met = _met(ratio <= TARGETS["d_ratio"])
-            what = f"{d['partitions']} partitions; {ratio:.1f}× one season's wall, {cpu_ratio:.1f}× its CPU" + (" (the run of (a))" if seasons == 1 else "")
+            what = f"every asset but group `{EXCLUDED_GROUP}`; {d['partitions']} partitions; {ratio:.1f}× one season's wall, {cpu_ratio:.1f}× its CPU" + (" (the run of (a))" if seasons == 1 else "")
             rows.append([f"(d) {seasons} season(s), single-run backfill", what, _fmt(d["wall_s"]), _fmt(d["cpu_s"]), f"{d['peak_rss_mb']:.0f}", target, met])
+            if seasons == max(plan.seasons):
+                notes.append(steps_note(f"(d) {seasons} seasons", d))
 
     header = ["benchmark", "input", "wall (s)", "CPU (s)", "peak RSS (MB)", "target", "met"]
     table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(row) + " |" for row in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from nba_failures.analytics.box_scores import PLAYED_STATUS
@@ -47,7 +48,7 @@ def upcoming_context(roster: pd.DataFrame, history: pd.DataFrame, schedule: pd.D
         games_played=per_player.cumcount() + 1,
         last_game_date=games["game_date"],
         **{
-            f"l{n}_avg_{stat}": per_player[stat].transform(lambda s, n=n: s.astype(float).rolling(n, min_periods=1).mean())
+            f"l{n}_avg_{stat}": _rolling_mean_per_player(games, stat, n)
             for n in (5, 10)
             for stat in ("points", "minutes")
         },
@@ -83,12 +84,37 @@ def _team_window_completeness(roster: pd.DataFrame, games: pd.DataFrame, schedul
     current["team_games_before"] = current["team_game_number"] - 1
     current["team_games_last_10"] = current["team_games_before"].clip(upper=TEAM_WINDOW_GAMES)
     his = games.merge(numbers.loc[:, ["game_id", "team_abbr", "team_game_number"]], on=["game_id", "team_abbr"])
-    pairs = current.loc[:, ["game_id", "player_lookup", "team_abbr", "team_games_before"]].merge(
-        his.loc[:, ["player_lookup", "team_abbr", "team_game_number"]], on=["player_lookup", "team_abbr"]
-    )
-    inside = pairs[(pairs["team_game_number"] <= pairs["team_games_before"]) & (pairs["team_game_number"] > pairs["team_games_before"] - TEAM_WINDOW_GAMES)]
-    played = inside.groupby(["game_id", "player_lookup"]).size().rename("played_of_team_last_10").reset_index()
+    inside = current.loc[:, ["game_id", "player_lookup"]].assign(played_of_team_last_10=_games_in_window(current, his))
+    played = inside.groupby(["game_id", "player_lookup"])["played_of_team_last_10"].sum()
+    played = played[played > 0].reset_index()
     current = current.merge(played, on=["game_id", "player_lookup"], how="left")
     current["played_of_team_last_10"] = current["played_of_team_last_10"].fillna(0).astype(int)
     current["completeness_l10_pct"] = 100 * current["played_of_team_last_10"] / current["team_games_last_10"].where(current["team_games_last_10"] > 0)
     return current.loc[:, ["game_id", "player_lookup", "team_games_last_10", "played_of_team_last_10", "completeness_l10_pct"]]
+
+
+def _games_in_window(current: pd.DataFrame, his: pd.DataFrame) -> np.ndarray:
+    """For each `current` row, his rows (same player and team) with team_game_number in
+    (team_games_before - TEAM_WINDOW_GAMES, team_games_before]: two binary searches per row over his
+    games sorted by (player, team, number), instead of joining every earlier game of the season."""
+    pairs = pd.MultiIndex.from_frame(his.loc[:, ["player_lookup", "team_abbr"]]).unique()
+    span = 1 << 32
+    his_codes = pairs.get_indexer(pd.MultiIndex.from_frame(his.loc[:, ["player_lookup", "team_abbr"]])).astype(np.int64)
+    keys = np.sort(his_codes * span + his["team_game_number"].to_numpy(np.int64))
+    codes = pairs.get_indexer(pd.MultiIndex.from_frame(current.loc[:, ["player_lookup", "team_abbr"]])).astype(np.int64)
+    before = current["team_games_before"].to_numpy(dtype=float)
+    known = (codes >= 0) & ~np.isnan(before)
+    last = np.where(known, before, 0).astype(np.int64)
+    upper = np.searchsorted(keys, codes * span + last, side="right")
+    lower = np.searchsorted(keys, codes * span + last - TEAM_WINDOW_GAMES, side="right")
+    return np.where(known, upper - lower, 0)
+
+
+def _rolling_mean_per_player(games: pd.DataFrame, stat: str, games_in_window: int) -> pd.Series:
+    """Mean of `stat` over each player's last `games_in_window` rows (rows in his game order), aligned with `games`.
+
+    One grouped rolling pass (the same rolling kernel, restarted at each player) instead of a Python call per player.
+    """
+    values = games[stat].astype(float)
+    means = values.groupby(games["player_lookup"], sort=False).rolling(games_in_window, min_periods=1).mean()
+    return means.reset_index(level=0, drop=True).reindex(games.index)

@@ -13,6 +13,7 @@ widest failing window holds every game missing from the narrower ones.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from nba_failures.analytics.team_games import scheduled_team_games
@@ -108,10 +109,10 @@ def player_daily_cache(
 
 
 def _window_games(entities: pd.DataFrame, team_games: pd.DataFrame, player_games: pd.DataFrame) -> pd.DataFrame:
-    """One row per (analysis date, player, his team game before the date) with its recency, windows and `played`."""
+    """One row per (analysis date, player, his team game before the date inside any window) with its recency,
+    windows and `played`. Games older than every window count for nothing, so they are never joined."""
     starts = [f"{window}_window_start" for window in DAY_WINDOWS]
-    pairs = entities.loc[:, [*_KEYS, *starts]].merge(team_games, on="player_lookup")
-    pairs = pairs[pairs["game_date"] < pairs["analysis_date"]]
+    pairs = _recent_team_games(entities.loc[:, [*_KEYS, *starts]], team_games, starts)
     pairs = pairs.sort_values([*_KEYS, "game_date", "game_id"], ascending=[True, True, False, False], ignore_index=True)
     pairs["recency"] = pairs.groupby(_KEYS).cumcount() + 1
     for window, games in GAME_WINDOWS.items():
@@ -158,3 +159,31 @@ def _window_text(frame: pd.DataFrame, failing: pd.DataFrame | None = None) -> pd
     joined = pd.concat(parts, axis=1).apply(lambda row: ", ".join(part for part in row if part), axis=1) if len(frame) else pd.Series(dtype=object)
     missing = frame["missing_game_ids"].map(lambda ids: "; missing " + ", ".join(ids) if ids else "")
     return joined + missing
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    return pd.to_datetime(dates).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _recent_team_games(entities: pd.DataFrame, team_games: pd.DataFrame, starts: list[str]) -> pd.DataFrame:
+    """`entities` joined with his team games before the analysis date that are among his last
+    max(GAME_WINDOWS) or on or after the earliest of `starts`: the rows of every window, as the windows
+    are suffixes of his games (newest first). Same rows as the whole join filtered, without building it:
+    games sorted by (player, date, game_id) once, each entity takes its contiguous slice."""
+    players = pd.Index(team_games["player_lookup"].unique())
+    entities = entities[entities["player_lookup"].isin(players)]
+    games = team_games.assign(_player=players.get_indexer(team_games["player_lookup"]), _day=_day_numbers(team_games["game_date"]))
+    games = games.sort_values(["_player", "_day", "game_id"], kind="stable", ignore_index=True)
+    span = 1 << 32
+    keys = games["_player"].to_numpy(np.int64) * span + games["_day"].to_numpy(np.int64)
+    player = players.get_indexer(entities["player_lookup"]).astype(np.int64) * span
+    first_of_player = np.searchsorted(keys, player, side="left")
+    before = np.searchsorted(keys, player + _day_numbers(entities["analysis_date"]), side="left")
+    earliest_start = np.min(np.column_stack([_day_numbers(entities[start]) for start in starts]), axis=1)
+    since = np.searchsorted(keys, player + earliest_start, side="left")
+    first = np.maximum(first_of_player, np.minimum(before - max(GAME_WINDOWS.values()), since))
+    counts = np.clip(before - first, 0, None)
+    rows = np.repeat(np.arange(len(entities)), counts)
+    picked = np.repeat(first - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
+    joined = entities.iloc[rows].reset_index(drop=True)
+    return pd.concat([joined, games.loc[picked, ["game_id", "game_date"]].reset_index(drop=True)], axis=1)

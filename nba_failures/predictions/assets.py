@@ -50,7 +50,7 @@ def player_points_predictions(context: AssetExecutionContext, warehouse: Warehou
     ready, stale_or_missing = ready_players(roster, features[in_window], feature_runs, predicted_at, prediction_policy.stale_cache_hours)
     labelled = training_rows(features[features["analysis_date"] < max(ready["analysis_date"], default=start)], player_games)
     outcome = predict_points(ready, labelled, player_games, predicted_at, prediction_policy.min_training_rows)
-    failures = pd.concat([stale_or_missing, outcome.failures], ignore_index=True)
+    failures = pd.concat([frame for frame in (stale_or_missing, outcome.failures) if len(frame)] or [outcome.failures], ignore_index=True)
     recorder.record_frame(failures)
     scores = evaluation(outcome.predictions, player_games)
     context.log.info(f"player_points_predictions: {scores}")

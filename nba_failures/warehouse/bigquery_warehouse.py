@@ -83,6 +83,8 @@ class BigQueryWarehouse(Warehouse):
     def _retry(self):
         return bigquery.DEFAULT_RETRY.with_timeout(self.retry_deadline_seconds)
 
+    # `client.query(job_retry=...)` wraps the insert in the client's own 10-minute retry whatever object is
+    # passed; `job_retry=None` there and this bounded one on `result()` keep every call within the deadline.
     @property
     def _job_retry(self):
         return DEFAULT_JOB_RETRY.with_timeout(self.retry_deadline_seconds)
@@ -128,7 +130,7 @@ class BigQueryWarehouse(Warehouse):
             sql += " WHERE " + " AND ".join(clauses)
         with self._operation("read", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
-            job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=self._job_retry)
+            job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
             frame = job.result(retry=self._retry, job_retry=self._job_retry).to_dataframe(create_bqstorage_client=False)
         for column in table.columns:
             if column.mode is Mode.REPEATED:
@@ -158,7 +160,7 @@ class BigQueryWarehouse(Warehouse):
             try:
                 client.load_table_from_dataframe(conformed, staging_id, job_config=load, timeout=self.retry_deadline_seconds).result(retry=self._retry)
                 # The one statement that changes the target: it applies whole or not at all.
-                merging = client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=self._job_retry)
+                merging = client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
                 merging.result(retry=self._retry, job_retry=self._job_retry)
             finally:
                 try:
@@ -195,8 +197,8 @@ def _slice_clauses(
         clauses.append(f"{prefix}{table.partition_column} < @slice_end")
         params.append(bigquery.ScalarQueryParameter("slice_end", "DATE", end))
     for position, (name, values) in enumerate((where_in or {}).items()):
-        column = table.column(name)
-        clauses.append(f"{prefix}{name} IN UNNEST(@in_{position})")
+        column = table.column(name)  # raises for a name not in the schema
+        clauses.append(f"{prefix}{column.name} IN UNNEST(@in_{position})")
         params.append(bigquery.ArrayQueryParameter(f"in_{position}", _PARAMETER_TYPES[column.type.value], list(values)))
     return clauses, params
 

@@ -79,7 +79,9 @@ class DuckDBWarehouse(Warehouse):
                 connection = duckdb.connect(self.path)
                 break
             except duckdb.IOException as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                if "lock" not in str(error).lower():
+                    raise  # not the single-writer lock: waiting will not help, and it is not a timeout
+                if time.monotonic() > deadline:
                     raise WarehouseLockTimeout(f"DuckDB file {self.path} stayed locked: {error}") from error
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 1.0)
@@ -175,7 +177,7 @@ class DuckDBWarehouse(Warehouse):
         check_inside_slice(table, conformed, start, end, where_in)
         clauses, params = _window_clauses(table, start, end, where_in)
         casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
-        connection.register("incoming_rows", table.arrow_table(conformed))
+        connection.register("incoming_rows", table.arrow_table(conformed, conformed=True))
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
@@ -201,8 +203,8 @@ def _window_clauses(
         clauses.append(f"{table.partition_column} < ?")
         params.append(end)
     for name, values in (where_in or {}).items():
-        table.column(name)
-        clauses.append(f"list_contains(?, {name})")
+        column = table.column(name)  # raises for a name not in the schema
+        clauses.append(f"list_contains(?, {column.name})")
         params.append(list(values))
     return clauses, params
 

@@ -158,13 +158,14 @@ class TableSpec:
     def bigquery_schema(self) -> list:
         return [column.bigquery_field() for column in self.columns]
 
-    def arrow_table(self, frame: pd.DataFrame):
+    def arrow_table(self, frame: pd.DataFrame, conformed: bool = False):
         """The frame as an Arrow table with exactly this schema: no type is guessed from sample values
-        (a sample of empty lists would type a list column as a list of nothing)."""
+        (a sample of empty lists would type a list column as a list of nothing). `conformed`: the frame
+        already comes from `conform`, which is then not done twice."""
         import pyarrow as pa
 
         schema = pa.schema([column.arrow_field() for column in self.columns])
-        return pa.Table.from_pandas(self.conform(frame), schema=schema, preserve_index=False)
+        return pa.Table.from_pandas(frame if conformed else self.conform(frame), schema=schema, preserve_index=False)
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The frame with exactly this table's columns, in order, with nullable pandas types.

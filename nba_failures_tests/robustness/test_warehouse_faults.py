@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from nba_failures.failures.tables import ANALYTICS_FAILURES, PROCESSOR_FAILURES
+from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
@@ -21,6 +23,8 @@ GAME = "202301150BRK"
 UNREGISTERED = "joshgiddey"  # ACTIVE for OKC: removed from the registry -> REGISTRY_LOOKUP_FAILED
 BAD_ROW = "luguentzdort"  # ACTIVE for OKC: minutes 'DNP' -> PROCESSING_ERROR (only in the second delivery)
 STORE_SELECTION = ["nbac_schedule", "nbac_gamebook_player_stats", "player_registry", "player_game_summary", "classified_failures"]
+# The second delivery changes one game file: what a run for it recomputes.
+REDELIVERY_SELECTION = ["nbac_gamebook_player_stats", "player_game_summary", "classified_failures"]
 
 
 def _store(warehouse) -> pd.DataFrame:
@@ -28,12 +32,22 @@ def _store(warehouse) -> pd.DataFrame:
 
 
 def _step_errors(result) -> list[str]:
-    return [event.event_specific_data.error.message for event in result.all_events if event.is_step_failure]
+    """Each failed step's error with its causes, as the run's event log shows them."""
+    texts = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error, chain = event.event_specific_data.error, []
+            while error is not None:
+                chain.append(error.to_string())
+                error = error.cause
+            texts.append("\n".join(chain))
+    return texts
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(240)  # an unbounded client retry would hang here for 10 minutes
 def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_warehouse, season_landing: Path, tmp_path: Path, monkeypatch) -> None:
-    warehouse = bigquery_warehouse.model_copy(update={"retry_deadline_seconds": 2.0})
+    warehouse = BigQueryWarehouse(bigquery=bigquery_warehouse.bigquery, retry_deadline_seconds=2.0)
     landing = faults.copy_landing_day(season_landing, tmp_path / "landing", DAY)
     faults.remove_from_registry(landing, UNREGISTERED)
     assert run_assets(warehouse, landing, DAY, selection=STORE_SELECTION).success
@@ -43,21 +57,24 @@ def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_wa
     # A second delivery adds a failure; the emulator stops after the store's staging load, before its MERGE.
     faults.set_player_value(landing, DAY, GAME, BAD_ROW, "minutes", "DNP")
     stopped = faults.stop_emulator_after_staging_load(monkeypatch, bigquery_emulator, ANALYTICS_FAILURES.name)
+    began = time.monotonic()
     try:
-        result = run_assets(warehouse, landing, DAY, selection=STORE_SELECTION, raise_on_error=False)
+        result = run_assets(warehouse, landing, DAY, selection=REDELIVERY_SELECTION, raise_on_error=False)
+        failed_after = time.monotonic() - began
     finally:
         monkeypatch.undo()
         bigquery_emulator.restart()
     assert stopped, "the store write never reached its staging load"
     assert not result.success
+    assert failed_after < 30, f"the outage took {failed_after:.0f}s to fail the run"
     [error] = _step_errors(result)
     assert "WarehouseUnavailable" in error and f"replace of {ANALYTICS_FAILURES.qualified_name}" in error, error
 
     # Old content, whole: the MERGE that would have changed the target never ran.
     pd.testing.assert_frame_equal(_store(warehouse), before)
 
-    # After the restart the rerun writes everything once.
-    assert run_assets(warehouse, landing, DAY, selection=STORE_SELECTION).success
+    # After the restart, re-executing the failed step writes everything once.
+    assert run_assets(warehouse, landing, DAY, selection=["classified_failures"]).success
     after = _store(warehouse)
     assert after["failure_key"].is_unique
     assert sorted(after["entity_id"]) == sorted([UNREGISTERED, BAD_ROW])

@@ -67,7 +67,8 @@ def test_delivered_data_heals_every_correctable_failure_through_the_daemon(tmp_p
     assert len(dnp), "the real season gives players who did not play"
 
     with DagsterDaemon(tmp_path / "dagster_home", env, tmp_path / "daemon.log") as daemon:
-        time.sleep(3 * INTERVAL_SECONDS)  # the arrival sensor's first tick records what has landed so far
+        # The arrival sensor's first tick records what has landed so far; later files are arrivals.
+        daemon.wait_for(lambda: "landed game files recorded" in daemon.log_tail(400), timeout=180, interval=1, what="arrival baseline")
         delivery = deliver_scenario(scenario)
         assert delivery.landed_files and delivery.registry_fixes
 
@@ -81,6 +82,8 @@ def test_delivered_data_heals_every_correctable_failure_through_the_daemon(tmp_p
         healing_seconds = time.monotonic() - began
 
     after = stored(warehouse)
+    lifecycle = pd.concat({"before": before.groupby("resolution_status").size(), "after": after.groupby("resolution_status").size()}, axis=1).fillna(0).astype(int)
+    print(f"\nfailure store by resolution status, before delivery and {healing_seconds:.0f}s after it:\n{lifecycle.to_markdown()}")
     # Fixed by the delivery: resolved, kept (not deleted), with when.
     assert after.loc[fixable, "resolved_at"].notna().all()
     # Never delivered: still waiting, no attempt burnt.
