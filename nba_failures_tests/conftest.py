@@ -49,3 +49,27 @@ def bigquery_warehouse(bigquery_emulator):
 
     project = f"test-{uuid.uuid4().hex[:8]}"
     return BigQueryWarehouse(bigquery=EndpointBigQueryResource(project=project, api_endpoint=bigquery_emulator.endpoint))
+
+
+@pytest.fixture(scope="session")
+def failure_store(tmp_path_factory, season_landing):
+    """The real pipeline's failure store over a few real days with two injected faults (one later fixed)."""
+    from nba_failures_tests.dashboard.store_data import build_failure_store
+
+    return build_failure_store(tmp_path_factory.mktemp("failure_store"), season_landing)
+
+
+@pytest.fixture(scope="session")
+def failure_frame(failure_store):
+    """That store read through the package (`reporting.read_store`)."""
+    from nba_failures.reporting import read_store
+
+    return read_store(failure_store.warehouse)
+
+
+@pytest.fixture(scope="session")
+def stored_failures(failure_store):
+    """The three store tables read with plain DuckDB: the independent view."""
+    from nba_failures_tests.dashboard.store_data import stored_rows
+
+    return stored_rows(failure_store.warehouse_path)

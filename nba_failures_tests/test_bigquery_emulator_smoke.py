@@ -11,55 +11,19 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pandas as pd
 import pytest
 from dagster import asset, materialize
-from dagster_gcp import BigQueryResource
-from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
-from pydantic import Field
 
-try:  # package import (if nba_failures_tests becomes a package) or rootdir import
-    from nba_failures_tests.bigquery_emulator import BigQueryEmulator
-except ImportError:  # pragma: no cover
-    from bigquery_emulator import BigQueryEmulator  # type: ignore[no-redef]
+from nba_failures.warehouse.bigquery_warehouse import EndpointBigQueryResource
+from nba_failures_tests.bigquery_emulator import BigQueryEmulator
 
 
-# --------------------------------------------------------------------------
-# Proof of concept for the production resource (owned elsewhere): dagster_gcp's
-# BigQueryResource builds its client in ``get_client()`` (a @contextmanager
-# yielding ``bigquery.Client(project=..., location=...)``), and
-# ``get_object_to_set_on_execution_context()`` delegates to ``get_client()``,
-# so overriding ``get_client`` alone covers both code paths.
-# --------------------------------------------------------------------------
-class EmulatorAwareBigQueryResource(BigQueryResource):
-    api_endpoint: str | None = Field(
-        default=None,
-        description=(
-            "Override the BigQuery REST endpoint, e.g. http://127.0.0.1:9050 for a local "
-            "emulator. When set, anonymous credentials are used."
-        ),
-    )
-
-    @contextmanager
-    def get_client(self) -> Iterator[bigquery.Client]:
-        if not self.api_endpoint:
-            with super().get_client() as client:
-                yield client
-            return
-        client = bigquery.Client(
-            project=self.project,
-            location=self.location,
-            credentials=AnonymousCredentials(),
-            client_options={"api_endpoint": self.api_endpoint},
-        )
-        try:
-            yield client
-        finally:
-            client.close()
+# The production resource: dagster_gcp's BigQueryResource with an API endpoint (its get_client override
+# also serves get_object_to_set_on_execution_context, which delegates to get_client).
+EmulatorAwareBigQueryResource = EndpointBigQueryResource
 
 
 SCHEMA = [

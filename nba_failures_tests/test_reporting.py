@@ -33,22 +33,6 @@ from nba_failures_tests.dashboard.store_data import (
 )
 
 
-@pytest.fixture(scope="session")
-def failure_store(tmp_path_factory, season_landing):
-    return build_failure_store(tmp_path_factory.mktemp("failure_store"), season_landing)
-
-
-@pytest.fixture(scope="module")
-def frame(failure_store) -> pd.DataFrame:
-    return read_store(failure_store.warehouse)
-
-
-@pytest.fixture(scope="module")
-def stored(failure_store) -> pd.DataFrame:
-    """The three store tables read with plain DuckDB."""
-    return stored_rows(failure_store.warehouse_path)
-
-
 class RecordingWarehouse:
     """Passes reads through and remembers their parameters."""
 
@@ -60,32 +44,32 @@ class RecordingWarehouse:
         return self.inner.read(table, start, end, where_in)
 
 
-def test_distribution_counts_per_processor_and_category(frame, stored):
-    table = distribution(frame)
+def test_distribution_counts_per_processor_and_category(failure_frame, stored_failures):
+    table = distribution(failure_frame)
     assert list(table.columns) == list(DISTRIBUTION_COLUMNS)
-    expected = stored.groupby(["processor_name", "failure_category"]).size()
+    expected = stored_failures.groupby(["processor_name", "failure_category"]).size()
     assert dict(zip(zip(table["processor_name"], table["failure_category"]), table["failures"])) == expected.to_dict()
-    assert table["failures"].sum() == len(stored)
+    assert table["failures"].sum() == len(stored_failures)
     row = table.set_index(["processor_name", "failure_category"]).loc[("player_game_summary", "REGISTRY_LOOKUP_FAILED")]
     assert (row["failures"], row["correctable"], row["open"], row["resolved"]) == (2, 2, 0, 2)
     raw = table.set_index(["processor_name", "failure_category"]).loc[("nbac_gamebook_player_stats", "MISSING_RAW_DATA")]
     assert (raw["failures"], raw["open"], raw["first_date"], raw["last_date"]) == (1, 1, FIRST, FIRST)
     counted = table[["correctable", "open", "resolved", "permanent", "expected"]].sum()
-    assert counted["open"] + counted["resolved"] + counted["permanent"] + counted["expected"] == len(stored)
+    assert counted["open"] + counted["resolved"] + counted["permanent"] + counted["expected"] == len(stored_failures)
 
 
-def test_recent_and_correctable_lists(frame, stored):
-    recent = recent_failures(frame, limit=15)
+def test_recent_and_correctable_lists(failure_frame, stored_failures):
+    recent = recent_failures(failure_frame, limit=15)
     assert len(recent) == 15 and (recent["analysis_date"] == LAST).all()
-    assert recent_failures(frame, limit=None)["analysis_date"].is_monotonic_decreasing
+    assert recent_failures(failure_frame, limit=None)["analysis_date"].is_monotonic_decreasing
 
-    open_fixable = correctable_failures(frame, limit=None)
-    expected = stored[stored["is_correctable"] & stored["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"])]
+    open_fixable = correctable_failures(failure_frame, limit=None)
+    expected = stored_failures[stored_failures["is_correctable"] & stored_failures["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"])]
     assert len(open_fixable) == len(expected) == 5
     assert MISSING_GAME in set(open_fixable["entity_id"]) and UNREGISTERED_PLAYER not in set(open_fixable["entity_id"])
 
 
-def test_filters_go_to_the_warehouse_as_parameters(failure_store, frame):
+def test_filters_go_to_the_warehouse_as_parameters(failure_store, failure_frame):
     recording = RecordingWarehouse(failure_store.warehouse)
     since = dt.date(2023, 1, 11)
     filtered = read_store(
@@ -100,7 +84,7 @@ def test_filters_go_to_the_warehouse_as_parameters(failure_store, frame):
     # Jan 12 is the only day of [Jan 11, ..] the player played: one resolved failure.
     assert len(filtered) == 1 and filtered.iloc[0]["entity_id"] == UNREGISTERED_PLAYER
     same = filter_failures(
-        frame, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"]
+        failure_frame, since=since, processors=["player_game_summary", "team_offense_game_summary"], statuses=["RESOLVED"]
     )
     assert sorted(same["failure_key"]) == sorted(filtered["failure_key"])
 
@@ -114,32 +98,32 @@ def test_progress_reports_each_table(failure_store):
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
 
 
-def test_render_formats(frame):
-    sections = build_report(frame, "all", limit=5)
+def test_render_formats(failure_frame):
+    sections = build_report(failure_frame, "all", limit=5)
     assert list(sections) == ["distribution", "recent", "correctable"]
 
-    as_json = json.loads(render(sections, "json", len(frame), {"since": None}))
-    assert as_json["total_failures"] == len(frame)
-    assert sum(row["failures"] for row in as_json["distribution"]) == len(frame)
+    as_json = json.loads(render(sections, "json", len(failure_frame), {"since": None}))
+    assert as_json["total_failures"] == len(failure_frame)
+    assert sum(row["failures"] for row in as_json["distribution"]) == len(failure_frame)
     assert len(as_json["recent"]) == 5 and as_json["recent"][0]["analysis_date"].startswith(LAST.isoformat())
 
-    text = render(sections, "table", len(frame))
+    text = render(sections, "table", len(failure_frame))
     assert "Failures by processor and category" in text and "REGISTRY_LOOKUP_FAILED" in text and MISSING_GAME in text
 
-    csv = pd.read_csv(io.StringIO(render(build_report(frame, "distribution"), "csv", len(frame))))
-    assert csv["failures"].sum() == len(frame) and list(csv.columns) == list(DISTRIBUTION_COLUMNS)
+    csv = pd.read_csv(io.StringIO(render(build_report(failure_frame, "distribution"), "csv", len(failure_frame))))
+    assert csv["failures"].sum() == len(failure_frame) and list(csv.columns) == list(DISTRIBUTION_COLUMNS)
     with pytest.raises(ValueError, match="one section"):
-        render(sections, "csv", len(frame))
+        render(sections, "csv", len(failure_frame))
 
 
-def test_report_from_bigquery_matches_duckdb(failure_store, frame, bigquery_warehouse):
+def test_report_from_bigquery_matches_duckdb(failure_store, failure_frame, bigquery_warehouse):
     """The same store loaded into the BigQuery emulator gives the same report."""
     for store in FAILURE_STORES:
         rows = failure_store.warehouse.read(store.table)
         if len(rows):
             bigquery_warehouse.replace(store.table, rows, FIRST, LAST + dt.timedelta(days=1))
     from_bigquery = read_store(bigquery_warehouse)
-    pd.testing.assert_frame_equal(distribution(from_bigquery), distribution(frame), check_dtype=False)
+    pd.testing.assert_frame_equal(distribution(from_bigquery), distribution(failure_frame), check_dtype=False)
     filtered = read_store(
         bigquery_warehouse, since=dt.date(2023, 1, 11), processors=["player_game_summary"], statuses=["RESOLVED"]
     )
@@ -158,7 +142,7 @@ def _cli(failure_store, season_landing, *args: str) -> subprocess.CompletedProce
     )
 
 
-def test_cli_report(failure_store, season_landing, frame):
+def test_cli_report(failure_store, season_landing, failure_frame):
     done = _cli(
         failure_store,
         season_landing,
@@ -172,7 +156,7 @@ def test_cli_report(failure_store, season_landing, frame):
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    expected = filter_failures(frame, since=dt.date(2023, 1, 10), processors=["player_game_summary"])
+    expected = filter_failures(failure_frame, since=dt.date(2023, 1, 10), processors=["player_game_summary"])
     assert report["total_failures"] == len(expected) == 2
     assert report["filters"]["processor"] == ["player_game_summary"]
     assert "reading failure store: 3/3 tables" in done.stderr

@@ -259,11 +259,7 @@ def backlog_by_date_figure(frame: pd.DataFrame) -> go.Figure:
     table = correctable_by_analysis_date(frame)
     if table.empty:
         return _empty(title, "no correctable failures")
-    figure = go.Figure()
-    for status in table.columns:
-        figure.add_bar(x=table.index, y=table[status], name=status, marker_color=STATUS_COLORS.get(status))
-    figure.update_layout(title=title, barmode="stack", xaxis_title="analysis date", yaxis_title="failures", **_LAYOUT)
-    return figure
+    return _stacked_by_status(table, title, "analysis date")
 
 
 def retry_figure(frame: pd.DataFrame) -> go.Figure:
@@ -271,10 +267,15 @@ def retry_figure(frame: pd.DataFrame) -> go.Figure:
     table = retry_outcomes(frame)
     if table.empty:
         return _empty(title, "no correctable failures")
+    return _stacked_by_status(table.set_axis([str(a) for a in table.index]), title, "retry attempts")
+
+
+def _stacked_by_status(table: pd.DataFrame, title: str, xaxis_title: str) -> go.Figure:
+    """One stacked bar per index value, one segment per resolution status (the table's columns)."""
     figure = go.Figure()
     for status in table.columns:
-        figure.add_bar(x=[str(a) for a in table.index], y=table[status], name=status, marker_color=STATUS_COLORS.get(status))
-    figure.update_layout(title=title, barmode="stack", xaxis_title="retry attempts", yaxis_title="failures", **_LAYOUT)
+        figure.add_bar(x=table.index, y=table[status], name=status, marker_color=STATUS_COLORS.get(status))
+    figure.update_layout(title=title, barmode="stack", xaxis_title=xaxis_title, yaxis_title="failures", **_LAYOUT)
     return figure
 
 

@@ -14,16 +14,6 @@ from nba_failures_tests import faults
 from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
 
 
-@pytest.fixture(scope="module")
-def frame(failure_store) -> pd.DataFrame:
-    return read_store(failure_store.warehouse)
-
-
-@pytest.fixture(scope="module")
-def stored(failure_store) -> pd.DataFrame:
-    return stored_rows(failure_store.warehouse_path)
-
-
 class _Resources(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -48,16 +38,16 @@ def unregistered_games() -> int:
     return int((box["player_lookup"] == UNREGISTERED_PLAYER).sum())
 
 
-def test_reader_returns_every_stored_failure_once(frame, stored):
-    assert len(frame) == len(stored) > 0
-    assert set(frame["failure_key"]) == set(stored["failure_key"]) and frame["failure_key"].is_unique
-    assert frame["analysis_date"].between(pd.Timestamp(FIRST), pd.Timestamp(LAST)).all()
+def test_reader_returns_every_stored_failure_once(failure_frame, stored_failures):
+    assert len(failure_frame) == len(stored_failures) > 0
+    assert set(failure_frame["failure_key"]) == set(stored_failures["failure_key"]) and failure_frame["failure_key"].is_unique
+    assert failure_frame["analysis_date"].between(pd.Timestamp(FIRST), pd.Timestamp(LAST)).all()
 
 
-def test_matrix_counts_every_failure_in_its_processor_and_category(frame, stored):
-    matrix = figures.processor_category_matrix(frame)
-    assert int(matrix.to_numpy().sum()) == len(stored)
-    expected = stored.groupby(["processor_name", "failure_category"]).size()
+def test_matrix_counts_every_failure_in_its_processor_and_category(failure_frame, stored_failures):
+    matrix = figures.processor_category_matrix(failure_frame)
+    assert int(matrix.to_numpy().sum()) == len(stored_failures)
+    expected = stored_failures.groupby(["processor_name", "failure_category"]).size()
     for (processor, category), count in expected.items():
         assert matrix.loc[processor, category] == count
     assert matrix.loc["player_game_summary", "REGISTRY_LOOKUP_FAILED"] == unregistered_games() == 2
@@ -66,101 +56,101 @@ def test_matrix_counts_every_failure_in_its_processor_and_category(frame, stored
     assert matrix.loc["team_offense_game_summary", "MISSING_RAW_DATA"] == 2
     assert matrix.loc["team_defense_game_summary", "MISSING_RAW_DATA"] == 2
 
-    figure = figures.matrix_figure(frame)
-    assert int(np.asarray(figure.data[0].text).sum()) == len(stored)
+    figure = figures.matrix_figure(failure_frame)
+    assert int(np.asarray(figure.data[0].text).sum()) == len(stored_failures)
 
 
-def test_weekly_counts_add_up_to_the_store(frame):
-    weekly = figures.weekly_by_processor(frame)
-    assert weekly["failures"].sum() == len(frame)
+def test_weekly_counts_add_up_to_the_store(failure_frame):
+    weekly = figures.weekly_by_processor(failure_frame)
+    assert weekly["failures"].sum() == len(failure_frame)
     assert set(weekly["week"].dt.dayofweek) == {0}  # weeks start on Monday
-    assert len(figures.weekly_figure(frame).data) == frame["processor_name"].nunique()
+    assert len(figures.weekly_figure(failure_frame).data) == failure_frame["processor_name"].nunique()
 
 
-def test_type_share_is_the_share_of_each_type_per_processor(frame, stored):
-    share = figures.type_share(frame)
+def test_type_share_is_the_share_of_each_type_per_processor(failure_frame, stored_failures):
+    share = figures.type_share(failure_frame)
     assert np.allclose(share.sum(axis=1), 1.0)
-    counts = stored.groupby(["processor_name", "failure_type"]).size()
+    counts = stored_failures.groupby(["processor_name", "failure_type"]).size()
     for (processor, failure_type), count in counts.items():
-        assert share.loc[processor, failure_type] == pytest.approx(count / (stored["processor_name"] == processor).sum())
+        assert share.loc[processor, failure_type] == pytest.approx(count / (stored_failures["processor_name"] == processor).sum())
     assert share.loc["player_game_summary", "DATA_GAP"] == 1.0
     assert share.loc["upcoming_player_game_context", "INSUFFICIENT_HISTORY"] == 1.0
     # DNP, DATA_GAP, MIXED always lead, in that order, whichever of them occur.
-    assert list(share.columns) == [t for t in figures.TYPE_ORDER if t in set(stored["failure_type"])]
-    assert len(figures.type_share_figure(frame).data) == share.shape[1]
+    assert list(share.columns) == [t for t in figures.TYPE_ORDER if t in set(stored_failures["failure_type"])]
+    assert len(figures.type_share_figure(failure_frame).data) == share.shape[1]
 
 
-def test_correctable_backlog_opens_with_the_gaps_and_closes_with_the_fix(frame, stored):
-    correctable = stored[stored["is_correctable"]]
+def test_correctable_backlog_opens_with_the_gaps_and_closes_with_the_fix(failure_frame, stored_failures):
+    correctable = stored_failures[stored_failures["is_correctable"]]
     resolved = correctable[correctable["resolution_status"] == "RESOLVED"]
     still_open = correctable[correctable["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"])]
     assert len(resolved) == unregistered_games() and set(resolved["entity_id"]) == {UNREGISTERED_PLAYER}
     assert MISSING_GAME in set(still_open["entity_id"])
 
-    backlog = figures.correctable_backlog(frame)
+    backlog = figures.correctable_backlog(failure_frame)
     assert backlog["opened"].sum() == len(correctable)
     assert backlog["closed"].sum() == len(resolved)
     assert backlog["open"].iloc[-1] == len(still_open)
     assert (backlog["open"] >= 0).all()
 
-    by_date = figures.correctable_by_analysis_date(frame)
+    by_date = figures.correctable_by_analysis_date(failure_frame)
     assert int(by_date.to_numpy().sum()) == len(correctable)
     assert int(by_date["RESOLVED"].sum()) == len(resolved)
     assert int(by_date.loc[pd.Timestamp(FIRST), "UNRESOLVED"]) == 5  # the missing game's 1 + 2 + 2
 
 
-def test_retry_outcomes_and_time_to_resolve(frame):
-    retries = figures.retry_outcomes(frame)
-    correctable = frame[frame["is_correctable"]]
+def test_retry_outcomes_and_time_to_resolve(failure_frame):
+    retries = figures.retry_outcomes(failure_frame)
+    correctable = failure_frame[failure_frame["is_correctable"]]
     assert int(retries.to_numpy().sum()) == len(correctable)  # nothing else was retried or given up on
     assert set(retries.columns) == {"RESOLVED", "UNRESOLVED"} and int(retries["RESOLVED"].sum()) == unregistered_games()
     assert list(retries.index) == [0]  # no retry sensor ran: nothing was retried
 
-    hours = figures.hours_to_resolve(frame)
-    resolved = frame[frame["resolution_status"] == "RESOLVED"]
+    hours = figures.hours_to_resolve(failure_frame)
+    resolved = failure_frame[failure_frame["resolution_status"] == "RESOLVED"]
     assert len(hours) == len(resolved) == unregistered_games()
     expected = ((resolved["resolved_at"] - resolved["first_seen_at"]).dt.total_seconds() / 3600).to_numpy()
     assert np.allclose(np.sort(hours.to_numpy()), np.sort(expected))
     assert (hours > 0).all() and (hours < 1).all()  # both runs happened within the test
-    assert len(figures.resolve_time_figure(frame).data) == 1
+    assert len(figures.resolve_time_figure(failure_frame).data) == 1
 
 
-def test_top_entities_are_the_most_failing_entities(frame, stored):
-    top = figures.top_entities(frame, n=10)
-    counts = stored.groupby("entity_id").size().sort_values(ascending=False)
+def test_top_entities_are_the_most_failing_entities(failure_frame, stored_failures):
+    top = figures.top_entities(failure_frame, n=10)
+    counts = stored_failures.groupby("entity_id").size().sort_values(ascending=False)
     assert top["failures"].tolist() == counts.head(10).tolist()
     assert top["failures"].is_monotonic_decreasing
-    row = figures.top_entities(frame, n=len(frame)).set_index("entity_id").loc[UNREGISTERED_PLAYER]
+    row = figures.top_entities(failure_frame, n=len(failure_frame)).set_index("entity_id").loc[UNREGISTERED_PLAYER]
     assert row["DATA_GAP"] == unregistered_games()
 
 
-def test_summary_numbers(frame, stored):
-    numbers = figures.summary(frame)
-    assert numbers["failures"] == len(stored)
-    assert numbers["resolved"] == (stored["resolution_status"] == "RESOLVED").sum() == 2
+def test_summary_numbers(failure_frame, stored_failures):
+    numbers = figures.summary(failure_frame)
+    assert numbers["failures"] == len(stored_failures)
+    assert numbers["resolved"] == (stored_failures["resolution_status"] == "RESOLVED").sum() == 2
     assert numbers["open_correctable"] == 5
-    assert numbers["expected"] == (stored["resolution_status"] == "EXPECTED").sum()
+    assert numbers["expected"] == (stored_failures["resolution_status"] == "EXPECTED").sum()
     assert numbers["permanent"] == 0 and numbers["retry_attempts"] == 0
     assert (numbers["first_date"], numbers["last_date"]) == (FIRST.isoformat(), LAST.isoformat())
-    assert sum(numbers["by_type"].values()) == len(stored)
+    assert sum(numbers["by_type"].values()) == len(stored_failures)
     assert numbers["median_hours_to_resolve"] is not None
 
 
-def test_page_is_self_contained_with_every_chart_and_row(frame, tmp_path):
-    page = render_dashboard(frame, pd.Timestamp("2023-01-13 12:00", tz="UTC"), source="DuckDBWarehouse")
-    assert page.count("Plotly.newPlot(") == len(figures.build_figures(frame))
+def test_page_is_self_contained_with_every_chart_and_row(failure_frame, tmp_path):
+    page = render_dashboard(failure_frame, pd.Timestamp("2023-01-13 12:00", tz="UTC"), source="DuckDBWarehouse")
+    assert page.count("Plotly.newPlot(") == len(figures.build_figures(failure_frame))
     assert external_resources(page) == []  # plotly.js is inlined, nothing is fetched
     assert page.count('data-chart="') == 8
-    table, rows = failure_table_html(frame)
-    assert rows == len(frame) and table.count("<tr>") == len(frame) + 1  # + header
+    table, rows = failure_table_html(failure_frame)
+    assert rows == len(failure_frame) and table.count("<tr>") == len(failure_frame) + 1  # + header
     assert page.count('data-type="') == len(TABLE_COLUMNS)
 
-    markdown = summary_markdown(figures.summary(frame), tmp_path / "failure_dashboard.html")
-    assert f"**{len(frame)} failures**" in markdown and "| DATA_GAP | 7 |" in markdown
+    markdown = summary_markdown(figures.summary(failure_frame), tmp_path / "failure_dashboard.html")
+    assert f"**{len(failure_frame)} failures**" in markdown and "| DATA_GAP | 7 |" in markdown
 
 
-def test_table_limit_keeps_the_newest(frame):
-    table, rows = failure_table_html(frame, limit=10)
+def test_table_limit_keeps_the_newest(failure_frame):
+    table, rows = failure_table_html(failure_frame, limit=10)
     assert rows == 10 and table.count("<tr>") == 11
     assert f"<td>{LAST.isoformat()}</td>" in table and f"<td>{FIRST.isoformat()}</td>" not in table
 
