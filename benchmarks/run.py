@@ -107,7 +107,7 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
         landing = landing_for(seasons)
         tag = f"{label}_{seasons}s{'_no_' + exclude if exclude else ''}"
         best, path = None, None
-        for attempt in range(plan.repeat_backfill if seasons == 1 else 1):
+        for attempt in range(plan.repeat_backfill if seasons == 1 and exclude else 1):
             candidate = work / f"{tag}_{attempt}.duckdb"
             candidate.unlink(missing_ok=True)
             result = _run_child(["backfill", "--exclude-group", exclude], landing, candidate, work / f"backfill_{tag}_{attempt}.log")

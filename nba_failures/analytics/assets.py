@@ -6,8 +6,8 @@ import datetime as dt
 import pandas as pd
 from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
 
-from nba_failures.analytics.box_scores import PLAYED_STATUS, parse_box_rows
-from nba_failures.analytics.player_games import summarize_player_games
+from nba_failures.analytics.box_scores import parse_box_rows
+from nba_failures.analytics.player_games import summarize_player_games, summary_inputs
 from nba_failures.analytics.tables import (
     PLAYER_GAME_SUMMARY,
     TEAM_DEFENSE_GAME_SUMMARY,
@@ -49,8 +49,8 @@ def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) ->
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     summary, failures = summarize_player_games(parsed, warehouse.read(PLAYER_REGISTRY, start, end))
     recorder.record_frame(failures)
-    played_rows = int((parsed["player_status"] == PLAYED_STATUS).sum())
-    accounting = RowAccounting(len(parsed), len(failures), excluded_input_rows=len(parsed) - played_rows)
+    excluded = int((~summary_inputs(parsed)).sum())
+    accounting = RowAccounting(len(parsed), len(failures), excluded_input_rows=excluded)
     return publish(context, warehouse, recorder, summary, start, end, accounting)
 
 

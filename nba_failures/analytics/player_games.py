@@ -11,9 +11,10 @@ from nba_failures.names import player_lookup
 
 
 def registry_index(registry: pd.DataFrame) -> pd.DataFrame:
-    """(snapshot_date, lookup) -> universal_player_id, over registry keys and normalized aliases."""
-    keys = registry.loc[:, ["snapshot_date", "player_lookup", "universal_player_id"]]
-    aliases = registry.loc[:, ["snapshot_date", "aliases", "universal_player_id"]].copy()
+    """(snapshot_date, lookup) -> universal_player_id and the registry's own `registry_lookup`, over
+    registry keys and normalized aliases (so 'Nikola Jokich' resolves to nikolajokic)."""
+    keys = registry.loc[:, ["snapshot_date", "player_lookup", "universal_player_id"]].assign(registry_lookup=registry["player_lookup"])
+    aliases = registry.loc[:, ["snapshot_date", "aliases", "universal_player_id"]].assign(registry_lookup=registry["player_lookup"])
     aliases["player_lookup"] = aliases["aliases"].fillna("").str.split(ALIAS_SEPARATOR, regex=False)
     aliases = aliases.explode("player_lookup")
     aliases["player_lookup"] = aliases["player_lookup"].fillna("").map(player_lookup)
@@ -22,15 +23,24 @@ def registry_index(registry: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([keys, aliases]).drop_duplicates(["snapshot_date", "player_lookup"], keep="first")
 
 
+def summary_inputs(parsed: pd.DataFrame) -> pd.Series:
+    """Rows player_game_summary answers for: players who played, and any row that is wrong.
+
+    A valid DNP / INACTIVE / OUT row is excluded by definition (no summary row for a player who did not
+    play); a wrong one (unknown status, a team not in the game…) is a failure, never silently excluded.
+    """
+    return (parsed["player_status"] == PLAYED_STATUS) | (parsed["problem"] != "")
+
+
 def summarize_player_games(parsed: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows for ACTIVE players that parse and resolve in the day's registry; a failure for each that does not."""
-    played = parsed[parsed["player_status"] == PLAYED_STATUS]
+    """Rows for ACTIVE players that parse and resolve in the day's registry; a failure for each input that does not."""
+    inputs = parsed[summary_inputs(parsed)]
     index = registry_index(registry).rename(columns={"snapshot_date": "game_date", "player_lookup": "entity_id"})
-    resolved = played.merge(index, on=["game_date", "entity_id"], how="left")
+    resolved = inputs.merge(index, on=["game_date", "entity_id"], how="left")
 
     invalid = resolved["problem"] != ""
     unregistered = ~invalid & resolved["universal_player_id"].isna()
-    summary = resolved[~invalid & ~unregistered].assign(player_lookup=lambda f: f["entity_id"])
+    summary = resolved[~invalid & ~unregistered].assign(player_lookup=lambda f: f["registry_lookup"])
 
     bad = resolved[invalid].assign(
         failure_category=FailureCategory.PROCESSING_ERROR.value,

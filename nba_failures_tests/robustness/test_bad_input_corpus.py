@@ -22,7 +22,7 @@ from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
 
 DAY = dt.date(2023, 1, 15)
-GAME = "202301150BRK"  # OKC at BKN: 34 listed players, 23 ACTIVE
+GAME = "202301150BRK"  # OKC at BKN: 34 listed players, 22 ACTIVE
 FILE = f"gamebook/{DAY.isoformat()}/{GAME}.csv.gz"
 PLAYER = "joshgiddey"  # ACTIVE for OKC, line 2 of FILE
 PLAYER_LINE = 2
@@ -214,21 +214,10 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "emoji_only_name_no_lookup": (_set_many(player_lookup="", player_name="🏀🏀"),
                                   player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
     "nul_byte_in_field": (_set("dnp_reason", "a\x00b", player=DNP_PLAYER), LANDED),
+    "unknown_player_status": (_set("player_status", "SUSPENDED"), player_failed(PLAYER, "PROCESSING_ERROR", "unknown player_status 'SUSPENDED'")),
 }
 
-# Kinds the package still mishandles outside the files this suite may change (see the report / docs).
-KNOWN_GAPS = {
-    "unknown_player_status": (
-        _set("player_status", "SUSPENDED"),
-        player_failed(PLAYER, "PROCESSING_ERROR", "unknown player_status 'SUSPENDED'"),
-        "player_games.summarize_player_games only reports problems of ACTIVE rows: a row with an unknown status is "
-        "counted as excluded (did not play) instead of failing",
-    ),
-}
-
-_CASES = [pytest.param(inject, outcome, id=kind) for kind, (inject, outcome) in CORPUS.items()] + [
-    pytest.param(inject, outcome, id=kind, marks=pytest.mark.xfail(strict=True, reason=why)) for kind, (inject, outcome, why) in KNOWN_GAPS.items()
-]
+_CASES = [pytest.param(inject, outcome, id=kind) for kind, (inject, outcome) in CORPUS.items()]
 
 
 @pytest.fixture
@@ -237,7 +226,7 @@ def day_landing(season_landing: Path, tmp_path: Path) -> Path:
 
 
 def test_corpus_has_at_least_25_kinds() -> None:
-    assert len(CORPUS) + len(KNOWN_GAPS) >= 25
+    assert len(CORPUS) >= 25
 
 
 @pytest.mark.parametrize(("inject", "outcome"), _CASES)
