@@ -1,9 +1,10 @@
 """Landing directories for the benchmarks, generated from the bundled real season.
 
 `build_landing(out, seasons=N)` lays out the real 2022-23 season N times: copy k (k = 0..N-1) has every date
-shifted by k whole years (2022-10-18 -> 2023-10-18 …), its `season` label moved on by k, and its game ids
-re-dated (`202210180BOS` -> `202310180BOS`: a basketball-reference id starts with its date, which the
-pipeline relies on), so every game id is unique across copies. Players keep their ids and names: the same
+shifted k whole years back (2022-10-18 -> 2021-10-18 …: back, because Dagster's daily partitions stop at
+today), its `season` label moved back by k, and its game ids re-dated (`202210180BOS` -> `202110180BOS`: a
+basketball-reference id starts with its date, which the pipeline relies on), so every game id is unique
+across copies. Players keep their ids and names: the same
 league plays again, as a real one mostly does, and the registry stays one row per player.
 
 `days` keeps only the first game days of the season (the tiny input of `--quick`); `shift` replaces the
@@ -24,12 +25,12 @@ from nba_failures.settings import BUNDLED_SEASON_DIR
 
 def _shifted_dates(dates: pd.Series, copy: int, shift: pd.DateOffset | None) -> pd.Series:
     offset = shift * copy if shift is not None else pd.DateOffset(years=copy)
-    return (pd.to_datetime(dates) + offset).dt.strftime("%Y-%m-%d")
+    return (pd.to_datetime(dates) - offset).dt.strftime("%Y-%m-%d")
 
 
 def _season_label(label: str, copy: int) -> str:
-    """'2022-23' moved on by `copy` seasons: '2023-24'."""
-    first = int(label[:4]) + copy
+    """'2022-23' moved back by `copy` seasons: '2021-22'."""
+    first = int(label[:4]) - copy
     return f"{first}-{str(first + 1)[-2:]}"
 
 

@@ -181,7 +181,8 @@ class DuckDBWarehouse(Warehouse):
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
-            connection.execute(f"INSERT INTO {table.qualified_name} SELECT {casts} FROM incoming_rows")
+            # Columns by name: a migrated table has its added columns at the end, not where the spec has them.
+            connection.execute(f"INSERT INTO {table.qualified_name} ({', '.join(table.column_names)}) SELECT {casts} FROM incoming_rows")
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")

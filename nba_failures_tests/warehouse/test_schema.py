@@ -153,3 +153,25 @@ def test_replace_refuses_rows_outside_the_slice(warehouse: DuckDBWarehouse) -> N
     with pytest.raises(ValueError, match="outside"):
         warehouse.replace(SPEC, _things(D1, ["z"]), D1, D2, where_in={"name": ["a"]})
     assert warehouse.read(SPEC)["name"].tolist() == ["a"]  # nothing was written or deleted
+
+
+def test_a_table_written_before_a_column_was_added_is_migrated_and_still_written(tmp_path):
+    import datetime as dt
+
+    import duckdb
+    import pandas as pd
+
+    from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
+    from nba_failures.warehouse.schema import Column, ColumnType, Mode, TableSpec, string
+
+    day = dt.date(2023, 1, 15)
+    old = TableSpec("nba_processing", "migrated", "old shape", (Column("day", ColumnType.DATE, "d", Mode.REQUIRED), string("name", "n")), "day")
+    new = TableSpec("nba_processing", "migrated", "new shape", (Column("day", ColumnType.DATE, "d", Mode.REQUIRED), string("added", "a"), string("name", "n")), "day")
+    warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
+    warehouse.replace(old, pd.DataFrame({"day": [day], "name": ["before"]}), day, day + dt.timedelta(days=1))
+    warehouse.replace(new, pd.DataFrame({"day": [day, day], "added": ["x", None], "name": ["after", "again"]}), day, day + dt.timedelta(days=1))
+    rows = warehouse.read(new).sort_values("name", ignore_index=True)
+    assert rows["name"].tolist() == ["after", "again"] and rows["added"].tolist() == ["x", None]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
+        columns = [row[0] for row in connection.execute("DESCRIBE nba_processing.migrated").fetchall()]
+    assert columns == ["day", "name", "added"], "the added column is appended by the migration"
