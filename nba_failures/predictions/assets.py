@@ -46,9 +46,9 @@ def player_points_predictions(context: AssetExecutionContext, warehouse: Warehou
 
     features = warehouse.read(ML_FEATURE_STORE, season_start, end)
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
-    in_window = features["analysis_date"].map(lambda day: start <= day < end)
-    ready, stale_or_missing = ready_players(roster, features[in_window], feature_runs, predicted_at, prediction_policy.stale_cache_hours)
-    labelled = training_rows(features[features["analysis_date"] < max(ready["analysis_date"], default=start)], player_games)
+    in_window = (features["analysis_date"] >= start) & (features["analysis_date"] < end)
+    ready, stale_or_missing = ready_players(roster, features.loc[in_window], feature_runs, predicted_at, prediction_policy.stale_cache_hours)
+    labelled = training_rows(features.loc[features["analysis_date"] < max(ready["analysis_date"], default=start)], player_games)
     outcome = predict_points(ready, labelled, player_games, predicted_at, prediction_policy.min_training_rows)
     failures = pd.concat([frame for frame in (stale_or_missing, outcome.failures) if len(frame)] or [outcome.failures], ignore_index=True)
     recorder.record_frame(failures)
