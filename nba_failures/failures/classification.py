@@ -94,7 +94,7 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
 
     needs_check = (classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)
     if needs_check.any():
-        verdicts = player_completeness(classified.loc[needs_check, ["failure_key", "entity_id", "analysis_date"]], evidence, lookback_days, min_history_games)
+        verdicts = player_completeness(classified.loc[needs_check, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]], evidence, lookback_days, min_history_games)
         classified = classified.set_index("failure_key")
         classified.update(verdicts.set_index("failure_key").loc[:, ["failure_type", "classification_reason"]])
         for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
@@ -145,24 +145,31 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
 def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
     """One verdict per (failure_key, entity_id = player, analysis_date): type, reason, gaps and DNP reasons.
 
-    The verdict depends on the player and the day only, so it is decided once per (player, day) however
-    many processors failed him that day, and copied to each of their failures.
+    The games examined are the ones the processor recorded as missing, when it recorded them (its windows
+    may reach further back than the lookback); otherwise his team's games in the lookback window. The
+    verdict depends on the player, the day and those games only, so it is decided once per such triple
+    however many processors failed him that day, and copied to each of their failures.
     """
-    pairs = checks.loc[:, ["entity_id", "analysis_date"]].drop_duplicates(ignore_index=True)
+    checks = checks.assign(recorded=[tuple(sorted(ids)) if isinstance(ids, (list, tuple)) else () for ids in checks.get("missing_game_ids", pd.Series([()] * len(checks), index=checks.index))])
+    pairs = checks.loc[:, ["entity_id", "analysis_date", "recorded"]].drop_duplicates(ignore_index=True)
     pairs["failure_key"] = np.arange(len(pairs))
     verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(columns="failure_key")
-    per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date"]].merge(verdicts, on=["entity_id", "analysis_date"], how="left")
+    per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date", "recorded"]].merge(verdicts, on=["entity_id", "analysis_date", "recorded"], how="left")
     for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
         per_check[column] = [list(values) for values in per_check[column]]  # a list of its own per failure
     return per_check.loc[:, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]]
 
 
 def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
-    """`player_completeness` for checks with one `failure_key` each."""
+    """`player_completeness` for checks with one `failure_key` each (and their `recorded` missing games)."""
     games = _expected_games(checks, evidence, lookback_days)
+    recorded = checks[checks["recorded"].map(len) > 0]
+    explicit = recorded.loc[:, ["failure_key", "entity_id", "recorded"]].explode("recorded").rename(columns={"entity_id": "player_lookup", "recorded": "game_id"})
+    explicit["game_date"] = explicit["game_id"].map(game_date_of)
+    examined = pd.concat([games[~games["failure_key"].isin(recorded["failure_key"])], explicit], ignore_index=True)
     played = evidence.player_games.loc[:, ["player_lookup", "game_id"]].drop_duplicates().assign(in_analytics=True)
-    games = games.merge(played, on=["player_lookup", "game_id"], how="left")
-    missing = games[games["in_analytics"].isna()].drop(columns="in_analytics")
+    examined = examined.merge(played, on=["player_lookup", "game_id"], how="left")
+    missing = examined[examined["in_analytics"].isna()].drop(columns="in_analytics")
 
     landed = set(evidence.raw_rows["game_id"])
     listing = evidence.raw_rows.loc[:, ["game_id", "entity_id", "player_status", "minutes", "dnp_reason"]].rename(columns={"entity_id": "player_lookup"})
@@ -187,7 +194,7 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     per_check = per_check.merge(gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(), on="failure_key", how="left")
     for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
         per_check[column] = per_check[column].map(lambda v: v if isinstance(v, list) else [])
-    known_team = per_check["failure_key"].isin(games["failure_key"]) | per_check["player_lookup"].isin(_listings(evidence)["player_lookup"])
+    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(_listings(evidence)["player_lookup"])
 
     n_gaps = per_check["gap_game_ids"].map(len)
     n_dnps = per_check["dnp_reasons"].map(len)
@@ -209,6 +216,8 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
         + " with no raw box score landed), " + n_dnps.astype(str) + f" he did not play, of " + per_check["expected_games"].astype(str) + f" team games {window}"
     )
     reason[gap_only | both] = gap_text[gap_only | both]
+    named = per_check["recorded"].map(len) > 0
+    reason[named] = reason[named] + "; checked the " + per_check.loc[named, "recorded"].map(len).astype(str) + " games the processor recorded as missing"
     verdict[~known_team] = FailureType.UNKNOWN.value
     reason[~known_team] = "check could not run: " + per_check["player_lookup"] + " has no roster listing in the raw box scores or player_game_summary before the analysis date"
     per_check["failure_type"] = verdict

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from nba_failures.analytics.box_scores import parse_box_rows
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-from nba_failures.failures.classification import COMPLETENESS_CATEGORIES, CompletenessEvidence, classify_failures
+from nba_failures.failures.classification import COMPLETENESS_CATEGORIES, CompletenessEvidence, classify_failures, game_date_of
 from nba_failures.failures.records import EntityType
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
@@ -26,11 +26,13 @@ class CompletenessChecker(ConfigurableResource):
         """Schedule, summaries and raw box scores around `[start, end)`: a fixed number of reads.
 
         Reads reach twice the lookback back, so a player's team is known even when every game of his
-        inside the window is missing.
+        inside the window is missing, and further where a failure names older missing games.
         """
         checked = failures[(failures["entity_type"] == EntityType.PLAYER.value) & failures["failure_category"].isin(COMPLETENESS_CATEGORIES)]
         players = sorted(set(checked["entity_id"]))
-        reach = start - dt.timedelta(days=2 * self.lookback_days)
+        recorded = [game_date_of(game) for ids in checked["missing_game_ids"] for game in ids]
+        # Back far enough for the lookback and for every game a processor recorded as missing.
+        reach = min([start - dt.timedelta(days=2 * self.lookback_days), *recorded])
         schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
         player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players})
         raw_rows = parse_box_rows(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end), schedule)

@@ -181,3 +181,17 @@ def test_reads_do_not_grow_with_the_number_of_failures(season_file):
         CompletenessChecker().classify(CountingWarehouse(path=str(season_file)), failures, DAY, DAY + dt.timedelta(days=1))
         counts.append(CountingWarehouse.reads)
     assert counts == [3, 3]
+
+
+def test_games_the_processor_recorded_as_missing_are_the_ones_checked_even_beyond_the_lookback(season_file):
+    """An L10 window reaches further back than 14 days: its DNP games there are DNPs, not a stale failure."""
+    start = DAY - dt.timedelta(days=30)
+    rows = player_rows("evanfournier", start, DAY - dt.timedelta(days=LOOKBACK))
+    old_dnps = rows[rows["player_status"] != "ACTIVE"]
+    assert len(old_dnps) > 0, "the example must have games he did not play before the lookback window"
+    recorder = FailureRecorder(CACHE, "run-under-test")
+    recorder.record(DAY, "evanfournier", FailureCategory.INCOMPLETE_DATA, "l10 below threshold", missing_game_ids=list(old_dnps["game_id"]))
+    row = classify(season_file, recorder.frame()).loc["evanfournier"]
+    assert row["failure_type"] == FailureType.PLAYER_DNP.value
+    assert row["dnp_reasons"] == [f"{g}: {r}" for g, r in zip(old_dnps["game_id"], old_dnps["dnp_reason"])]
+    assert "recorded as missing" in row["classification_reason"]
