@@ -141,7 +141,7 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
             shutil.copyfile(season_db, database)
             b = _run_child(["day", "--day", plan.day, "--repeat", str(plan.repeat), "--exclude-group", exclude], landing_for(1), database, work / f"day_{label}{'_no_' + exclude if exclude else ''}.log")
             scope = f"but group `{exclude}`" if exclude else "(every group)"
-            for key, what in (("partitioned", f"{b['assets']} partitioned assets {scope}"), ("with_dashboard", f"the same + failure_dashboard (unpartitioned: renders the whole store)")):
+            for key, what in (("partitioned", f"{b['assets']} partitioned assets {scope}"), ("with_dashboard", "the same + failure_dashboard (unpartitioned: renders the whole store)")):
                 wall = min(w for w, _ in b["runs"][key])
                 cpu = min(c for _, c in b["runs"][key])
                 target = (f"≤ {TARGETS['b']:.0f} s", _met(wall <= TARGETS["b"])) if key == "partitioned" else ("", "")

@@ -11,6 +11,7 @@ import io
 import json
 import time
 import uuid
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest

@@ -28,8 +28,6 @@ from nba_failures_tests.dashboard.store_data import (
     LAST,
     MISSING_GAME,
     UNREGISTERED_PLAYER,
-    build_failure_store,
-    stored_rows,
 )
 
 

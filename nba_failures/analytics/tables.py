@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from nba_failures.analytics.box_scores import COUNTING_STATS
-from nba_failures.warehouse.schema import Column, ColumnType, Mode, TableSpec, required, string
+from nba_failures.warehouse.schema import Column, ColumnType, TableSpec, integer, number, required, required_date, string
 
 
-def _date(name: str, description: str) -> Column:
-    return Column(name, ColumnType.DATE, description, Mode.REQUIRED)
-
-
-def _int(name: str, description: str) -> Column:
-    return Column(name, ColumnType.INT64, description)
-
-
-def _float(name: str, description: str) -> Column:
-    return Column(name, ColumnType.FLOAT64, description)
-
-
-_STAT_COLUMNS = tuple(_int(stat, f"{stat.replace('_', ' ')}.") for stat in COUNTING_STATS)
+_STAT_COLUMNS = tuple(integer(stat, f"{stat.replace('_', ' ')}.") for stat in COUNTING_STATS)
 
 PLAYER_GAME_SUMMARY = TableSpec(
     dataset="nba_analytics",
     name="player_game_summary",
     description="One row per player per game he played (ACTIVE in the box score). Players who did not play have no row.",
     columns=(
-        _date("game_date", "Game date."),
+        required_date("game_date", "Game date."),
         required(string("game_id", "Game id.")),
         required(string("player_lookup", "Normalized name key.")),
         required(string("universal_player_id", "Registry id.")),
@@ -35,27 +23,27 @@ PLAYER_GAME_SUMMARY = TableSpec(
         required(string("opponent_abbr", "Opponent.")),
         string("home_away", "HOME or AWAY."),
         Column("starter", ColumnType.BOOL, "Started the game."),
-        _float("minutes", "Minutes played."),
+        number("minutes", "Minutes played."),
         *_STAT_COLUMNS,
-        _int("plus_minus", "Plus-minus."),
+        integer("plus_minus", "Plus-minus."),
         required(string("source_file", "Landing file of the row.")),
     ),
     partition_column="game_date",
 )
 
 _TEAM_TOTALS = (
-    _int("points", "Points."),
-    _int("fg_made", "Field goals made."),
-    _int("fg_attempted", "Field goals attempted."),
-    _int("three_made", "Threes made."),
-    _int("three_attempted", "Threes attempted."),
-    _int("ft_made", "Free throws made."),
-    _int("ft_attempted", "Free throws attempted."),
-    _int("offensive_rebounds", "Offensive rebounds."),
-    _int("defensive_rebounds", "Defensive rebounds."),
-    _int("assists", "Assists."),
-    _int("turnovers", "Turnovers."),
-    _float("possessions", "Estimated possessions: FGA - OREB + TOV + 0.44 FTA."),
+    integer("points", "Points."),
+    integer("fg_made", "Field goals made."),
+    integer("fg_attempted", "Field goals attempted."),
+    integer("three_made", "Threes made."),
+    integer("three_attempted", "Threes attempted."),
+    integer("ft_made", "Free throws made."),
+    integer("ft_attempted", "Free throws attempted."),
+    integer("offensive_rebounds", "Offensive rebounds."),
+    integer("defensive_rebounds", "Defensive rebounds."),
+    integer("assists", "Assists."),
+    integer("turnovers", "Turnovers."),
+    number("possessions", "Estimated possessions: FGA - OREB + TOV + 0.44 FTA."),
 )
 
 
@@ -65,14 +53,14 @@ def _team_table(name: str, description: str, prefix: str) -> TableSpec:
         name=name,
         description=description,
         columns=(
-            _date("game_date", "Game date."),
+            required_date("game_date", "Game date."),
             required(string("game_id", "Game id.")),
             required(string("team_abbr", "Team.")),
             required(string("opponent_abbr", "Opponent.")),
             string("home_away", "HOME or AWAY."),
             *(Column(f"{prefix}{c.name}", c.type, f"{'Opponent ' if prefix else ''}{c.description}") for c in _TEAM_TOTALS),
-            _int("players_used", "Players who played (for offense) or opponents who played (for defense)."),
-            _float(f"{prefix}rating", "Points per 100 possessions."),
+            integer("players_used", "Players who played (for offense) or opponents who played (for defense)."),
+            number(f"{prefix}rating", "Points per 100 possessions."),
         ),
         partition_column="game_date",
     )
@@ -89,23 +77,23 @@ UPCOMING_PLAYER_GAME_CONTEXT = TableSpec(
         "recent form from earlier `player_game_summary` rows only."
     ),
     columns=(
-        _date("game_date", "Game date."),
+        required_date("game_date", "Game date."),
         required(string("game_id", "Game id.")),
         required(string("player_lookup", "Player.")),
         required(string("team_abbr", "His team that day.")),
         required(string("opponent_abbr", "Opponent.")),
         string("home_away", "HOME or AWAY."),
-        _int("days_rest", "Days since his previous game played; null if none this season."),
+        integer("days_rest", "Days since his previous game played; null if none this season."),
         Column("back_to_back", ColumnType.BOOL, "Played the day before."),
-        _int("games_last_7_days", "Games played in the 7 days before."),
-        _int("games_played_before", "Games played this season before this day."),
-        _float("l5_avg_points", "Points per game over his last 5 games played."),
-        _float("l10_avg_points", "Points per game over his last 10 games played."),
-        _float("l5_avg_minutes", "Minutes per game over his last 5 games played."),
-        _float("l10_avg_minutes", "Minutes per game over his last 10 games played."),
-        _int("team_games_last_10", "His team's games among its last 10 before this day (expected)."),
-        _int("played_of_team_last_10", "Of those, games he has a player_game_summary row for (actual)."),
-        _float("completeness_l10_pct", "played_of_team_last_10 / team_games_last_10 × 100."),
+        integer("games_last_7_days", "Games played in the 7 days before."),
+        integer("games_played_before", "Games played this season before this day."),
+        number("l5_avg_points", "Points per game over his last 5 games played."),
+        number("l10_avg_points", "Points per game over his last 10 games played."),
+        number("l5_avg_minutes", "Minutes per game over his last 5 games played."),
+        number("l10_avg_minutes", "Minutes per game over his last 10 games played."),
+        integer("team_games_last_10", "His team's games among its last 10 before this day (expected)."),
+        integer("played_of_team_last_10", "Of those, games he has a player_game_summary row for (actual)."),
+        number("completeness_l10_pct", "played_of_team_last_10 / team_games_last_10 × 100."),
     ),
     partition_column="game_date",
 )

@@ -213,7 +213,7 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     verdict[both] = FailureType.MIXED.value
     gap_text = (
         n_gaps.astype(str) + " missing games he played (" + per_check["unlanded"].astype(float).fillna(0).astype(int).astype(str)
-        + " with no raw box score landed), " + n_dnps.astype(str) + f" he did not play, of " + per_check["expected_games"].astype(str) + f" team games {window}"
+        + " with no raw box score landed), " + n_dnps.astype(str) + " he did not play, of " + per_check["expected_games"].astype(str) + f" team games {window}"
     )
     reason[gap_only | both] = gap_text[gap_only | both]
     named = per_check["recorded"].map(len) > 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nba_failures.warehouse.schema import Column, ColumnType, Mode, TableSpec, required, string
+from nba_failures.warehouse.schema import Column, ColumnType, TableSpec, integer, number, required, required_date, string
 
 # Box scores carry made/attempted by shot type, not court location: the zones are named for what they are.
 ZONES = ("two_point", "three_point", "free_throw")
@@ -12,19 +12,7 @@ WINDOWS = (*GAME_WINDOWS, *DAY_WINDOWS)
 AVERAGED_STATS = ("points", "minutes", "rebounds", "assists", "steals", "blocks", "turnovers", "three_made")
 
 
-def _date(name: str, description: str) -> Column:
-    return Column(name, ColumnType.DATE, description, Mode.REQUIRED)
-
-
-def _int(name: str, description: str) -> Column:
-    return Column(name, ColumnType.INT64, description)
-
-
-def _float(name: str, description: str) -> Column:
-    return Column(name, ColumnType.FLOAT64, description)
-
-
-_ANALYSIS_DATE = _date("analysis_date", "Day the player or team plays; every figure uses games strictly before it.")
+_ANALYSIS_DATE = required_date("analysis_date", "Day the player or team plays; every figure uses games strictly before it.")
 _PLAYER_KEYS = (
     _ANALYSIS_DATE,
     required(string("player_lookup", "Player.")),
@@ -40,11 +28,11 @@ def _zone_columns(whose: str) -> tuple[Column, ...]:
     for zone in ZONES:
         label = zone.replace("_", "-")
         columns += [
-            _int(f"{zone}_made", f"{label} shots made by {whose}."),
-            _int(f"{zone}_attempted", f"{label} shots attempted by {whose}."),
-            _int(f"{zone}_points", f"Points {whose} scored on {label} shots."),
-            _float(f"{zone}_point_share", f"{label} points / all points of {whose} (null when no points)."),
-            _float(f"{zone}_pct", f"{label} made / attempted of {whose} (null when none attempted)."),
+            integer(f"{zone}_made", f"{label} shots made by {whose}."),
+            integer(f"{zone}_attempted", f"{label} shots attempted by {whose}."),
+            integer(f"{zone}_points", f"Points {whose} scored on {label} shots."),
+            number(f"{zone}_point_share", f"{label} points / all points of {whose} (null when no points)."),
+            number(f"{zone}_pct", f"{label} made / attempted of {whose} (null when none attempted)."),
         ]
     return tuple(columns)
 
@@ -55,9 +43,9 @@ def _window_columns() -> tuple[Column, ...]:
         size = GAME_WINDOWS.get(window) or DAY_WINDOWS[window]
         span = f"his team's last {size} games" if window in GAME_WINDOWS else f"his team's games in the last {size} league game days"
         columns += [
-            _int(f"{window}_expected_games", f"Expected: {span} before the day (team at each game's date)."),
-            _int(f"{window}_actual_games", "Actual: of those, games he has a player_game_summary row for."),
-            _float(f"{window}_completeness_pct", "actual / expected × 100 (null when nothing was expected)."),
+            integer(f"{window}_expected_games", f"Expected: {span} before the day (team at each game's date)."),
+            integer(f"{window}_actual_games", "Actual: of those, games he has a player_game_summary row for."),
+            number(f"{window}_completeness_pct", "actual / expected × 100 (null when nothing was expected)."),
         ]
     return tuple(columns)
 
@@ -72,14 +60,14 @@ PLAYER_DAILY_CACHE = TableSpec(
     ),
     columns=(
         *_PLAYER_KEYS,
-        _date("l7d_window_start", "First day of the L7d window: 7 league game days back, so no-game breaks do not count."),
-        _date("l14d_window_start", "First day of the L14d window: 14 league game days back."),
+        required_date("l7d_window_start", "First day of the L7d window: 7 league game days back, so no-game breaks do not count."),
+        required_date("l14d_window_start", "First day of the L14d window: 14 league game days back."),
         *_window_columns(),
-        _int("games_played_season", "Games he played this season before the day."),
-        _int("days_since_last_game", "Days since his last game played (null if none this season)."),
-        _int("l5_games_averaged", "Games played averaged in the l5_avg_* columns (at most 5)."),
-        _int("l10_games_averaged", "Games played averaged in the l10_avg_* columns (at most 10)."),
-        *(_float(f"l{n}_avg_{stat}", f"{stat.replace('_', ' ').capitalize()} per game over his last {n} games played.") for n in (5, 10) for stat in AVERAGED_STATS),
+        integer("games_played_season", "Games he played this season before the day."),
+        integer("days_since_last_game", "Days since his last game played (null if none this season)."),
+        integer("l5_games_averaged", "Games played averaged in the l5_avg_* columns (at most 5)."),
+        integer("l10_games_averaged", "Games played averaged in the l10_avg_* columns (at most 10)."),
+        *(number(f"l{n}_avg_{stat}", f"{stat.replace('_', ' ').capitalize()} per game over his last {n} games played.") for n in (5, 10) for stat in AVERAGED_STATS),
     ),
     partition_column="analysis_date",
 )
@@ -90,8 +78,8 @@ PLAYER_SHOT_ZONE_ANALYSIS = TableSpec(
     description="One row per player dressed that day with at least 3 games played: his scoring by zone over his last 10 games played.",
     columns=(
         *_PLAYER_KEYS,
-        _int("games_in_sample", "Games played in the sample (at most 10)."),
-        _int("total_points", "Points over the sample."),
+        integer("games_in_sample", "Games played in the sample (at most 10)."),
+        integer("total_points", "Points over the sample."),
         *_zone_columns("him"),
     ),
     partition_column="analysis_date",
@@ -105,11 +93,11 @@ TEAM_DEFENSE_ZONE_ANALYSIS = TableSpec(
         _ANALYSIS_DATE,
         required(string("team_abbr", "Team.")),
         required(string("opponent_abbr", "Opponent that day.")),
-        _int("games_in_sample", "Games in the sample (at most 15)."),
-        _int("total_points", "Points its opponents scored over the sample."),
-        _float("opp_points_per_game", "Opponents' points per game."),
-        _float("possessions_per_game", "Opponents' possessions per game: the pace of its games."),
-        _float("defensive_rating", "Opponents' points per 100 possessions."),
+        integer("games_in_sample", "Games in the sample (at most 15)."),
+        integer("total_points", "Points its opponents scored over the sample."),
+        number("opp_points_per_game", "Opponents' points per game."),
+        number("possessions_per_game", "Opponents' possessions per game: the pace of its games."),
+        number("defensive_rating", "Opponents' points per 100 possessions."),
         *_zone_columns("its opponents"),
     ),
     partition_column="analysis_date",
@@ -121,16 +109,16 @@ PLAYER_COMPOSITE_FACTORS = TableSpec(
     description="One row per player dressed that day with every input: fatigue, shot-zone matchup against the opponent's defense, pace.",
     columns=(
         *_PLAYER_KEYS,
-        _int("days_rest", "Days since his previous game played (null if none)."),
+        integer("days_rest", "Days since his previous game played (null if none)."),
         Column("back_to_back", ColumnType.BOOL, "Played the day before."),
-        _int("games_last_7_days", "Games played in the 7 days before."),
-        _float("fatigue_score", "0 (rested) .. 100 (tired): 40 × back-to-back + 30 × min(games last 7 days, 4)/4 + 30 × (1 − min(rest, 4)/4)."),
-        *(_float(f"{zone}_matchup", f"His {zone.replace('_', '-')} point share × the share of points the opponent concedes there.") for zone in ZONES),
-        _float("shot_zone_mismatch", "Sum of the zone matchups, 0..1: how much his scoring lies where the opponent concedes."),
-        _float("team_pace", "Possessions per game in his team's last 15 games."),
-        _float("opponent_pace", "Possessions per game in the opponent's last 15 games."),
-        _float("expected_pace", "Mean of team_pace and opponent_pace."),
-        _float("pace_differential", "expected_pace − team_pace: positive when the game should run faster than his usual."),
+        integer("games_last_7_days", "Games played in the 7 days before."),
+        number("fatigue_score", "0 (rested) .. 100 (tired): 40 × back-to-back + 30 × min(games last 7 days, 4)/4 + 30 × (1 − min(rest, 4)/4)."),
+        *(number(f"{zone}_matchup", f"His {zone.replace('_', '-')} point share × the share of points the opponent concedes there.") for zone in ZONES),
+        number("shot_zone_mismatch", "Sum of the zone matchups, 0..1: how much his scoring lies where the opponent concedes."),
+        number("team_pace", "Possessions per game in his team's last 15 games."),
+        number("opponent_pace", "Possessions per game in the opponent's last 15 games."),
+        number("expected_pace", "Mean of team_pace and opponent_pace."),
+        number("pace_differential", "expected_pace − team_pace: positive when the game should run faster than his usual."),
     ),
     partition_column="analysis_date",
 )
@@ -173,7 +161,7 @@ ML_FEATURE_STORE = TableSpec(
     columns=(
         *_PLAYER_KEYS,
         required(string("feature_version", "Version of the feature definitions.")),
-        *(_float(name, f"{description} Valid range {low:g}..{high:g}.") for name, (description, low, high) in FEATURES.items()),
+        *(number(name, f"{description} Valid range {low:g}..{high:g}.") for name, (description, low, high) in FEATURES.items()),
     ),
     partition_column="analysis_date",
 )

@@ -99,6 +99,18 @@ def string(name: str, description: str, mode: Mode = Mode.NULLABLE) -> Column:
     return Column(name, ColumnType.STRING, description, mode)
 
 
+def required_date(name: str, description: str) -> Column:
+    return Column(name, ColumnType.DATE, description, Mode.REQUIRED)
+
+
+def integer(name: str, description: str) -> Column:
+    return Column(name, ColumnType.INT64, description)
+
+
+def number(name: str, description: str) -> Column:
+    return Column(name, ColumnType.FLOAT64, description)
+
+
 def required(column: Column) -> Column:
     return Column(column.name, column.type, column.description, Mode.REQUIRED)
 

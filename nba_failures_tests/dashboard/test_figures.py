@@ -9,9 +9,9 @@ import pytest
 
 from nba_failures.dashboard import figures
 from nba_failures.dashboard.html import TABLE_COLUMNS, failure_table_html, render_dashboard, summary_markdown
-from nba_failures.reporting import empty_store_frame, read_store
+from nba_failures.reporting import empty_store_frame
 from nba_failures_tests import faults
-from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
+from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER
 
 
 class _Resources(HTMLParser):

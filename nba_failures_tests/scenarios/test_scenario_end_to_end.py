@@ -13,7 +13,7 @@ from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.assets import PROCESSOR_ASSETS
 from nba_failures.failures.records import ResolutionStatus
 from nba_failures.failures.tables import ANALYTICS_FAILURES
-from nba_failures.scenarios import FaultKind, load_ground_truth
+from nba_failures.scenarios import FaultKind
 from nba_failures.scenarios.deliver import deliver_scenario
 from nba_failures.scenarios.make import make_scenario
 from nba_failures.scenarios.truth import FAULT_CATEGORIES
