@@ -35,13 +35,35 @@ def _by_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd
     return pd.Series(result.to_numpy()[codes], index=column.index, name=result.name)
 
 
+# The raw columns box_listings reads: who a row lists, for which game, team and day, with what status.
+LISTING_COLUMNS = ("game_id", "landing_date", "team_abbr", "player_lookup", "player_name", "player_status", "dnp_reason")
+
+
+def box_listings(raw: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows with `entity_id` (his player_lookup, or derived from his name when blank or a placeholder),
+    `player_status` normalized and `game_date` = the landing date: the listing itself, not validated.
+
+    Enough for the completeness check (who was listed, with what status, in which landed game), which reads
+    only LISTING_COLUMNS and skips the stat validation of parse_box_rows.
+    """
+    rows = raw.copy()
+    rows["player_status"] = _by_value(rows["player_status"], lambda status: status.str.strip().str.upper())
+    # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
+    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(_PLACEHOLDER_IDS), ""))
+    names = rows["player_name"]
+    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(_PLACEHOLDER_IDS), "")
+    rows["entity_id"] = lookup.where(lookup != "", derived)
+    rows["game_date"] = rows["landing_date"]
+    return rows
+
+
 def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
-    """Typed copy of the raw rows with `problem` ('' when the row is valid) and `entity_id`.
+    """Typed copy of the raw rows (box_listings) with `problem` ('' when the row is valid).
 
     Checks every row; the played-only checks (minutes, stats) apply to ACTIVE rows. `schedule` gives the
     teams of each game, so a row for a team or game the schedule does not know is caught here.
     """
-    rows = raw.copy()
+    rows = box_listings(raw)
     problems = pd.Series("", index=rows.index, dtype="object")
 
     def flag(mask: pd.Series, message: Callable[[], pd.Series] | str) -> None:
@@ -52,21 +74,16 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
         text = message() if callable(message) else message
         problems.loc[mask] = problems.loc[mask] + (text[mask] if isinstance(text, pd.Series) else text) + "; "
 
-    rows["player_status"] = _by_value(rows["player_status"], lambda status: status.str.strip().str.upper())
-    # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(_PLACEHOLDER_IDS), ""))
-    names = rows["player_name"]
-    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(_PLACEHOLDER_IDS), "")
-    rows["entity_id"] = lookup.where(lookup != "", derived)
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
     file_game = _by_value(rows["source_file"], lambda files: files.str.extract(r"([^/]+?)\.csv(?:\.gz)?$", expand=False))
     flag(rows["game_id"] != file_game, lambda: "game_id '" + rows["game_id"] + "' is not the game of its file")
     flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), lambda: "unknown player_status '" + rows["player_status"] + "'")
 
-    game_date = pd.to_datetime(rows["game_date"], errors="coerce", format="%Y-%m-%d").dt.date
-    flag(game_date.isna(), lambda: "game_date '" + rows["game_date"] + "' is not a date")
-    flag(game_date.notna() & (game_date != rows["landing_date"]), lambda: "game_date " + rows["game_date"] + " is not the landing date")
-    rows["game_date"] = rows["landing_date"]
+    # The date the file states (box_listings set game_date to where it landed).
+    stated = raw["game_date"]
+    game_date = pd.to_datetime(stated, errors="coerce", format="%Y-%m-%d").dt.date
+    flag(game_date.isna(), lambda: "game_date '" + stated + "' is not a date")
+    flag(game_date.notna() & (game_date != rows["landing_date"]), lambda: "game_date " + stated + " is not the landing date")
 
     teams = schedule.loc[:, ["game_id", "away_abbr", "home_abbr"]].drop_duplicates("game_id")
     rows = rows.merge(teams, on="game_id", how="left")

@@ -49,10 +49,15 @@ _TYPE_BY_CATEGORY = {
 # Failures that only say "an upstream row is missing": they are what the upstream failure is.
 INHERITING_CATEGORIES = frozenset({FailureCategory.UPSTREAM_INCOMPLETE.value, FailureCategory.MISSING_DATA.value})
 _MAX_INHERITANCE_DEPTH = 8
+_VERDICT_LISTS = ("gap_game_ids", "gap_game_dates", "dnp_reasons")
 
 CLASSIFICATION_COLUMNS = (
     "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons", "raw_data_checked",
 )  # fmt: skip
+
+
+# What the check needs of player_game_summary.
+SUMMARY_EVIDENCE_COLUMNS = ("player_lookup", "game_id", "game_date", "team_abbr")
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ class CompletenessEvidence:
 
     schedule: game_id, game_date, home_abbr, away_abbr.
     player_games: player_lookup, game_id, game_date, team_abbr (from player_game_summary).
-    raw_rows: game_id, game_date, entity_id, team_abbr, player_status, minutes, dnp_reason (parsed raw gamebook).
+    raw_rows: game_id, game_date, entity_id, team_abbr, player_status, dnp_reason (raw gamebook listings, box_listings).
     """
 
     schedule: pd.DataFrame
@@ -88,21 +93,25 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
     classified["classification_reason"] = "failure_category " + classified["failure_category"] + " maps to " + classified["failure_type"]
     unmapped = ~classified["failure_category"].isin([category.value for category in _TYPE_BY_CATEGORY])
     classified.loc[unmapped, "classification_reason"] = "no classification rule for failure_category " + classified.loc[unmapped, "failure_category"]
-    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
-        classified[column] = None  # lists below: the checked failures' own, an empty one for the others
-    classified["raw_data_checked"] = False
-
-    needs_check = (classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)
-    if needs_check.any():
-        verdicts = player_completeness(classified.loc[needs_check, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]], evidence, lookback_days, min_history_games)
-        classified = classified.set_index("failure_key")
-        classified.update(verdicts.set_index("failure_key").loc[:, ["failure_type", "classification_reason"]])
-        for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
-            classified.loc[verdicts["failure_key"], column] = verdicts.set_index("failure_key")[column]
-        classified.loc[verdicts["failure_key"], "raw_data_checked"] = True
-        classified = classified.reset_index()
-    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
-        classified[column] = [values if isinstance(values, list) else [] for values in classified[column]]
+    needs_check = ((classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)).to_numpy()
+    checked = np.flatnonzero(needs_check)
+    # The lists: the checked failures' own verdict lists, a new empty one for every other failure.
+    lists = {column: np.empty(len(classified), dtype=object) for column in _VERDICT_LISTS}
+    for column in _VERDICT_LISTS:
+        for row in np.flatnonzero(~needs_check):
+            lists[column][row] = []
+    if len(checked):
+        # One verdict per checked failure, in their order (player_completeness keeps it).
+        verdicts = player_completeness(classified.iloc[checked].loc[:, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]], evidence, lookback_days, min_history_games)
+        for column in ("failure_type", "classification_reason"):
+            values = classified[column].to_numpy(dtype=object)
+            values[checked] = verdicts[column].to_numpy(dtype=object)
+            classified[column] = values
+        for column in _VERDICT_LISTS:
+            lists[column][checked] = verdicts[column].to_numpy(dtype=object)
+    for column in _VERDICT_LISTS:
+        classified[column] = lists[column]
+    classified["raw_data_checked"] = needs_check
     classified = inherit_upstream_types(classified)
     correctable = {value: FailureType(value).correctable for value in classified["failure_type"].unique()}
     classified["is_correctable"] = classified["failure_type"].map(correctable)
@@ -154,9 +163,8 @@ def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lo
     pairs = checks.loc[:, ["entity_id", "analysis_date", "recorded"]].drop_duplicates(ignore_index=True)
     pairs["failure_key"] = np.arange(len(pairs))
     verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(columns="failure_key")
+    # A left merge keeps the order of `checks`.
     per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date", "recorded"]].merge(verdicts, on=["entity_id", "analysis_date", "recorded"], how="left")
-    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
-        per_check[column] = [list(values) for values in per_check[column]]  # a list of its own per failure
     return per_check.loc[:, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]]
 
 
@@ -172,7 +180,7 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     missing = examined[examined["in_analytics"].isna()].drop(columns="in_analytics")
 
     landed = set(evidence.raw_rows["game_id"])
-    listing = evidence.raw_rows.loc[:, ["game_id", "entity_id", "player_status", "minutes", "dnp_reason"]].rename(columns={"entity_id": "player_lookup"})
+    listing = evidence.raw_rows.loc[:, ["game_id", "entity_id", "player_status", "dnp_reason"]].rename(columns={"entity_id": "player_lookup"})
     missing = missing.merge(listing.drop_duplicates(["game_id", "player_lookup"]), on=["game_id", "player_lookup"], how="left")
     not_landed = ~missing["game_id"].isin(landed)
     listed_active = missing["player_status"] == PLAYED_STATUS
@@ -192,12 +200,12 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     per_check = per_check.merge(_lists_by_key(gaps, "game_date").rename("gap_game_dates"), on="failure_key", how="left")
     per_check = per_check.merge(_lists_by_key(dnps, "dnp_reason_text").rename("dnp_reasons"), on="failure_key", how="left")
     per_check = per_check.merge(gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(), on="failure_key", how="left")
-    for column in ("gap_game_ids", "gap_game_dates", "dnp_reasons"):
-        per_check[column] = per_check[column].map(lambda v: v if isinstance(v, list) else [])
+    for column in _VERDICT_LISTS:
+        per_check[column] = [values if values.__class__ is list else [] for values in per_check[column].to_numpy(dtype=object)]
     known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(_listings(evidence)["player_lookup"])
 
-    n_gaps = per_check["gap_game_ids"].map(len)
-    n_dnps = per_check["dnp_reasons"].map(len)
+    n_gaps = per_check["failure_key"].map(gaps.groupby("failure_key").size()).fillna(0).astype(int)
+    n_dnps = per_check["failure_key"].map(dnps.groupby("failure_key").size()).fillna(0).astype(int)
     window = f"in the {lookback_days} days before the analysis date"
     verdict = pd.Series(FailureType.COMPLETE.value, index=per_check.index)
     reason = pd.Series(f"no expected game is missing {window} any more: the failure is stale", index=per_check.index)
@@ -242,7 +250,7 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookba
     """
     listings = _listings(evidence).assign(_at=lambda f: pd.to_datetime(f["game_date"])).sort_values("_at")
     checks = checks.rename(columns={"entity_id": "player_lookup"})
-    checks = checks.assign(window_start=checks["analysis_date"].map(lambda d: d - dt.timedelta(days=lookback_days)))
+    checks = checks.assign(window_start=(pd.to_datetime(checks["analysis_date"]) - pd.Timedelta(days=lookback_days)).dt.date)
 
     # Candidate teams: any team he is listed with up to the analysis date, i.e. first listed with before it
     # (one row per player and team, not per listing: the join stays the size of the failures).
@@ -262,10 +270,11 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookba
 
     games = games.sort_values("_at")
     by_player = listings.loc[:, ["player_lookup", "_at", "team_abbr"]].rename(columns={"team_abbr": "team_then"})
-    backward = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="backward")
-    forward = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="forward")
-    team_then = backward["team_then"].fillna(forward["team_then"])
-    games = backward.assign(team_then=team_then)
+    games = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="backward")
+    before_first = games["team_then"].isna()
+    if before_first.any():
+        forward = pd.merge_asof(games.loc[before_first].drop(columns="team_then"), by_player, on="_at", by="player_lookup", direction="forward")
+        games.loc[before_first, "team_then"] = forward["team_then"].to_numpy()
     games = games[games["team_then"] == games["team_abbr"]]
     return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]].drop_duplicates()
 

@@ -8,9 +8,9 @@ import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nba_failures.analytics.box_scores import parse_box_rows
+from nba_failures.analytics.box_scores import LISTING_COLUMNS, box_listings
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-from nba_failures.failures.classification import COMPLETENESS_CATEGORIES, CompletenessEvidence, classify_failures, game_date_of
+from nba_failures.failures.classification import COMPLETENESS_CATEGORIES, SUMMARY_EVIDENCE_COLUMNS, CompletenessEvidence, classify_failures, game_date_of
 from nba_failures.failures.records import EntityType
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
@@ -34,8 +34,8 @@ class CompletenessChecker(ConfigurableResource):
         # Back far enough for the lookback and for every game a processor recorded as missing.
         reach = min([start - dt.timedelta(days=2 * self.lookback_days), *recorded])
         schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
-        player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players})
-        raw_rows = parse_box_rows(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end), schedule)
+        player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players}, columns=SUMMARY_EVIDENCE_COLUMNS)
+        raw_rows = box_listings(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS))
         return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows)
 
     def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:

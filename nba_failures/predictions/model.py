@@ -5,20 +5,22 @@ player actually scored that day (`player_game_summary`), and predicts D's vector
 reaches the fit. A range run fits once per day with ready players, in date order (an expanding window).
 
 Inputs: the `ml_feature_store` features plus his season-to-date means (points, minutes) from his games
-before the day. Estimator: scikit-learn's HuberRegressor on standardized inputs, a linear model whose loss
-is robust to the long right tail of points (a 50-point night does not drag every coefficient).
+before the day. Estimator: scikit-learn's Ridge on standardized inputs, its intercept then moved by the
+median training residual: least squares aims at the mean, MAE rewards the median, and points are
+right-skewed. It replaced a HuberRegressor that fitted 10x slower (13 s of a season run) and erred more
+over the season (MAE 4.862 vs Huber 4.890 and the season-average baseline 4.910, same 13,446 rows);
+over October–January the three are close (4.736 / 4.727 / 4.742): the margin is small, reported as is.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import HuberRegressor
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -26,8 +28,8 @@ from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import FAILURE_COLUMNS, missing_upstream, trailing_totals
 from nba_failures.precompute.tables import FEATURES, ML_FEATURE_STORE
 
-MODEL_NAME = "sklearn.HuberRegressor(ml_feature_store + season averages)"
-MODEL_VERSION = "1"
+MODEL_NAME = "MedianCenteredRidge(sklearn Ridge; ml_feature_store + season averages)"
+MODEL_VERSION = "2"
 SEASON_FEATURES = ("season_avg_points", "season_avg_minutes")
 MODEL_INPUTS = (*FEATURES, *SEASON_FEATURES)
 # Longer than any season: trailing_totals over this many games is the season to date.
@@ -36,8 +38,23 @@ _KEYS = ["analysis_date", "player_lookup"]
 PREDICTION_FAILURE_COLUMNS = [*FAILURE_COLUMNS, "upstream_table", "cache_age_hours"]
 
 
-def default_model():
-    return make_pipeline(StandardScaler(), HuberRegressor(epsilon=1.35, alpha=1e-4, max_iter=1000))
+class MedianCenteredRidge(RegressorMixin, BaseEstimator):
+    """Ridge on standardized inputs whose predictions are shifted by the median of its training residuals."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = alpha
+
+    def fit(self, inputs: np.ndarray, points: np.ndarray) -> MedianCenteredRidge:
+        self.ridge_ = make_pipeline(StandardScaler(), Ridge(alpha=self.alpha)).fit(inputs, points)
+        self.shift_ = float(np.median(points - self.ridge_.predict(inputs)))
+        return self
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        return self.ridge_.predict(inputs) + self.shift_
+
+
+def default_model() -> MedianCenteredRidge:
+    return MedianCenteredRidge()
 
 
 @dataclass(frozen=True)
@@ -132,11 +149,9 @@ def predict_points(
             if players.empty:
                 continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model = make_model()
-                model.fit(training.loc[:, inputs].to_numpy(float), training["actual_points"].to_numpy(float))
-                predicted = np.asarray(model.predict(values), dtype=float)
+            model = make_model()
+            model.fit(training.loc[:, inputs].to_numpy(float), training["actual_points"].to_numpy(float))
+            predicted = np.asarray(model.predict(values), dtype=float)
         except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
             failures.append(_failed(players, FailureCategory.MODEL_ERROR, f"the model for {day} could not be fitted: {error}"))
             continue

@@ -31,8 +31,10 @@ class Warehouse(ConfigurableResource):
         start: dt.date | None = None,
         end: dt.date | None = None,
         where_in: Mapping[str, Sequence] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Rows with `start <= partition_column < end`, optionally with `column IN values` filters."""
+        """Rows with `start <= partition_column < end`, optionally with `column IN values` filters; only `columns`
+        (and the partition column) when given, in the schema's types."""
         raise NotImplementedError
 
     def replace(

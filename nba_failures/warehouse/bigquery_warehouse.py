@@ -123,19 +123,21 @@ class BigQueryWarehouse(Warehouse):
         start: dt.date | None = None,
         end: dt.date | None = None,
         where_in: Mapping[str, Sequence] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         clauses, params = _slice_clauses(table, start, end, where_in, alias=None)
-        sql = f"SELECT {', '.join(table.column_names)} FROM `{self._table_id(table)}`"
+        selected = table.subset(columns) if columns is not None else table
+        sql = f"SELECT {', '.join(selected.column_names)} FROM `{self._table_id(table)}`"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         with self._operation("read", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
             job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
             frame = job.result(retry=self._retry, job_retry=self._job_retry).to_dataframe(create_bqstorage_client=False)
-        for column in table.columns:
+        for column in selected.columns:
             if column.mode is Mode.REPEATED:
                 frame[column.name] = frame[column.name].map(lambda v: [] if v is None else list(v))
-        return table.conform(frame)
+        return selected.conform(frame)
 
     def replace(
         self,

@@ -125,15 +125,17 @@ class DuckDBWarehouse(Warehouse):
         start: dt.date | None = None,
         end: dt.date | None = None,
         where_in: Mapping[str, Sequence] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         clauses, params = _window_clauses(table, start, end, where_in)
-        sql = f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name}"
+        selected = table.subset(columns) if columns is not None else table
+        sql = f"SELECT {', '.join(selected.column_names)} FROM {table.qualified_name}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         with self._connect() as connection:
             self._ensure_table(connection, table)
             frame = connection.execute(sql, params).df()
-        return _from_duckdb(table, frame)
+        return _from_duckdb(selected, frame)
 
     def replace(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import pandas as pd
@@ -162,6 +162,11 @@ class TableSpec:
             if column.name == name:
                 return column
         raise KeyError(f"{self.qualified_name} has no column {name!r}")
+
+    def subset(self, names: Sequence[str]) -> TableSpec:
+        """This table with only the columns `names` (and its partition column), for reads that need a few columns."""
+        kept = [self.partition_column, *(name for name in names if name != self.partition_column)]
+        return replace(self, columns=tuple(self.column(name) for name in kept), cluster_columns=())
 
     def duckdb_ddl(self) -> str:
         body = ",\n  ".join(column.duckdb_definition() for column in self.columns)

@@ -139,6 +139,18 @@ def test_replace_replaces_only_its_slice(warehouse: DuckDBWarehouse) -> None:
     assert warehouse.read(SPEC)["name"].tolist() == ["a", "b"]
 
 
+def test_a_read_of_some_columns_returns_them_after_the_partition_column(warehouse: DuckDBWarehouse) -> None:
+    warehouse.replace(SPEC, _things(D1, ["a", "b"]), D1, D2)
+    warehouse.replace(SPEC, _things(D2, ["c"]), D2, D3)
+    some = warehouse.read(SPEC, D1, D2, columns=["tags", "name"])
+    assert list(some.columns) == ["day", "tags", "name"]
+    assert some["name"].tolist() == ["a", "b"] and some["tags"].tolist() == [["t"], ["t"]]
+    assert some["day"].tolist() == [D1, D1]
+    # Column names are identifiers checked against the schema, never SQL.
+    with pytest.raises(KeyError, match="no column"):
+        warehouse.read(SPEC, columns=["name FROM nba_test.things; --"])
+
+
 def test_replace_with_where_in_touches_only_those_rows(warehouse: DuckDBWarehouse) -> None:
     warehouse.replace(SPEC, _things(D1, ["a", "b"]), D1, D2)
     warehouse.replace(SPEC, _things(D1, ["a"]).assign(count=5), D1, D2, where_in={"name": ["a"]})
