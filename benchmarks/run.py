@@ -28,7 +28,6 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd
 
 from benchmarks.scenarios import RESULT_PREFIX
 from benchmarks.seasons import build_landing
@@ -36,9 +35,6 @@ from benchmarks.seasons import build_landing
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
 DEFAULT_WORK = PROJECT_DIR / ".local" / "benchmarks"
-
-# The prediction assets were being written while these benchmarks were: reported, and left out of (d).
-EXCLUDED_GROUP = "predictions"
 
 TARGETS = {
     "a": 30.0,  # s, full-season single-run backfill
@@ -59,13 +55,8 @@ class Plan:
         self.sizes = [100] if quick else [1000, 10000, 100000]
         self.loop_size = 100 if quick else 1000
         self.seasons = [1, 2] if quick else [1, 3, 10]
-        # Quick copies are a few weeks apart rather than whole years, so they do not span a year of empty days.
-        self.shift = pd.DateOffset(weeks=2) if quick else None
         self.repeat = 1 if quick else 3
         self.repeat_backfill = 1 if quick else 2
-        # The quick input's first days have no feature-store rows yet, which the prediction asset (in development)
-        # does not handle yet: quick runs leave its group out everywhere.
-        self.every_group = not quick
 
 
 def _run_child(scenario: list[str], landing: Path, database: Path, log: Path) -> dict:
@@ -101,16 +92,16 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
     notes: list[str] = []
 
     def landing_for(seasons: int) -> Path:
-        return build_landing(work / f"landing_{label}_{seasons}s", seasons=seasons, days=plan.days, shift=plan.shift)
+        return build_landing(work / f"landing_{label}_{seasons}s", seasons=seasons, days=plan.days)
 
-    def backfill(seasons: int, exclude: str = "") -> tuple[dict, Path]:
+    def backfill(seasons: int) -> tuple[dict, Path]:
         landing = landing_for(seasons)
-        tag = f"{label}_{seasons}s{'_no_' + exclude if exclude else ''}"
+        tag = f"{label}_{seasons}s"
         best, path = None, None
-        for attempt in range(plan.repeat_backfill if seasons == 1 and exclude else 1):
+        for attempt in range(plan.repeat_backfill if seasons == 1 else 1):
             candidate = work / f"{tag}_{attempt}.duckdb"
             candidate.unlink(missing_ok=True)
-            result = _run_child(["backfill", "--exclude-group", exclude], landing, candidate, work / f"backfill_{tag}_{attempt}.log")
+            result = _run_child(["backfill"], landing, candidate, work / f"backfill_{tag}_{attempt}.log")
             if not result["success"]:
                 raise RuntimeError(f"backfill of {seasons} season(s) failed")
             if best is None or result["wall_s"] < best["wall_s"]:
@@ -123,29 +114,24 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
         steps = sorted(result["steps_s"].items(), key=lambda item: -item[1])
         return f"{name} steps (wall s, Dagster's step durations): " + ", ".join(f"{step} {seconds:.1f}" for step, seconds in steps)
 
-    season_result, season_db, base_result = None, None, None
+    season_db, base_result = None, None
     if only & {"a", "b", "c", "d"}:
         print(f"(a) single-run backfill of one season ({label})", file=sys.stderr)
-        base_result, season_db = backfill(1, EXCLUDED_GROUP)
-        season_result = backfill(1)[0] if plan.every_group else None
-        for a, what in ((season_result, "every asset"), (base_result, f"every asset but group `{EXCLUDED_GROUP}`")):
-            if a is None:
-                continue
-            detail = f"{what}: {a['partitions']} daily partitions, {a['materializations']} materializations"
-            rows.append(["(a) full-season single-run backfill", detail, _fmt(a["wall_s"]), _fmt(a["cpu_s"]), f"{a['peak_rss_mb']:.0f}", f"≤ {TARGETS['a']:.0f} s", _met(a["wall_s"] <= TARGETS["a"])])
-            notes.append(steps_note(f"(a) {what}", a))
+        base_result, season_db = backfill(1)
+        a = base_result
+        detail = f"every asset: {a['partitions']} daily partitions, {a['materializations']} materializations"
+        rows.append(["(a) full-season single-run backfill", detail, _fmt(a["wall_s"]), _fmt(a["cpu_s"]), f"{a['peak_rss_mb']:.0f}", f"≤ {TARGETS['a']:.0f} s", _met(a["wall_s"] <= TARGETS["a"])])
+        notes.append(steps_note("(a) every asset", a))
     if "b" in only:
         print("(b) one daily partition", file=sys.stderr)
-        for exclude in ("", EXCLUDED_GROUP) if plan.every_group else (EXCLUDED_GROUP,):
-            database = work / f"{label}_day.duckdb"
-            shutil.copyfile(season_db, database)
-            b = _run_child(["day", "--day", plan.day, "--repeat", str(plan.repeat), "--exclude-group", exclude], landing_for(1), database, work / f"day_{label}{'_no_' + exclude if exclude else ''}.log")
-            scope = f"but group `{exclude}`" if exclude else "(every group)"
-            for key, what in (("partitioned", f"{b['assets']} partitioned assets {scope}"), ("with_dashboard", "the same + failure_dashboard (unpartitioned: renders the whole store)")):
-                wall = min(w for w, _ in b["runs"][key])
-                cpu = min(c for _, c in b["runs"][key])
-                target = (f"≤ {TARGETS['b']:.0f} s", _met(wall <= TARGETS["b"])) if key == "partitioned" else ("", "")
-                rows.append([f"(b) rerun of one day ({plan.day}), in process", what, _fmt(wall), _fmt(cpu), f"{b['peak_rss_mb']:.0f}" if key == "partitioned" else "", *target])
+        database = work / f"{label}_day.duckdb"
+        shutil.copyfile(season_db, database)
+        b = _run_child(["day", "--day", plan.day, "--repeat", str(plan.repeat)], landing_for(1), database, work / f"day_{label}.log")
+        for key, what in (("partitioned", f"{b['assets']} partitioned assets (every group)"), ("with_dashboard", "the same + failure_dashboard (unpartitioned: renders the whole store)")):
+            wall = min(w for w, _ in b["runs"][key])
+            cpu = min(c for _, c in b["runs"][key])
+            target = (f"≤ {TARGETS['b']:.0f} s", _met(wall <= TARGETS["b"])) if key == "partitioned" else ("", "")
+            rows.append([f"(b) rerun of one day ({plan.day}), in process", what, _fmt(wall), _fmt(cpu), f"{b['peak_rss_mb']:.0f}" if key == "partitioned" else "", *target])
     if "c" in only:
         print("(c) classification vs per-entity loop", file=sys.stderr)
         sizes = ",".join(str(size) for size in plan.sizes)
@@ -173,14 +159,14 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
     if "d" in only:
         print("(d) growth with the number of seasons", file=sys.stderr)
         for seasons in plan.seasons:
-            d = base_result if seasons == 1 else backfill(seasons, EXCLUDED_GROUP)[0]
+            d = base_result if seasons == 1 else backfill(seasons)[0]
             ratio = d["wall_s"] / base_result["wall_s"]
             cpu_ratio = d["cpu_s"] / base_result["cpu_s"]
             target, met = "", ""
             if seasons == max(plan.seasons):
                 target = f"≤ {TARGETS['d_ratio']:.0f}× one season"
                 met = _met(ratio <= TARGETS["d_ratio"])
-            what = f"every asset but group `{EXCLUDED_GROUP}`; {d['partitions']} partitions; {ratio:.1f}× one season's wall, {cpu_ratio:.1f}× its CPU" + (" (the run of (a))" if seasons == 1 else "")
+            what = f"every asset; {d['partitions']} partitions; {ratio:.1f}× one season's wall, {cpu_ratio:.1f}× its CPU" + (" (the run of (a))" if seasons == 1 else "")
             rows.append([f"(d) {seasons} season(s), single-run backfill", what, _fmt(d["wall_s"]), _fmt(d["cpu_s"]), f"{d['peak_rss_mb']:.0f}", target, met])
             if seasons == max(plan.seasons):
                 notes.append(steps_note(f"(d) {seasons} seasons", d))

@@ -39,9 +39,8 @@ def backfill(args: argparse.Namespace) -> dict:
     from nba_failures.partitions import daily_partitions
 
     keys = daily_partitions.get_partition_keys()
-    selection = f"not group:{args.exclude_group}" if args.exclude_group else None
     with DagsterInstance.ephemeral() as instance:
-        run = lambda: run_backfill(dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]), instance=instance, selection=selection)  # noqa: E731
+        run = lambda: run_backfill(dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]), instance=instance)  # noqa: E731
         result, wall, cpu = _timed(run)
         materializations = len(result.get_asset_materialization_events())
     return {"success": result.success, "partitions": len(keys), "materializations": materializations, "wall_s": wall, "cpu_s": cpu, "steps_s": _step_seconds(result)}
@@ -62,8 +61,7 @@ def day(args: argparse.Namespace) -> dict:
 
     from nba_failures.definitions import defs
 
-    excluded = set(args.exclude_group.split(",")) if args.exclude_group else set()
-    kept = [a for a in defs.assets if not excluded & set(a.group_names_by_key.values())]
+    kept = list(defs.assets)
     partitioned = [a for a in kept if a.partitions_def is not None]
     runs: dict[str, list[tuple[float, float]]] = {"partitioned": [], "with_dashboard": []}
     with DagsterInstance.ephemeral() as instance:
@@ -130,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--loop-size", type=int, default=1000)
-    parser.add_argument("--exclude-group", default="", help="asset group(s) left out of the run (comma-separated)")
     args = parser.parse_args(argv)
     for name in ("NBA_FAILURES_LANDING_DIR", "NBA_FAILURES_DUCKDB_PATH"):
         if not os.environ.get(name):

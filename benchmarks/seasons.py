@@ -7,8 +7,8 @@ basketball-reference id starts with its date, which the pipeline relies on), so 
 across copies. Players keep their ids and names: the same
 league plays again, as a real one mostly does, and the registry stays one row per player.
 
-`days` keeps only the first game days of the season (the tiny input of `--quick`); `shift` replaces the
-whole-year shift (the quick test uses weeks so that its copies do not span a year of empty partitions).
+The months between two copies are an off-season, which the partitions leave out (nba_failures.partitions).
+`days` keeps only the first game days of the season (the tiny input of `--quick`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from nba_failures.landing.contract import REGISTRY_FILE, SCHEDULE_FILE
 from nba_failures.settings import BUNDLED_SEASON_DIR
 
 
-def _shifted_dates(dates: pd.Series, copy: int, shift: pd.DateOffset | None) -> pd.Series:
-    offset = shift * copy if shift is not None else pd.DateOffset(years=copy)
-    return (pd.to_datetime(dates) - offset).dt.strftime("%Y-%m-%d")
+def _shifted_dates(dates: pd.Series, copy: int) -> pd.Series:
+    return (pd.to_datetime(dates) - pd.DateOffset(years=copy)).dt.strftime("%Y-%m-%d")
 
 
 def _season_label(label: str, copy: int) -> str:
@@ -34,17 +33,17 @@ def _season_label(label: str, copy: int) -> str:
     return f"{first}-{str(first + 1)[-2:]}"
 
 
-def _shift(frame: pd.DataFrame, copy: int, shift: pd.DateOffset | None) -> pd.DataFrame:
+def _shift(frame: pd.DataFrame, copy: int) -> pd.DataFrame:
     if copy == 0:
         return frame.copy()
     shifted = frame.copy()
-    shifted["game_date"] = _shifted_dates(frame["game_date"], copy, shift)
+    shifted["game_date"] = _shifted_dates(frame["game_date"], copy)
     shifted["game_id"] = shifted["game_date"].str.replace("-", "", regex=False) + frame["game_id"].str[8:]
     shifted["season"] = frame["season"].map(lambda label: _season_label(label, copy) if label else label)
     return shifted
 
 
-def season_frames(seasons: int = 1, days: int | None = None, shift: pd.DateOffset | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def season_frames(seasons: int = 1, days: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(schedule, box scores) of `seasons` copies of the real season, text columns as bundled."""
     schedule = pd.read_csv(BUNDLED_SEASON_DIR / "schedule.csv.gz", dtype=str, keep_default_na=False)
     boxscores = load_bundled_boxscores()
@@ -52,12 +51,12 @@ def season_frames(seasons: int = 1, days: int | None = None, shift: pd.DateOffse
         kept = sorted(set(schedule["game_date"]))[:days]
         schedule = schedule[schedule["game_date"].isin(kept)]
         boxscores = boxscores[boxscores["game_date"].isin(kept)]
-    schedules = [_shift(schedule, copy, shift) for copy in range(seasons)]
-    box = [_shift(boxscores, copy, shift) for copy in range(seasons)]
+    schedules = [_shift(schedule, copy) for copy in range(seasons)]
+    box = [_shift(boxscores, copy) for copy in range(seasons)]
     return pd.concat(schedules, ignore_index=True), pd.concat(box, ignore_index=True)
 
 
-def build_landing(out_dir: Path, seasons: int = 1, days: int | None = None, shift: pd.DateOffset | None = None) -> Path:
+def build_landing(out_dir: Path, seasons: int = 1, days: int | None = None) -> Path:
     """Write the landing directory (schedule, one gamebook file per game, registry); reused when complete."""
     out_dir = Path(out_dir)
     if (out_dir / SCHEDULE_FILE).exists():
@@ -65,7 +64,7 @@ def build_landing(out_dir: Path, seasons: int = 1, days: int | None = None, shif
     staging = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    schedule, boxscores = season_frames(seasons, days, shift)
+    schedule, boxscores = season_frames(seasons, days)
     (staging / REGISTRY_FILE).parent.mkdir(parents=True)
     build_registry(boxscores).to_csv(staging / REGISTRY_FILE, index=False)
     write_game_files(staging, boxscores)

@@ -81,12 +81,6 @@ def read_schedule(landing_dir: Path) -> pd.DataFrame:
     return schedule
 
 
-def season_bounds(landing_dir: Path) -> tuple[dt.date, dt.date]:
-    """First and last game date of the landing directory's schedule."""
-    dates = read_schedule(landing_dir)["game_date"]
-    return min(dates), max(dates)
-
-
 def read_registry(landing_dir: Path) -> pd.DataFrame:
     path = landing_dir / REGISTRY_FILE
     registry = pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -49,11 +49,11 @@ def player_points_predictions(context: AssetExecutionContext, warehouse: Warehou
     in_window = (features["analysis_date"] >= start) & (features["analysis_date"] < end)
     ready, stale_or_missing = ready_players(roster, features.loc[in_window], feature_runs, predicted_at, prediction_policy.stale_cache_hours)
     labelled = training_rows(features.loc[features["analysis_date"] < max(ready["analysis_date"], default=start)], player_games)
-    outcome = predict_points(ready, labelled, player_games, predicted_at, prediction_policy.min_training_rows)
+    outcome = predict_points(ready, labelled, player_games, predicted_at, prediction_policy.min_training_rows, prediction_policy.training_window_days)
     failures = pd.concat([frame for frame in (stale_or_missing, outcome.failures) if len(frame)] or [outcome.failures], ignore_index=True)
     recorder.record_frame(failures)
     scores = evaluation(outcome.predictions, player_games)
     context.log.info(f"player_points_predictions: {scores}")
     extra = {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "stale_cache_hours": prediction_policy.stale_cache_hours,
-             "min_training_rows": prediction_policy.min_training_rows, **scores}  # fmt: skip
+             "min_training_rows": prediction_policy.min_training_rows, "training_window_days": prediction_policy.training_window_days, **scores}  # fmt: skip
     return publish(context, warehouse, recorder, outcome.predictions, start, end, RowAccounting(len(roster), len(failures)), extra_metadata=extra)

@@ -14,6 +14,7 @@ over October–January the three are close (4.736 / 4.727 / 4.742): the margin i
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -115,9 +116,11 @@ def predict_points(
     player_games: pd.DataFrame,
     predicted_at: pd.Timestamp,
     min_training_rows: int,
+    training_window_days: int,
     make_model: Callable[[], object] = default_model,
 ) -> PredictionOutcome:
-    """Predictions for the `ready` vectors, one fit per day on the `labelled` rows (training_rows) of earlier days.
+    """Predictions for the `ready` vectors, one fit per day on the `labelled` rows (training_rows) of the
+    `training_window_days` before it (a bound on each fit however many seasons the warehouse holds).
 
     Too few training rows → INSUFFICIENT_DATA for the day's players; a fit that fails or an input or a
     prediction that is not finite → MODEL_ERROR.
@@ -131,9 +134,12 @@ def predict_points(
     inputs = list(MODEL_INPUTS)
     predictions: list[pd.DataFrame] = []
     failures: list[pd.DataFrame] = []
+    labelled = labelled[np.isfinite(labelled.loc[:, inputs].to_numpy(float, na_value=np.nan)).all(axis=1)]
+    # training_rows sorts by date: each day's window is a slice found by binary search.
+    labelled_days = pd.to_datetime(labelled["analysis_date"]).to_numpy()
     for day, players in ready.groupby("analysis_date", sort=True):
-        training = labelled[labelled["analysis_date"] < day]
-        training = training[np.isfinite(training.loc[:, inputs].to_numpy(float, na_value=np.nan)).all(axis=1)]
+        first, last = np.searchsorted(labelled_days, [np.datetime64(day - dt.timedelta(days=training_window_days)), np.datetime64(day)], side="left")
+        training = labelled.iloc[first:last]
         if len(training) < min_training_rows:
             failures.append(_failed(players, FailureCategory.INSUFFICIENT_DATA,
                                     f"the model for {day} has {len(training)} training rows (earlier feature rows with actual points); it needs {min_training_rows}",

@@ -7,6 +7,7 @@ from pydantic import Field
 
 DEFAULT_STALE_CACHE_HOURS = 24.0
 DEFAULT_MIN_TRAINING_ROWS = 3000
+DEFAULT_TRAINING_WINDOW_DAYS = 365
 
 
 class PredictionPolicy(ConfigurableResource):
@@ -21,4 +22,10 @@ class PredictionPolicy(ConfigurableResource):
         default=DEFAULT_MIN_TRAINING_ROWS,
         ge=1,
         description="Fewer earlier feature rows with actual points than this → INSUFFICIENT_DATA (about five weeks of a season).",
+    )
+    training_window_days: int = Field(
+        default=DEFAULT_TRAINING_WINDOW_DAYS,
+        ge=1,
+        description="A day's model is fitted on the feature rows of this many days before it: a season and the end of the "
+        "previous one, so a fit costs the same in the tenth season as in the first.",
     )
