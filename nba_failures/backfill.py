@@ -40,7 +40,7 @@ def run_backfill(start: dt.date, last: dt.date, instance: DagsterInstance | None
 def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Stored failures per processor and category: still failing, correctable, and by failure type."""
     frames = [store.to_canonical(warehouse.read(store.table, start, end)) for store in FAILURE_STORES]
-    failures = pd.concat(frames, ignore_index=True)
+    failures = pd.concat([frame for frame in frames if len(frame)] or frames, ignore_index=True)
     failing = failures[failures["resolution_status"] != ResolutionStatus.RESOLVED.value]
     if failing.empty:
         return pd.DataFrame(columns=["phase", "processor_name", "failure_category", "failures", "correctable"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from itertools import groupby
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
@@ -31,12 +32,36 @@ def off_season_days(game_dates: Iterable[dt.date]) -> list[dt.date]:
     ]
 
 
+def partition_exclusions(game_dates: Iterable[dt.date]) -> list[str | dt.datetime]:
+    """The off-season as Dagster partition exclusions: a cron string per month for the calendar days that
+    are off-season in every year of the span, a date for each other off-season day.
+
+    Dagster writes a run's planned asset-check events once per partition, each with the partitions
+    definition and so its exclusions: a thousand dates made a ten-season backfill spend minutes there
+    (partitions × exclusions). The off-season falls on the same calendar days most years, so a handful of
+    cron strings say the same; a day off-season one year and in season another (a late start) stays a date.
+    """
+    dates = sorted(set(game_dates))
+    off = off_season_days(dates)
+    if not off:
+        return []
+    off_set = set(off)
+    in_season = {(day.month, day.day) for day in (dates[0] + dt.timedelta(days=n) for n in range((dates[-1] - dates[0]).days + 1)) if day not in off_set}
+    always_off = sorted({(day.month, day.day) for day in off} - in_season)
+    crons = []
+    for month, days_of_month in groupby(always_off, key=lambda month_day: month_day[0]):
+        days = [day for _, day in days_of_month]
+        # Consecutive days share (day - position): one range per run of them.
+        runs = [[day for _, day in run] for _, run in groupby(enumerate(days), key=lambda item: item[1] - item[0])]
+        crons.append(f"0 0 {','.join(f'{run[0]}-{run[-1]}' if len(run) > 1 else str(run[0]) for run in runs)} {month} *")
+    return [*crons, *(dt.datetime(day.year, day.month, day.day) for day in off if (day.month, day.day) in in_season)]
+
+
 def season_partitions(game_dates: Iterable[dt.date]) -> DailyPartitionsDefinition:
     """One partition per day from the first to the last of `game_dates`, the off-season excluded."""
     dates = sorted(set(game_dates))
     first, last = dates[0], dates[-1]
-    excluded = [dt.datetime(day.year, day.month, day.day) for day in off_season_days(dates)]
-    return DailyPartitionsDefinition(start_date=first.isoformat(), end_date=(last + dt.timedelta(days=1)).isoformat(), exclusions=excluded or None)
+    return DailyPartitionsDefinition(start_date=first.isoformat(), end_date=(last + dt.timedelta(days=1)).isoformat(), exclusions=partition_exclusions(dates) or None)
 
 
 _GAME_DATES = read_schedule(landing_dir())["game_date"]

@@ -48,3 +48,27 @@ def test_a_gap_of_the_threshold_is_still_in_season() -> None:
     assert len(_keys(within)) == partitions.OFF_SEASON_GAP_DAYS + 1
     assert partitions.off_season_days(beyond) == [start + dt.timedelta(days=offset) for offset in range(1, partitions.OFF_SEASON_GAP_DAYS + 1)]
     assert _keys(beyond) == beyond
+
+
+def test_an_off_season_on_the_same_calendar_days_every_year_is_a_few_cron_strings() -> None:
+    one = pd.Series(sorted(set(season_data.schedule()["game_date"])))
+    seasons = pd.concat([one.map(lambda day, back=back: day.replace(year=day.year - back)) for back in range(3)], ignore_index=True)
+    exclusions = partitions.partition_exclusions(seasons)
+    assert exclusions and all(isinstance(exclusion, str) for exclusion in exclusions) and len(exclusions) <= 12
+    off = set(partitions.off_season_days(seasons))
+    keys = set(_keys(seasons))
+    assert not off & keys and len(keys) == 3 * len(_keys(one))
+
+
+def test_an_off_season_day_that_is_in_season_another_year_stays_a_date() -> None:
+    one = sorted(set(season_data.schedule()["game_date"]))
+    earlier = [day.replace(year=day.year - 1) for day in one]
+    # The later season runs a week longer: that week's calendar days are in season one year, off the other.
+    longer_by_a_week = one + [one[-1] + dt.timedelta(days=offset) for offset in range(1, 8)]
+    dates = earlier + longer_by_a_week
+    exclusions = partitions.partition_exclusions(dates)
+    dated = [exclusion.date() for exclusion in exclusions if isinstance(exclusion, dt.datetime)]
+    assert dated == [earlier[-1] + dt.timedelta(days=offset) for offset in range(1, 8)]
+    keys = set(_keys(dates))
+    assert set(dates) <= keys and not set(partitions.off_season_days(dates)) & keys
+    assert len(keys) == len(_keys(earlier)) + len(_keys(longer_by_a_week))
