@@ -55,7 +55,7 @@ def classified_failures(context: AssetExecutionContext, config: ClassificationCo
     counts = write_classified(warehouse, classified, start, end, warehouse.read(PROCESSOR_RUNS, start, end), context.run.run_id)
     by_type = classified.groupby(["processor_name", "failure_type"]).size() if len(classified) else pd.Series(dtype=int)
     matrix = {processor: {t: int(n) for t, n in group.droplevel(0).items()} for processor, group in by_type.groupby(level=0)}
-    context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts}")
+    context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts.summary()}")
     return MaterializeResult(
         metadata={
             "failures_classified": len(classified),

@@ -88,6 +88,10 @@ class MergeCounts:
             self.failing_keys | other.failing_keys,
         )
 
+    def summary(self) -> str:
+        """The counts, for a log line (the failing keys can number thousands)."""
+        return f"store: {self.new} new, {self.still_open} still open, {self.resolved} resolved, {self.reopened} reopened"
+
 
 def initial_status(failure_type: str) -> str:
     return ResolutionStatus.EXPECTED.value if FailureType(failure_type).expected else ResolutionStatus.UNRESOLVED.value

@@ -1,6 +1,7 @@
 """In headless Chromium (Debian's `chromium` + `chromium-driver`, driven by Selenium): the dashboard draws its
 charts and table from the real store, and the Dagster UI, started here on loopback, shows
-`classified_failures` with its failure metadata. Screenshots go to docs/screenshots/."""
+`classified_failures` with its failure metadata. Screenshots go to a temporary directory, or to the README's
+docs/screenshots/ when NBA_FAILURES_UPDATE_SCREENSHOTS=1 (so a test run does not rewrite committed files)."""
 
 import os
 import signal
@@ -21,13 +22,20 @@ from nba_failures.reporting import read_store
 from nba_failures_tests.dashboard import browser
 from nba_failures_tests.dashboard.store_data import MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
 
-SCREENSHOTS = settings.PROJECT_DIR / "docs" / "screenshots"
+README_SCREENSHOTS = settings.PROJECT_DIR / "docs" / "screenshots"
 CHARTS = ("matrix", "weekly", "type_share", "backlog", "backlog_by_date", "retries", "resolve_time", "top_entities")
 
 _missing = browser.available()
 if _missing and os.environ.get("CI"):
     raise RuntimeError(f"browser tests cannot run in CI: {_missing}")
 pytestmark = pytest.mark.skipif(_missing is not None, reason=f"no headless browser: {_missing}")
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("NBA_FAILURES_UPDATE_SCREENSHOTS") == "1":
+        return README_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
@@ -75,7 +83,7 @@ return Array.from(document.querySelectorAll(".chart")).map(function (chart) {
 """
 
 
-def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page):
+def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page, screenshots):
     frame = read_store(failure_store.warehouse)
     processors = frame["processor_name"].nunique()
     types = frame["failure_type"].nunique()
@@ -151,7 +159,7 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         )
 
         driver.execute_script("window.scrollTo(0, 0)")
-        shot = browser.full_page_screenshot(driver, SCREENSHOTS / "dashboard.png", max_height=3400)
+        shot = browser.full_page_screenshot(driver, screenshots / "dashboard.png", max_height=3400)
     assert shot.stat().st_size > 50_000
 
 
@@ -221,7 +229,7 @@ def _dismiss_popups(driver) -> None:
             button.click()
 
 
-def test_dagster_ui_shows_classified_failures_with_its_failure_metadata(failure_store, dagster_ui):
+def test_dagster_ui_shows_classified_failures_with_its_failure_metadata(failure_store, dagster_ui, screenshots):
     stored = stored_rows(failure_store.warehouse_path)
     still_failing = stored[stored["resolution_status"] != "RESOLVED"]  # classified by the latest run
     with DagsterInstance.from_config(str(failure_store.dagster_home)) as instance:
@@ -246,8 +254,8 @@ def test_dagster_ui_shows_classified_failures_with_its_failure_metadata(failure_
         assert "Latest materialization" in body and "failure_dashboard" in body  # downstream asset listed
         time.sleep(1)
         _dismiss_popups(driver)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(SCREENSHOTS / "classified_failures_asset.png"))
+        screenshots.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(screenshots / "classified_failures_asset.png"))
 
         # The events view names the run that wrote the latest materialization.
         driver.get(f"{dagster_ui}/assets/classified_failures?view=events")

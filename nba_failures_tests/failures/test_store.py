@@ -9,7 +9,7 @@ from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.classification import CompletenessEvidence, classify_failures
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, FailureCategory, Phase, ResolutionStatus
-from nba_failures.failures.store import ANALYTICS_FAILURES, FAILURE_STORES, merge_failures, store_for, write_classified
+from nba_failures.failures.store import ANALYTICS_FAILURES, FAILURE_STORES, MergeCounts, merge_failures, store_for, write_classified
 
 DAY = dt.date(2023, 1, 15)
 PROCESSOR = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
@@ -137,3 +137,10 @@ def test_missing_upstream_failures_inherit_the_upstream_verdict_along_the_chain(
     # Nothing upstream explains the veteran's missing row: a gap that a rerun may fill.
     assert result.loc[("ml_feature_store", "veteran"), "failure_type"] == "DATA_GAP"
     assert "no failure recorded upstream" in result.loc[("ml_feature_store", "veteran"), "classification_reason"]
+
+
+def test_merge_counts_add_up_and_log_as_counts_not_keys() -> None:
+    total = MergeCounts(1, 2, 3, 0, frozenset({"a" * 24})) + MergeCounts(4, 0, 1, 1, frozenset({"b" * 24, "a" * 24}))
+    assert (total.new, total.still_open, total.resolved, total.reopened) == (5, 2, 4, 1)
+    assert total.failing_keys == {"a" * 24, "b" * 24}
+    assert total.summary() == "store: 5 new, 2 still open, 4 resolved, 1 reopened"
