@@ -1,6 +1,6 @@
 """Run every benchmark and write `benchmarks/results.md`: `python -m benchmarks` (or `python benchmarks/run.py`).
 
-    python -m benchmarks                 # the real season, 3 and 10 seasons, 1k/10k/100k failures (~15 min)
+    python -m benchmarks                 # the real season, 3 and 10 seasons, 1k/10k/100k failures (~7 min)
     python -m benchmarks --quick         # a tiny input (4 game days, 100 failures): checks that it all runs
     python -m benchmarks --only a,c      # a subset: a backfill, b one day, c classification, d seasons
 
