@@ -64,11 +64,13 @@ def publish(
     every partition, so metadata alone cannot say which day a failure belongs to.
     """
     processor = recorder.processor
-    written = warehouse.replace(processor.table, rows, start, end)
     failures = recorder.frame()
     scope = {"processor_name": [processor.name]}
-    warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_in=scope)
-    warehouse.replace(PROCESSOR_RUNS, _runs_per_day(recorder, rows, failures, start, end), start, end, where_in=scope)
+    # Rows, failures and runs together: a failure left from an interrupted write never outlives its fix.
+    with warehouse.transaction():
+        written = warehouse.replace(processor.table, rows, start, end)
+        warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_in=scope)
+        warehouse.replace(PROCESSOR_RUNS, _runs_per_day(recorder, rows, failures, start, end), start, end, where_in=scope)
     metadata: dict[str, object] = {
         "table": processor.table.qualified_name,
         "entity_type": processor.entity_type.value,

@@ -167,6 +167,14 @@ def write_classified(
     `processor_runs` rows (processor_name, phase, analysis_date) say which processor ran for which date.
     """
     now = now or pd.Timestamp.now(tz="UTC")
+    # The store tables together: a run's failures are never half written across phases.
+    with warehouse.transaction():
+        return _merge_each_store(warehouse, classified, start, end, processor_runs, dagster_run_id, now)
+
+
+def _merge_each_store(
+    warehouse: Warehouse, classified: pd.DataFrame, start: dt.date, end: dt.date, processor_runs: pd.DataFrame, dagster_run_id: str, now: pd.Timestamp
+) -> MergeCounts:
     total = MergeCounts()
     for store in FAILURE_STORES:
         runs = processor_runs[processor_runs["phase"].isin([phase.value for phase in store.phases])]

@@ -25,6 +25,12 @@ class Warehouse(ConfigurableResource):
         for the block instead of one per call; by default nothing changes."""
         yield
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make the writes of the block land together or not at all, where the backend can (DuckDB: one
+        transaction). By default each write stays atomic on its own, and a rerun repairs an interrupted block."""
+        yield
+
     def read(
         self,
         table: TableSpec,

@@ -29,6 +29,7 @@ class WarehouseLockTimeout(RuntimeError):
 class _Session:
     connection: duckdb.DuckDBPyConnection
     ensured: set[str] = field(default_factory=set)
+    in_transaction: bool = False
 
 
 _local = threading.local()
@@ -60,6 +61,26 @@ class DuckDBWarehouse(Warehouse):
                 yield
             finally:
                 del sessions[self.path]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One DuckDB transaction for the block's writes (in a session of its own if none is open)."""
+        with self.session():
+            session = _thread_sessions()[self.path]
+            if session.in_transaction:
+                yield
+                return
+            session.connection.execute("BEGIN TRANSACTION")
+            session.in_transaction = True
+            try:
+                yield
+            except BaseException:
+                session.connection.execute("ROLLBACK")
+                raise
+            else:
+                session.connection.execute("COMMIT")
+            finally:
+                session.in_transaction = False
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -180,14 +201,19 @@ class DuckDBWarehouse(Warehouse):
         clauses, params = _window_clauses(table, start, end, where_in)
         casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
         connection.register("incoming_rows", table.arrow_table(conformed, conformed=True))
-        connection.execute("BEGIN TRANSACTION")
+        session = _thread_sessions().get(self.path)
+        own_transaction = not (session is not None and session.connection is connection and session.in_transaction)
+        if own_transaction:
+            connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
             # Columns by name: a migrated table has its added columns at the end, not where the spec has them.
             connection.execute(f"INSERT INTO {table.qualified_name} ({', '.join(table.column_names)}) SELECT {casts} FROM incoming_rows")
-            connection.execute("COMMIT")
+            if own_transaction:
+                connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if own_transaction:
+                connection.execute("ROLLBACK")
             raise
         finally:
             connection.unregister("incoming_rows")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nba_failures.failures.tables import PROCESSOR_RUNS
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
@@ -92,3 +93,36 @@ def test_range_run_writes_what_day_by_day_runs_write(landing: Path, tmp_path: Pa
     # Rerunning one day inside the range afterwards changes nothing either.
     assert run_assets(ranged, landing, dt.date(2023, 1, 13), selection=faults.FOUNDATION_ASSETS).success
     _assert_same_tables(in_range, faults.snapshot(ranged.path))
+
+
+class _RunsWriteFails(DuckDBWarehouse):
+    """The real warehouse file, whose processor_runs write fails: the last of a processor's three writes."""
+
+    def replace(self, table, frame, start, end, where_in=None):
+        if table.qualified_name == PROCESSOR_RUNS.qualified_name:
+            raise OSError("no space left on device (injected)")
+        return super().replace(table, frame, start, end, where_in)
+
+
+def test_an_interrupted_publish_leaves_the_partition_as_it_was(landing: Path, warehouse: DuckDBWarehouse) -> None:
+    assert run_assets(warehouse, landing, DAY, selection=faults.FOUNDATION_ASSETS).success
+    before = faults.snapshot(warehouse.path)
+    # New raw input that changes the day's rows and failures, landed by a run that succeeds.
+    _damage(landing)
+    assert run_assets(warehouse, landing, DAY, selection=["nbac_gamebook_player_stats", "player_registry"]).success
+    landed = faults.snapshot(warehouse.path)
+
+    failed = run_assets(_RunsWriteFails(path=warehouse.path), landing, DAY, selection=["player_game_summary"], raise_on_error=False)
+
+    assert not failed.success
+    errors = [event.event_specific_data.error.to_string() for event in failed.all_events if event.is_step_failure]
+    assert len(errors) == 1 and "no space left on device (injected)" in errors[0]
+    after = faults.snapshot(warehouse.path)
+    for name in ("nba_analytics.player_game_summary", "nba_processing.processor_failures", "nba_processing.processor_runs"):
+        pd.testing.assert_frame_equal(after[name], landed[name], obj=name)  # neither rows nor failures were written
+    # The same run on the working warehouse does change them: the rollback above is what kept them.
+    assert run_assets(warehouse, landing, DAY, selection=["player_game_summary"]).success
+    fixed = faults.snapshot(warehouse.path)
+    assert len(fixed["nba_analytics.player_game_summary"]) < len(before["nba_analytics.player_game_summary"])
+    summary_failures = {name: set(frame.query("processor_name == 'player_game_summary'")["entity_id"]) for name, frame in (("before", before["nba_processing.processor_failures"]), ("fixed", fixed["nba_processing.processor_failures"]))}
+    assert "luguentzdort" in summary_failures["fixed"] - summary_failures["before"]

@@ -151,6 +151,21 @@ def test_a_read_of_some_columns_returns_them_after_the_partition_column(warehous
         warehouse.read(SPEC, columns=["name FROM nba_test.things; --"])
 
 
+def test_writes_in_a_transaction_land_together_or_not_at_all(warehouse: DuckDBWarehouse) -> None:
+    warehouse.replace(SPEC, _things(D1, ["a"]), D1, D2)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        with warehouse.transaction():
+            warehouse.replace(SPEC, _things(D1, ["b"]), D1, D2)
+            with warehouse.transaction():  # nested: part of the outer one
+                warehouse.replace(SPEC, _things(D2, ["c"]), D2, D3)
+            raise RuntimeError("interrupted")
+    assert warehouse.read(SPEC)["name"].tolist() == ["a"]
+    with warehouse.transaction():
+        warehouse.replace(SPEC, _things(D1, ["b"]), D1, D2)
+        warehouse.replace(SPEC, _things(D2, ["c"]), D2, D3)
+    assert warehouse.read(SPEC)["name"].tolist() == ["b", "c"]
+
+
 def test_replace_with_where_in_touches_only_those_rows(warehouse: DuckDBWarehouse) -> None:
     warehouse.replace(SPEC, _things(D1, ["a", "b"]), D1, D2)
     warehouse.replace(SPEC, _things(D1, ["a"]).assign(count=5), D1, D2, where_in={"name": ["a"]})
