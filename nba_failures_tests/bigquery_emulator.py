@@ -40,10 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from google.cloud import bigquery
 
 __all__ = [
+    "INSTALL_SCRIPT",
     "BigQueryEmulator",
     "EmulatorError",
     "EmulatorNotInstalledError",
-    "INSTALL_SCRIPT",
     "default_emulator_python",
     "find_emulator_python",
 ]
@@ -169,7 +169,7 @@ class BigQueryEmulator:
                 self.grpc_port = _free_port()
 
         self._log_path = self._log_dir / "emulator.log"
-        self._log_file = open(self._log_path, "ab")  # noqa: SIM115
+        self._log_file = open(self._log_path, "ab")
         self._log_file.write(f"\n--- start {time.strftime('%H:%M:%S')} ---\n".encode())
         self._log_file.flush()
         env = dict(os.environ)
@@ -194,7 +194,7 @@ class BigQueryEmulator:
             str(self._data_dir),
         ]
         began = time.monotonic()
-        self._process = subprocess.Popen(  # noqa: S603
+        self._process = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
@@ -231,7 +231,7 @@ class BigQueryEmulator:
             try:
                 # Listing datasets opens the DuckDB database (and so loads the
                 # icu/ducklake extensions): a 200 means queries will work too.
-                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                with urllib.request.urlopen(url, timeout=5) as response:
                     response.read()
                 return
             except urllib.error.HTTPError as error:

@@ -21,7 +21,6 @@ from google.cloud import bigquery
 from nba_failures.warehouse.bigquery_warehouse import EndpointBigQueryResource
 from nba_failures_tests.bigquery_emulator import BigQueryEmulator
 
-
 # The production resource: dagster_gcp's BigQueryResource with an API endpoint (its get_client override
 # also serves get_object_to_set_on_execution_context, which delegates to get_client).
 EmulatorAwareBigQueryResource = EndpointBigQueryResource

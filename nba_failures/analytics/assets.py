@@ -16,8 +16,8 @@ from nba_failures.analytics.tables import (
 )
 from nba_failures.analytics.team_games import team_defense, team_offense
 from nba_failures.analytics.upcoming_context import game_rosters, upcoming_context
-from nba_failures.failures.records import EntityType, Phase
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
+from nba_failures.failures.records import EntityType, Phase
 from nba_failures.partitions import daily_partitions
 from nba_failures.processing import RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry

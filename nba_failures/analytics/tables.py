@@ -5,7 +5,6 @@ from __future__ import annotations
 from nba_failures.analytics.box_scores import COUNTING_STATS
 from nba_failures.warehouse.schema import Column, ColumnType, TableSpec, integer, number, required, required_date, string
 
-
 _STAT_COLUMNS = tuple(integer(stat, f"{stat.replace('_', ' ')}.") for stat in COUNTING_STATS)
 
 PLAYER_GAME_SUMMARY = TableSpec(

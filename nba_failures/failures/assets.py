@@ -7,13 +7,13 @@ from dagster import AssetExecutionContext, BackfillPolicy, Config, MaterializeRe
 from pydantic import Field
 
 from nba_failures.analytics import assets as analytics
-from nba_failures.precompute import assets as precompute
-from nba_failures.predictions import assets as predictions
 from nba_failures.failures.checks import CHECK_SPECS, classification_checks
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions, partition_window
+from nba_failures.precompute import assets as precompute
+from nba_failures.predictions import assets as predictions
 from nba_failures.raw import assets as raw
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 

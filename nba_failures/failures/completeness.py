@@ -10,7 +10,13 @@ from pydantic import Field
 
 from nba_failures.analytics.box_scores import LISTING_COLUMNS, box_listings
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-from nba_failures.failures.classification import COMPLETENESS_CATEGORIES, SUMMARY_EVIDENCE_COLUMNS, CompletenessEvidence, classify_failures, game_date_of
+from nba_failures.failures.classification import (
+    COMPLETENESS_CATEGORIES,
+    SUMMARY_EVIDENCE_COLUMNS,
+    CompletenessEvidence,
+    classify_failures,
+    game_date_of,
+)
 from nba_failures.failures.records import EntityType
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse

@@ -7,7 +7,14 @@ import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import missing_upstream
-from nba_failures.precompute.tables import FEATURE_VERSION, FEATURES, PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, ZONES
+from nba_failures.precompute.tables import (
+    FEATURE_VERSION,
+    FEATURES,
+    PLAYER_COMPOSITE_FACTORS,
+    PLAYER_DAILY_CACHE,
+    PLAYER_SHOT_ZONE_ANALYSIS,
+    ZONES,
+)
 
 _KEYS = ["analysis_date", "player_lookup"]
 

@@ -4,8 +4,8 @@
 import pandas as pd
 from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
 
-from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, Phase
 from nba_failures.failures.recorder import ProcessorSpec
+from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, Phase
 from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
 from nba_failures.partitions import daily_partitions, days_in
 from nba_failures.processing import RowAccounting, publish, rows_accounted_for_check, start_run

@@ -10,7 +10,15 @@ import pandas as pd
 
 from nba_failures.landing.build import Progress, build_landing_from_bundle, load_bundled_boxscores, write_game_files
 from nba_failures.landing.contract import REGISTRY_FILE, read_registry, read_schedule
-from nba_failures.scenarios.faults import FaultCounts, FaultKind, GameFileFault, MalformedRowFault, RegistryRemovalFault, apply_malformed, choose_faults
+from nba_failures.scenarios.faults import (
+    FaultCounts,
+    FaultKind,
+    GameFileFault,
+    MalformedRowFault,
+    RegistryRemovalFault,
+    apply_malformed,
+    choose_faults,
+)
 from nba_failures.scenarios.truth import UNDELIVERED_DIR, GroundTruth, ground_truth, write_ground_truth
 from nba_failures.settings import BUNDLED_SEASON_DIR
 

@@ -6,9 +6,9 @@ import json
 
 from dagster import AssetSelection, DefaultSensorStatus, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
+from nba_failures import settings
 from nba_failures.landing.contract import GAMEBOOK_DIR, landed_game_files
 from nba_failures.partitions import daily_partitions
-from nba_failures import settings
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.runs import window_run_request
 

@@ -16,12 +16,12 @@ from dagster import (
 )
 from pydantic import Field
 
+from nba_failures import settings
 from nba_failures.analytics.player_games import registry_index
 from nba_failures.failures.classification import game_date_of
 from nba_failures.failures.records import ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES
 from nba_failures.landing.contract import gamebook_path, read_registry
-from nba_failures import settings
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.retry_plan import OPEN_STATUSES, RetryDecision, RetrySettings, plan_retries
 from nba_failures.sensors.runs import run_settled, runs_in_flight, window_run_request

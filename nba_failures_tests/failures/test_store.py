@@ -9,7 +9,14 @@ from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.classification import CompletenessEvidence, classify_failures
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, FailureCategory, Phase, ResolutionStatus
-from nba_failures.failures.store import ANALYTICS_FAILURES, FAILURE_STORES, MergeCounts, merge_failures, store_for, write_classified
+from nba_failures.failures.store import (
+    ANALYTICS_FAILURES,
+    FAILURE_STORES,
+    MergeCounts,
+    merge_failures,
+    store_for,
+    write_classified,
+)
 
 DAY = dt.date(2023, 1, 15)
 PROCESSOR = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)

@@ -153,12 +153,11 @@ def test_a_read_of_some_columns_returns_them_after_the_partition_column(warehous
 
 def test_writes_in_a_transaction_land_together_or_not_at_all(warehouse: DuckDBWarehouse) -> None:
     warehouse.replace(SPEC, _things(D1, ["a"]), D1, D2)
-    with pytest.raises(RuntimeError, match="interrupted"):
-        with warehouse.transaction():
-            warehouse.replace(SPEC, _things(D1, ["b"]), D1, D2)
-            with warehouse.transaction():  # nested: part of the outer one
-                warehouse.replace(SPEC, _things(D2, ["c"]), D2, D3)
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError, match="interrupted"), warehouse.transaction():
+        warehouse.replace(SPEC, _things(D1, ["b"]), D1, D2)
+        with warehouse.transaction():  # nested: part of the outer one
+            warehouse.replace(SPEC, _things(D2, ["c"]), D2, D3)
+        raise RuntimeError("interrupted")
     assert warehouse.read(SPEC)["name"].tolist() == ["a"]
     with warehouse.transaction():
         warehouse.replace(SPEC, _things(D1, ["b"]), D1, D2)
