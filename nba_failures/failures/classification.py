@@ -89,10 +89,12 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
     classified = failures.copy()
     # Per distinct category, not per row: FailureCategory(...) still refuses a value that is not one.
     type_of = {value: _TYPE_BY_CATEGORY.get(FailureCategory(value), FailureType.UNKNOWN).value for value in classified["failure_category"].unique()}
+    reason_of = {
+        value: f"failure_category {value} maps to {failure_type}" if FailureCategory(value) in _TYPE_BY_CATEGORY else f"no classification rule for failure_category {value}"
+        for value, failure_type in type_of.items()
+    }
     classified["failure_type"] = classified["failure_category"].map(type_of)
-    classified["classification_reason"] = "failure_category " + classified["failure_category"] + " maps to " + classified["failure_type"]
-    unmapped = ~classified["failure_category"].isin([category.value for category in _TYPE_BY_CATEGORY])
-    classified.loc[unmapped, "classification_reason"] = "no classification rule for failure_category " + classified.loc[unmapped, "failure_category"]
+    classified["classification_reason"] = classified["failure_category"].map(reason_of)
     needs_check = ((classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)).to_numpy()
     checked = np.flatnonzero(needs_check)
     # The lists: the checked failures' own verdict lists, a new empty one for every other failure.
@@ -159,7 +161,7 @@ def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lo
     verdict depends on the player, the day and those games only, so it is decided once per such triple
     however many processors failed him that day, and copied to each of their failures.
     """
-    checks = checks.assign(recorded=[tuple(sorted(ids)) if isinstance(ids, (list, tuple)) else () for ids in checks.get("missing_game_ids", pd.Series([()] * len(checks), index=checks.index))])
+    checks = checks.assign(recorded=[tuple(sorted(ids)) if isinstance(ids, (list, tuple)) and ids else () for ids in checks.get("missing_game_ids", pd.Series([()] * len(checks), index=checks.index))])
     pairs = checks.loc[:, ["entity_id", "analysis_date", "recorded"]].drop_duplicates(ignore_index=True)
     pairs["failure_key"] = np.arange(len(pairs))
     verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(columns="failure_key")
@@ -202,7 +204,8 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     per_check = per_check.merge(gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(), on="failure_key", how="left")
     for column in _VERDICT_LISTS:
         per_check[column] = [values if values.__class__ is list else [] for values in per_check[column].to_numpy(dtype=object)]
-    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(_listings(evidence)["player_lookup"])
+    listed = pd.concat([evidence.raw_rows["entity_id"], evidence.player_games["player_lookup"]], ignore_index=True)
+    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(listed)
 
     n_gaps = per_check["failure_key"].map(gaps.groupby("failure_key").size()).fillna(0).astype(int)
     n_dnps = per_check["failure_key"].map(dnps.groupby("failure_key").size()).fillna(0).astype(int)

@@ -250,8 +250,12 @@ def test_dagster_ui_shows_classified_failures_with_its_failure_metadata(failure_
         assert int(values["resolved"]) == int((stored["resolution_status"] == "RESOLVED").sum()) == 2
         assert int(values["unknown"]) == 0
         assert "upcoming_player_game_context" in values["by_processor_and_type"] and "DATA_GAP" in values["by_processor_and_type"]
-        body = driver.find_element("tag name", "body").text
-        assert "Latest materialization" in body and "failure_dashboard" in body  # downstream asset listed
+        # The page's other panels load on their own: wait for the downstream asset to be listed.
+        wait_for(
+            lambda: all(text in driver.find_element("tag name", "body").text for text in ("Latest materialization", "failure_dashboard")),
+            30,
+            "the latest materialization and the downstream failure_dashboard on the asset page",
+        )
         time.sleep(1)
         _dismiss_popups(driver)
         screenshots.mkdir(parents=True, exist_ok=True)
