@@ -127,30 +127,30 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
     The feature store lacking a player's cache row because he did not play is not a data gap; because the
     cache lost a game he played, it is. Chains (feature store → composite → cache) resolve level by level.
     Without an upstream failure to explain it, the missing row is a gap: a rerun may produce it.
+    Updates `classified` (classify_failures' own copy) in place.
     """
-    classified = classified.copy()
     inherits = classified["failure_category"].isin(INHERITING_CATEGORIES) & classified["upstream_table"].notna()
     if not inherits.any():
         return classified
-    classified["_upstream_processor"] = classified["upstream_table"].where(inherits).str.split(".").str[-1]
+    upstream_processor = classified["upstream_table"].where(inherits).str.split(".").str[-1]
     upstream_entity = classified["upstream_entity_id"] if "upstream_entity_id" in classified else pd.Series(None, index=classified.index)
-    classified["_upstream_entity"] = upstream_entity.fillna(classified["entity_id"])
     on = ["_upstream_processor", "analysis_date", "_upstream_entity"]
+    # Only the join keys take part in the merges, not every column of every failure.
+    keys = pd.DataFrame({"_upstream_processor": upstream_processor, "analysis_date": classified["analysis_date"], "_upstream_entity": upstream_entity.fillna(classified["entity_id"])})
     for _ in range(_MAX_INHERITANCE_DEPTH):
-        upstream = classified.loc[:, ["processor_name", "analysis_date", "entity_id", "failure_type", "failure_key"]].rename(
-            columns={"processor_name": "_upstream_processor", "entity_id": "_upstream_entity", "failure_type": "_upstream_type", "failure_key": "_upstream_key"}
+        upstream = classified.loc[:, ["processor_name", "analysis_date", "entity_id", "failure_type"]].rename(
+            columns={"processor_name": "_upstream_processor", "entity_id": "_upstream_entity", "failure_type": "_upstream_type"}
         )
-        joined = classified.merge(upstream.drop_duplicates(on), on=on, how="left")
-        joined.index = classified.index
-        found = inherits & joined["_upstream_type"].notna()
-        changed = found & (classified["failure_type"] != joined["_upstream_type"])
-        classified.loc[found, "failure_type"] = joined.loc[found, "_upstream_type"]
-        classified.loc[found, "classification_reason"] = "inherits " + joined.loc[found, "_upstream_type"] + " from the " + classified.loc[found, "_upstream_processor"] + " failure of the same entity and day"
+        upstream_type = keys.merge(upstream.drop_duplicates(on), on=on, how="left")["_upstream_type"].set_axis(classified.index)
+        found = inherits & upstream_type.notna()
+        changed = found & (classified["failure_type"] != upstream_type)
+        classified.loc[found, "failure_type"] = upstream_type[found]
+        classified.loc[found, "classification_reason"] = "inherits " + upstream_type[found] + " from the " + upstream_processor[found] + " failure of the same entity and day"
         if not changed.any():
             break
     unexplained = inherits & ~classified["classification_reason"].str.startswith("inherits")
     classified.loc[unexplained, "classification_reason"] = "no failure recorded upstream in " + classified.loc[unexplained, "upstream_table"] + " for this entity and day: the missing row is a gap a rerun may fill"
-    return classified.drop(columns=["_upstream_processor", "_upstream_entity"])
+    return classified
 
 
 def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
