@@ -78,9 +78,12 @@ def publish(
         "rows_written": written,
         "failures": len(recorder),
         "failures_by_category": MetadataValue.json(recorder.counts_by_category()),
-        "failures_preview": _preview(failures),
         **(extra_metadata or {}),
     }
+    if (end - start).days == 1:
+        # Not in a range run: its metadata is copied to every partition of the range, where a preview would
+        # show each day the range's first failures, and would be serialized twice per partition for nothing.
+        metadata["failures_preview"] = _preview(failures)
     check_results = []
     if accounting is not None:
         metadata["input_rows"] = accounting.input_rows

@@ -66,7 +66,11 @@ def test_range_run_writes_what_day_by_day_runs_write(landing: Path, tmp_path: Pa
     ranged = DuckDBWarehouse(path=str(tmp_path / "ranged.duckdb"))
     daily = DuckDBWarehouse(path=str(tmp_path / "daily.duckdb"))
 
-    assert run_assets(ranged, landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS).success
+    ranged_run = run_assets(ranged, landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS)
+    assert ranged_run.success
+    # Each partition of a range run carries the range's counts, and no preview of other days' failures.
+    in_range_metadata = faults.metadata(ranged_run, "player_game_summary", DAY)
+    assert in_range_metadata["partition_range"] == f"{FIRST}..{LAST}" and "failures_preview" not in in_range_metadata
     day = FIRST
     while day <= LAST:
         assert run_assets(daily, landing, day, selection=faults.FOUNDATION_ASSETS).success
