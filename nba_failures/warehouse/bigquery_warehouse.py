@@ -25,7 +25,7 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 from pydantic import Field
 
 from nba_failures.warehouse.base import Warehouse
-from nba_failures.warehouse.schema import Mode, TableSpec, check_inside_slice
+from nba_failures.warehouse.schema import TableSpec, check_inside_slice
 
 # The service, or the way to it, failed (as opposed to a request that is wrong, a bug, which raises as is).
 _UNAVAILABLE = (
@@ -134,9 +134,6 @@ class BigQueryWarehouse(Warehouse):
             self._ensure_table(client, table)
             job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
             frame = job.result(retry=self._retry, job_retry=self._job_retry).to_dataframe(create_bqstorage_client=False)
-        for column in selected.columns:
-            if column.mode is Mode.REPEATED:
-                frame[column.name] = frame[column.name].map(lambda v: [] if v is None else list(v))
         return selected.conform(frame)
 
     def replace(

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import Field
 
 from nba_failures.warehouse.base import Warehouse
-from nba_failures.warehouse.schema import Mode, TableSpec, check_inside_slice
+from nba_failures.warehouse.schema import TableSpec, check_inside_slice
 
 # DuckDB allows one writing process per file; concurrent runs wait for the lock instead of failing.
 _LOCK_WAIT_SECONDS = 120.0
@@ -156,7 +156,7 @@ class DuckDBWarehouse(Warehouse):
         with self._connect() as connection:
             self._ensure_table(connection, table)
             frame = connection.execute(sql, params).df()
-        return _from_duckdb(selected, frame)
+        return selected.conform(frame)
 
     def replace(
         self,
@@ -182,7 +182,7 @@ class DuckDBWarehouse(Warehouse):
         with self._connect() as connection:
             # The file lock is held from read to write: no other process writes in between.
             self._ensure_table(connection, table)
-            current = _from_duckdb(table, connection.execute(f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params).df())
+            current = table.conform(connection.execute(f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params).df())
             updated = update(current)
             self._replace(connection, table, updated, start, end, where_in)
         return updated
@@ -237,11 +237,3 @@ def _window_clauses(
         params.append(list(values))
     return clauses, params
 
-
-
-
-def _from_duckdb(table: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    for column in table.columns:
-        if column.mode is Mode.REPEATED:
-            frame[column.name] = frame[column.name].map(lambda v: [] if v is None else list(v))
-    return table.conform(frame)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
+import numpy as np
 import pandas as pd
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -116,9 +117,13 @@ def required(column: Column) -> Column:
 
 
 def _as_list(value) -> list:
-    """A repeated value as a list; missing (None, NaN) is the empty list."""
+    """A repeated value as a list; missing (None, NaN) is the empty list. A list is kept as it is (not copied)."""
+    if value.__class__ is list:
+        return value
     if value is None or (isinstance(value, float) and value != value):
         return []
+    if isinstance(value, np.ndarray):  # how DuckDB and BigQuery hand lists back; tolist gives Python values
+        return value.tolist() if value.size else []
     return list(value)
 
 
@@ -196,8 +201,11 @@ class TableSpec:
         for column in self.columns:
             values = conformed[column.name]
             if column.mode is Mode.REPEATED:
-                element = _to_date if column.type is ColumnType.DATE else (lambda v: v)
-                conformed[column.name] = pd.Series([[element(v) for v in _as_list(vs)] for vs in values], index=values.index, dtype=object)
+                if column.type is ColumnType.DATE:
+                    lists = [[_to_date(v) for v in items] if (items := _as_list(vs)) else items for vs in values]
+                else:
+                    lists = [_as_list(vs) for vs in values]
+                conformed[column.name] = pd.Series(lists, index=values.index, dtype=object)
             elif column.type is ColumnType.DATE:
                 conformed[column.name] = pd.to_datetime(values).dt.date
             elif column.type is ColumnType.TIMESTAMP:
