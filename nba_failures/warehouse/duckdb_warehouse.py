@@ -166,7 +166,7 @@ class DuckDBWarehouse(Warehouse):
         end: dt.date,
         where_in: Mapping[str, Sequence] | None = None,
     ) -> int:
-        with self._connect() as connection:
+        with self.transaction(), self._connect() as connection:
             self._ensure_table(connection, table)
             return self._replace(connection, table, frame, start, end, where_in)
 
@@ -179,8 +179,8 @@ class DuckDBWarehouse(Warehouse):
         update: Callable[[pd.DataFrame], pd.DataFrame],
     ) -> pd.DataFrame:
         clauses, params = _window_clauses(table, start, end, where_in)
-        with self._connect() as connection:
-            # The file lock is held from read to write: no other process writes in between.
+        # One transaction (and the file lock) from read to write: no other writer comes in between.
+        with self.transaction(), self._connect() as connection:
             self._ensure_table(connection, table)
             current = table.conform(connection.execute(f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params).df())
             updated = update(current)
@@ -196,25 +196,16 @@ class DuckDBWarehouse(Warehouse):
         end: dt.date,
         where_in: Mapping[str, Sequence] | None,
     ) -> int:
+        """Delete the slice and insert `frame`: inside the caller's transaction, so both or neither land."""
         conformed = table.conform(frame)
         check_inside_slice(table, conformed, start, end, where_in)
         clauses, params = _window_clauses(table, start, end, where_in)
         casts = ", ".join(f"CAST({c.name} AS {c.duckdb_type}) AS {c.name}" for c in table.columns)
         connection.register("incoming_rows", table.arrow_table(conformed, conformed=True))
-        session = _thread_sessions().get(self.path)
-        own_transaction = not (session is not None and session.connection is connection and session.in_transaction)
-        if own_transaction:
-            connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
             # Columns by name: a migrated table has its added columns at the end, not where the spec has them.
             connection.execute(f"INSERT INTO {table.qualified_name} ({', '.join(table.column_names)}) SELECT {casts} FROM incoming_rows")
-            if own_transaction:
-                connection.execute("COMMIT")
-        except BaseException:
-            if own_transaction:
-                connection.execute("ROLLBACK")
-            raise
         finally:
             connection.unregister("incoming_rows")
         return len(conformed)
