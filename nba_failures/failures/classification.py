@@ -74,6 +74,11 @@ class CompletenessEvidence:
     raw_rows: pd.DataFrame
 
 
+def needs_completeness_check(failures: pd.DataFrame) -> pd.Series:
+    """The failures the three-source check explains: player failures of a completeness category."""
+    return (failures["entity_type"] == EntityType.PLAYER.value) & failures["failure_category"].isin(COMPLETENESS_CATEGORIES)
+
+
 def game_date_of(game_id: str) -> dt.date:
     """basketball-reference ids start with the game date: '202301150BOS' -> 2023-01-15."""
     return dt.date(int(game_id[:4]), int(game_id[4:6]), int(game_id[6:8]))
@@ -95,24 +100,20 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
     }
     classified["failure_type"] = classified["failure_category"].map(type_of)
     classified["classification_reason"] = classified["failure_category"].map(reason_of)
-    needs_check = ((classified["entity_type"] == EntityType.PLAYER.value) & classified["failure_category"].isin(COMPLETENESS_CATEGORIES)).to_numpy()
-    checked = np.flatnonzero(needs_check)
-    # The lists: the checked failures' own verdict lists, a new empty one for every other failure.
-    lists = {column: np.empty(len(classified), dtype=object) for column in _VERDICT_LISTS}
-    for column in _VERDICT_LISTS:
-        for row in np.flatnonzero(~needs_check):
-            lists[column][row] = []
-    if len(checked):
-        # One verdict per checked failure, in their order (player_completeness keeps it).
-        verdicts = player_completeness(classified.iloc[checked].loc[:, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]], evidence, lookback_days, min_history_games)
-        for column in ("failure_type", "classification_reason"):
-            values = classified[column].to_numpy(dtype=object)
+    needs_check = needs_completeness_check(classified).to_numpy()
+    checked, unchecked = np.flatnonzero(needs_check), np.flatnonzero(~needs_check)
+    # One verdict per checked failure, in their order (player_completeness keeps it).
+    verdicts = player_completeness(classified.iloc[checked].loc[:, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]], evidence, lookback_days, min_history_games) if len(checked) else None
+    for column in ("failure_type", "classification_reason", *_VERDICT_LISTS):
+        if column in _VERDICT_LISTS:
+            values = np.empty(len(classified), dtype=object)
+            for row in unchecked:
+                values[row] = []  # a list of its own for every failure the check does not explain
+        else:
+            values = classified[column].to_numpy(dtype=object, copy=True)
+        if verdicts is not None:
             values[checked] = verdicts[column].to_numpy(dtype=object)
-            classified[column] = values
-        for column in _VERDICT_LISTS:
-            lists[column][checked] = verdicts[column].to_numpy(dtype=object)
-    for column in _VERDICT_LISTS:
-        classified[column] = lists[column]
+        classified[column] = values
     classified["raw_data_checked"] = needs_check
     classified = inherit_upstream_types(classified)
     correctable = {value: FailureType(value).correctable for value in classified["failure_type"].unique()}
@@ -172,7 +173,8 @@ def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lo
 
 def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
     """`player_completeness` for checks with one `failure_key` each (and their `recorded` missing games)."""
-    games = _expected_games(checks, evidence, lookback_days)
+    listings = _listings(evidence)
+    games = _expected_games(checks, evidence, listings, lookback_days)
     recorded = checks[checks["recorded"].map(len) > 0]
     explicit = recorded.loc[:, ["failure_key", "entity_id", "recorded"]].explode("recorded").rename(columns={"entity_id": "player_lookup", "recorded": "game_id"})
     explicit["game_date"] = explicit["game_id"].map(game_date_of)
@@ -204,11 +206,10 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     per_check = per_check.merge(gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(), on="failure_key", how="left")
     for column in _VERDICT_LISTS:
         per_check[column] = [values if values.__class__ is list else [] for values in per_check[column].to_numpy(dtype=object)]
-    listed = pd.concat([evidence.raw_rows["entity_id"], evidence.player_games["player_lookup"]], ignore_index=True)
-    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(listed)
+    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(listings["player_lookup"])
 
-    n_gaps = per_check["failure_key"].map(gaps.groupby("failure_key").size()).fillna(0).astype(int)
-    n_dnps = per_check["failure_key"].map(dnps.groupby("failure_key").size()).fillna(0).astype(int)
+    n_gaps = per_check["gap_game_ids"].map(len)
+    n_dnps = per_check["dnp_reasons"].map(len)
     window = f"in the {lookback_days} days before the analysis date"
     verdict = pd.Series(FailureType.COMPLETE.value, index=per_check.index)
     reason = pd.Series(f"no expected game is missing {window} any more: the failure is stale", index=per_check.index)
@@ -244,14 +245,14 @@ def _listings(evidence: CompletenessEvidence) -> pd.DataFrame:
     return listings[listings["player_lookup"] != ""]
 
 
-def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int) -> pd.DataFrame:
+def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, listings: pd.DataFrame, lookback_days: int) -> pd.DataFrame:
     """(failure_key, player_lookup, game_id, game_date) for his team's games in the lookback window.
 
     His team at a game's date is the team of his latest listing on or before that date (the earliest after
     it when none is before), so a player traded inside the window is expected in each team's games
     only while he was on it.
     """
-    listings = _listings(evidence).assign(_at=lambda f: pd.to_datetime(f["game_date"])).sort_values("_at")
+    listings = listings.assign(_at=lambda f: pd.to_datetime(f["game_date"])).sort_values("_at")
     checks = checks.rename(columns={"entity_id": "player_lookup"})
     checks = checks.assign(window_start=(pd.to_datetime(checks["analysis_date"]) - pd.Timedelta(days=lookback_days)).dt.date)
 

@@ -11,13 +11,12 @@ from pydantic import Field
 from nba_failures.analytics.box_scores import LISTING_COLUMNS, box_listings
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.classification import (
-    COMPLETENESS_CATEGORIES,
     SUMMARY_EVIDENCE_COLUMNS,
     CompletenessEvidence,
     classify_failures,
     game_date_of,
+    needs_completeness_check,
 )
-from nba_failures.failures.records import EntityType
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
@@ -34,7 +33,7 @@ class CompletenessChecker(ConfigurableResource):
         Reads reach twice the lookback back, so a player's team is known even when every game of his
         inside the window is missing, and further where a failure names older missing games.
         """
-        checked = failures[(failures["entity_type"] == EntityType.PLAYER.value) & failures["failure_category"].isin(COMPLETENESS_CATEGORIES)]
+        checked = failures[needs_completeness_check(failures)]
         players = sorted(set(checked["entity_id"]))
         recorded = [game_date_of(game) for ids in checked["missing_game_ids"] for game in ids]
         # Back far enough for the lookback and for every game a processor recorded as missing.
