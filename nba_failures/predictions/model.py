@@ -1,8 +1,8 @@
 """Player points predictions: pure logic, whole frames in and out.
 
-For each day D the model is fitted on the feature vectors of days before D, labelled with the points the
-player actually scored that day (`player_game_summary`), and predicts D's vectors: nothing of D or later
-reaches the fit. A range run fits once per day with ready players, in date order (an expanding window).
+For each day D the model is fitted on the feature vectors of the days before D (at most a training window
+back), labelled with the points the player actually scored that day (`player_game_summary`), and predicts
+D's vectors: nothing of D or later reaches the fit. A range run fits once per day with ready players.
 
 Inputs: the `ml_feature_store` features plus his season-to-date means (points, minutes) from his games
 before the day. Estimator: scikit-learn's Ridge on standardized inputs, its intercept then moved by the

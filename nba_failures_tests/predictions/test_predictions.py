@@ -148,16 +148,20 @@ def test_features_older_than_the_policy_are_stale_cache(warehouse_copy: Path, se
     assert faults.metadata(result, PREDICTIONS)["failures_by_category"]["STALE_CACHE"] == len(features)
 
 
-def test_a_model_that_fails_or_predicts_non_finite_values_is_model_error(season_run) -> None:
-    path, _ = season_run
-    warehouse = DuckDBWarehouse(path=str(path))
+def _model_inputs_of_day(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(ready, labelled, player_games) for calling the model on DAY directly: DAY's fresh vectors, earlier days' labelled rows."""
     from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
     from nba_failures.precompute.tables import ML_FEATURE_STORE
 
+    warehouse = DuckDBWarehouse(path=str(path))
     features = warehouse.read(ML_FEATURE_STORE, FIRST, DAY + dt.timedelta(days=1))
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, FIRST, DAY + dt.timedelta(days=1))
     ready = features[features["analysis_date"] == DAY].assign(features_created_at=pd.Timestamp.now(tz="UTC"), cache_age_hours=0.0)
-    labelled = model.training_rows(features[features["analysis_date"] < DAY], player_games)
+    return ready, model.training_rows(features[features["analysis_date"] < DAY], player_games), player_games
+
+
+def test_a_model_that_fails_or_predicts_non_finite_values_is_model_error(season_run) -> None:
+    ready, labelled, player_games = _model_inputs_of_day(season_run[0])
 
     class NaNModel:
         def fit(self, x, y):
@@ -179,14 +183,7 @@ def test_a_model_that_fails_or_predicts_non_finite_values_is_model_error(season_
 
 
 def test_a_day_is_fitted_on_the_training_window_before_it(season_run) -> None:
-    warehouse = DuckDBWarehouse(path=str(season_run[0]))
-    from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-    from nba_failures.precompute.tables import ML_FEATURE_STORE
-
-    features = warehouse.read(ML_FEATURE_STORE, FIRST, DAY + dt.timedelta(days=1))
-    player_games = warehouse.read(PLAYER_GAME_SUMMARY, FIRST, DAY + dt.timedelta(days=1))
-    ready = features[features["analysis_date"] == DAY].assign(features_created_at=pd.Timestamp.now(tz="UTC"), cache_age_hours=0.0)
-    labelled = model.training_rows(features[features["analysis_date"] < DAY], player_games)
+    ready, labelled, player_games = _model_inputs_of_day(season_run[0])
     window = labelled[labelled["analysis_date"] >= DAY - dt.timedelta(days=30)]
     finite = np.isfinite(window.loc[:, list(model.MODEL_INPUTS)].to_numpy(float, na_value=np.nan)).all(axis=1)
 
