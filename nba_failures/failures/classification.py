@@ -11,7 +11,6 @@ Everything here is set-based: whole frames in, whole frames out, whatever the nu
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 
 from nba_failures.analytics.box_scores import NOT_PLAYED_STATUSES, PLAYED_STATUS
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType
+from nba_failures.landing.contract import game_date_of
 
 # Player failures whose cause is "games are missing": these get the three-source check.
 COMPLETENESS_CATEGORIES = frozenset({FailureCategory.INCOMPLETE_DATA.value, FailureCategory.STALE_DATA.value})
@@ -77,11 +77,6 @@ class CompletenessEvidence:
 def needs_completeness_check(failures: pd.DataFrame) -> pd.Series:
     """The failures the three-source check explains: player failures of a completeness category."""
     return (failures["entity_type"] == EntityType.PLAYER.value) & failures["failure_category"].isin(COMPLETENESS_CATEGORIES)
-
-
-def game_date_of(game_id: str) -> dt.date:
-    """basketball-reference ids start with the game date: '202301150BOS' -> 2023-01-15."""
-    return dt.date(int(game_id[:4]), int(game_id[4:6]), int(game_id[6:8]))
 
 
 def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:

@@ -14,11 +14,16 @@ from nba_failures.failures.classification import (
     SUMMARY_EVIDENCE_COLUMNS,
     CompletenessEvidence,
     classify_failures,
-    game_date_of,
     needs_completeness_check,
 )
+from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS, RootProcessors, attach_prerequisites
+from nba_failures.failures.tables import PROCESSOR_FAILURES
+from nba_failures.landing.contract import game_date_of
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
+
+# Processors are named after their output tables: the roots of later windows' gaps.
+ROOT_PROCESSORS = RootProcessors(raw_games=NBAC_GAMEBOOK_PLAYER_STATS.name, player_games=PLAYER_GAME_SUMMARY.name)
 
 
 class CompletenessChecker(ConfigurableResource):
@@ -44,5 +49,12 @@ class CompletenessChecker(ConfigurableResource):
         return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows)
 
     def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Every failure classified, with what its fix needs (prerequisites and the root failures it follows)."""
         evidence = self.evidence(warehouse, failures, start, end)
-        return classify_failures(failures, evidence, self.lookback_days, self.min_history_games)
+        classified = classify_failures(failures, evidence, self.lookback_days, self.min_history_games)
+        # Roots of a window's gaps were recorded on the gap games' days, up to the evidence's reach.
+        gap_days = [game_date_of(game) for ids in classified["gap_game_ids"] for game in ids]
+        reach = min([start - dt.timedelta(days=2 * self.lookback_days), *gap_days])
+        root_processors = {"processor_name": [ROOT_PROCESSORS.raw_games, ROOT_PROCESSORS.player_games]}
+        recorded = warehouse.read(PROCESSOR_FAILURES, reach, start, where_in=root_processors, columns=RECORDED_FAILURE_COLUMNS)
+        return attach_prerequisites(classified, recorded, ROOT_PROCESSORS)

@@ -88,6 +88,12 @@ class FailureType(str, Enum):
         return self in (FailureType.DATA_GAP, FailureType.MIXED)
 
     @property
+    def retried(self) -> bool:
+        """Whether the retry sensor reruns it: a correctable failure, or a stale one (COMPLETE: the data is
+        there now, and a rerun of its processor clears it)."""
+        return self.correctable or self == FailureType.COMPLETE
+
+    @property
     def expected(self) -> bool:
         """Failures that describe reality rather than a fault: nothing will or should fix them."""
         return self in (FailureType.PLAYER_DNP, FailureType.INSUFFICIENT_HISTORY)
@@ -99,6 +105,18 @@ class ResolutionStatus(str, Enum):
     RESOLVED = "RESOLVED"
     PERMANENT = "PERMANENT"
     EXPECTED = "EXPECTED"
+
+
+# Failures still being worked on: waiting for their data, or with a rerun requested.
+OPEN_STATUSES = (ResolutionStatus.UNRESOLVED.value, ResolutionStatus.RETRY_REQUESTED.value)
+RETRIED_TYPES = tuple(failure_type.value for failure_type in FailureType if failure_type.retried)
+
+
+class PermanentCause(str, Enum):
+    """The two ways of giving up on a failure, never mixed."""
+
+    RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"  # reruns with every prerequisite present kept failing
+    DATA_NEVER_ARRIVED = "DATA_NEVER_ARRIVED"  # a prerequisite did not arrive within the wait
 
 
 def failure_key(processor_name: str, analysis_date: dt.date, entity_type: EntityType, entity_id: str, category: FailureCategory) -> str:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from nba_failures.failures.classification import game_date_of
-from nba_failures.failures.records import FailureType, Phase, ResolutionStatus
+from nba_failures.failures.records import RETRIED_TYPES, FailureType, Phase, ResolutionStatus
 from nba_failures.failures.tables import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
+from nba_failures.landing.contract import game_date_of
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import TableSpec
 
@@ -24,9 +24,10 @@ _REFRESHED = (
     "processor_name", "phase", "run_id", "entity_id", "entity_type", "failure_category", "failure_reason", "failure_type",
     "classification_reason", "is_correctable", "expected_count", "actual_count", "missing_game_ids", "gap_game_ids",
     "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "upstream_entity_id", "source_file", "source_line", "raw_data_checked",
-    "cache_age_hours",
+    "cache_age_hours", "prerequisite_game_ids", "prerequisite_players", "root_failure_keys",
 )  # fmt: skip
-_HELD = (ResolutionStatus.RETRY_REQUESTED.value, ResolutionStatus.PERMANENT.value)
+# What the retry sensor owns on a row; a classification run starts a new failure with none of it.
+_RETRY_STATE = ("last_retry_run_id", "permanent_reason", "permanent_cause", "waiting_for", "prerequisites_state")
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,11 @@ def merge_failures(
         updated[column] = new.loc[seen, column]
     was_resolved = updated["resolution_status"] == ResolutionStatus.RESOLVED.value
     expected_now = updated["failure_type"].map(lambda t: FailureType(t).expected)
-    updated["resolution_status"] = updated["resolution_status"].where(updated["resolution_status"].isin(_HELD), ResolutionStatus.UNRESOLVED.value)
+    # The sensor's states hold while the failure is still one it reruns; re-typed (e.g. to BAD_INPUT), a
+    # requested retry ends here instead of waiting forever for a rerun nobody will plan.
+    status = updated["resolution_status"]
+    held = (status == ResolutionStatus.PERMANENT.value) | ((status == ResolutionStatus.RETRY_REQUESTED.value) & updated["failure_type"].isin(RETRIED_TYPES))
+    updated["resolution_status"] = status.where(held, ResolutionStatus.UNRESOLVED.value)
     updated.loc[expected_now, "resolution_status"] = ResolutionStatus.EXPECTED.value
     updated["resolved_at"] = pd.NaT
     updated["last_seen_at"] = now
@@ -134,9 +139,9 @@ def merge_failures(
         inserted[column] = now
     inserted["occurrences"] = 1
     inserted["retry_attempts"] = 0
-    inserted["last_retry_run_id"] = None
     inserted["last_retry_at"] = pd.NaT
-    inserted["permanent_reason"] = None
+    for column in _RETRY_STATE:
+        inserted[column] = None
     inserted["dagster_run_id"] = dagster_run_id
 
     kept = old.loc[gone].copy()

@@ -98,6 +98,14 @@ def _failure_store_table(name: str, description: str, date_column: str, count_na
             string("last_retry_run_id", "Run key of the last retry requested."),
             Column("last_retry_at", ColumnType.TIMESTAMP, "When the last retry was requested."),
             string("permanent_reason", "Why it was given up on (PERMANENT)."),
+            string("permanent_cause", "RETRIES_EXHAUSTED (reruns with its data present kept failing) or DATA_NEVER_ARRIVED."),
+            Column("prerequisite_game_ids", ColumnType.STRING, "Games whose raw box score its fix needs landed.", Mode.REPEATED),
+            Column("prerequisite_players", ColumnType.STRING, "Players its fix needs the registry to know.", Mode.REPEATED),
+            Column(
+                "root_failure_keys", ColumnType.STRING, "Failures it follows (it is rerun with them, spending no attempt).", Mode.REPEATED
+            ),
+            string("waiting_for", "What its fix still waits for, as of the retry sensor's last look."),
+            string("prerequisites_state", "Versions of its prerequisites when last retried or given up: a change re-arms it."),
             *extras,
         ),
         partition_column=date_column,

@@ -35,6 +35,11 @@ GAMEBOOK_COLUMNS = (
 REGISTRY_COLUMNS = ("player_lookup", "universal_player_id", "player_name", "aliases")
 
 
+def game_date_of(game_id: str) -> dt.date:
+    """basketball-reference ids start with the game date: '202301150BOS' -> 2023-01-15."""
+    return dt.date(int(game_id[:4]), int(game_id[4:6]), int(game_id[6:8]))
+
+
 def gamebook_path(landing_dir: Path, game_date: dt.date, game_id: str, compressed: bool = True) -> Path:
     suffix = ".csv.gz" if compressed else ".csv"
     return landing_dir / GAMEBOOK_DIR / game_date.isoformat() / f"{game_id}{suffix}"

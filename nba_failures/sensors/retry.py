@@ -1,13 +1,15 @@
-"""`correctable_failures_sensor`: retries what classification found correctable, and closes the loop."""
+"""`correctable_failures_sensor`: reruns what classification found correctable once its data is there, and
+closes the loop (the decisions are `retry_plan.plan_retries`; this module reads and writes their inputs)."""
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from functools import cached_property
 
 import pandas as pd
 from dagster import (
     AssetSelection,
     ConfigurableResource,
+    DagsterInstance,
     DefaultSensorStatus,
     SensorEvaluationContext,
     SensorResult,
@@ -18,32 +20,67 @@ from pydantic import Field
 
 from nba_failures import settings
 from nba_failures.analytics.player_games import registry_index
-from nba_failures.failures.classification import game_date_of
-from nba_failures.failures.records import ResolutionStatus
+from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES
-from nba_failures.landing.contract import gamebook_path, read_registry
+from nba_failures.landing.contract import game_date_of, gamebook_path, read_registry
 from nba_failures.resources import LandingZone
-from nba_failures.sensors.retry_plan import OPEN_STATUSES, RetryDecision, RetrySettings, plan_retries
-from nba_failures.sensors.runs import run_settled, runs_in_flight, window_run_request
+from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, RunState, plan_retries
+from nba_failures.sensors.runs import run_state, runs_in_flight, window_run_request
 from nba_failures.warehouse.base import Warehouse
 
 PIPELINE = AssetSelection.groups("raw", "analytics", "precompute", "predictions", "failures")
 # Phase 2 and 3 are rerun with any retry: they are cheap, and a late file's players reach every table.
 ALWAYS_RERUN = AssetSelection.groups("raw", "analytics") | AssetSelection.assets("classified_failures")
+# What the planner reads: failures it reruns, open or given up (a given-up one is rearmed when its data changes).
+_CANDIDATES = {"resolution_status": [*OPEN_STATUSES, ResolutionStatus.PERMANENT.value], "failure_type": list(RETRIED_TYPES)}
 
 
 class RetryPolicy(ConfigurableResource):
     """Bounds on retrying one failure."""
 
     # No pydantic bounds on fields that may come from EnvVar: they are checked when resolved, in settings().
-    max_attempts: int = Field(default=3, description="Retries per failure before it becomes PERMANENT (≥ 1).")
-    backoff_seconds: int = Field(default=300, description="Wait after the first retry (≥ 0); doubles per attempt.")
-    max_wait_hours: float = Field(default=72.0, gt=0, description="How long to wait for missing data before PERMANENT.")
+    max_attempts: int = Field(default=3, description="Reruns with its data present before it is PERMANENT (≥ 1).")
+    backoff_seconds: int = Field(
+        default=300, description="Wait before rerunning again with the same data (≥ 0); doubles per attempt."
+    )
+    max_wait_hours: float = Field(
+        default=72.0, description="How long a failure waits for missing data before it is PERMANENT (> 0)."
+    )
 
     def settings(self) -> RetrySettings:
-        if self.max_attempts < 1 or self.backoff_seconds < 0:
-            raise ValueError(f"RetryPolicy needs max_attempts >= 1 and backoff_seconds >= 0, got {self.max_attempts}, {self.backoff_seconds}")
+        if self.max_attempts < 1 or self.backoff_seconds < 0 or self.max_wait_hours <= 0:
+            raise ValueError(
+                "RetryPolicy needs max_attempts >= 1, backoff_seconds >= 0 and max_wait_hours > 0, "
+                f"got {self.max_attempts}, {self.backoff_seconds}, {self.max_wait_hours}"
+            )
         return RetrySettings(self.max_attempts, self.backoff_seconds, self.max_wait_hours)
+
+
+class LandedPrerequisites:
+    """Versions of prerequisites in the landing directory: a game file's size and modification time (a
+    re-delivered file is a change), a registry entry's id and key (None when the registry does not know him)."""
+
+    def __init__(self, landing: LandingZone) -> None:
+        self.root = landing.root
+
+    def game_file(self, game_id: str) -> str | None:
+        for compressed in (True, False):
+            path = gamebook_path(self.root, game_date_of(game_id), game_id, compressed)
+            if path.is_file():
+                stat = path.stat()
+                return f"{stat.st_size}:{stat.st_mtime_ns}"
+        return None
+
+    def registry_entry(self, player_lookup: str) -> str | None:
+        return self._registry.get(player_lookup)
+
+    @cached_property
+    def _registry(self) -> dict[str, str]:
+        index = registry_index(read_registry(self.root).assign(snapshot_date=None))
+        return dict(zip(index["player_lookup"], index["universal_player_id"] + ":" + index["registry_lookup"]))
+
+    def versions(self) -> PrerequisiteVersions:
+        return PrerequisiteVersions(game_file=self.game_file, registry_entry=self.registry_entry)
 
 
 @sensor(
@@ -52,47 +89,66 @@ class RetryPolicy(ConfigurableResource):
     minimum_interval_seconds=settings.sensor_interval_seconds(),
     # Running by default: closing the loop without a human is the point of these sensors.
     default_status=DefaultSensorStatus.RUNNING,
-    description="Reruns the partitions that can fix UNRESOLVED correctable failures, at most max_attempts times each.",
+    description="Reruns correctable failures once the data their fix needs has landed; gives up after max_attempts reruns "
+    "with that data, or when it never arrives within max_wait_hours.",
 )
-def correctable_failures_sensor(context: SensorEvaluationContext, warehouse: Warehouse, landing: LandingZone, retry_policy: RetryPolicy):
+def correctable_failures_sensor(
+    context: SensorEvaluationContext, warehouse: Warehouse, landing: LandingZone, retry_policy: RetryPolicy
+):
+    return retry_tick(context, warehouse, landing, retry_policy, pd.Timestamp.now(tz="UTC"))
+
+
+def retry_tick(
+    context: SensorEvaluationContext, warehouse: Warehouse, landing: LandingZone, retry_policy: RetryPolicy, now: pd.Timestamp
+) -> SensorResult:
+    """One evaluation of the sensor at `now` (the clock is an input, so a test can tick hours or days later)."""
     in_flight = runs_in_flight(context.instance)
     if in_flight:
-        return SensorResult(skip_reason=SkipReason(f"waiting for {in_flight} sensor-launched runs to finish"), cursor=context.cursor)
-    open_failures = _open_failures(warehouse)
-    if open_failures.empty:
+        return SensorResult(
+            skip_reason=SkipReason(f"waiting for {in_flight} sensor-launched runs to finish"), cursor=context.cursor
+        )
+    candidates = read_candidates(warehouse)
+    if candidates.empty:
         return SensorResult(skip_reason=SkipReason("no open correctable failures"), cursor=context.cursor)
-    now = pd.Timestamp.now(tz="UTC")
     graph = context.repository_def.asset_graph
     decision = plan_retries(
-        open_failures,
+        candidates,
         now,
         retry_policy.settings(),
-        game_landed=_landed_games(landing),
-        player_registered=_registered_players(landing),
+        LandedPrerequisites(landing).versions(),
         upstream_assets=lambda processor: _assets_to_rerun(graph, processor),
-        attempt_settled=lambda run_key: run_settled(context.instance, run_key),
+        run_state=lambda run_key: run_state(context.instance, run_key),
     )
     launched = set(json.loads(context.cursor or "[]"))
-    plans = [plan for plan in decision.runs if plan.run_key not in launched]
-    _record_decision(warehouse, open_failures, decision, plans, now)
+    # The cursor remembers launched run keys, so a tick that re-reads a stale store never relaunches one.
+    decision.runs = [plan for plan in decision.runs if plan.run_key not in launched]
+    record_decision(warehouse, candidates, decision, now)
     requests = [
-        window_run_request(plan.run_key, "retry", plan.assets, plan.first, plan.last, {"nba_failures/retried_failures": str(len(plan.attempts))})
-        for plan in plans
+        window_run_request(
+            plan.run_key, "retry", plan.assets, plan.first, plan.last, {"nba_failures/retried_failures": str(len(plan.attempts))}
+        )
+        for plan in decision.runs
     ]
     context.log.info(
-        f"{len(requests)} retry runs for {sum(len(p.attempts) for p in plans)} failures; {len(decision.waiting)} waiting for data; "
-        f"{len(decision.backing_off)} backing off; {len(decision.permanent)} given up"
+        f"{len(requests)} retry runs for {len(decision.retried)} failures (+{len(decision.riding)} following them); "
+        f"{len(decision.waiting)} waiting for data; {len(decision.backing_off)} backing off; {len(decision.in_flight)} in flight; "
+        f"{len(decision.permanent)} given up"
     )
-    # The cursor remembers launched run keys, so a tick that re-reads a stale store never relaunches one.
-    cursor = json.dumps(sorted(launched | {plan.run_key for plan in plans})[-5000:])
+    cursor = json.dumps(sorted(launched | {plan.run_key for plan in decision.runs})[-5000:])
     if not requests:
-        return SensorResult(skip_reason=SkipReason(f"nothing ready to retry ({len(decision.waiting)} waiting for data)"), cursor=cursor)
+        return SensorResult(
+            skip_reason=SkipReason(f"nothing ready to retry ({len(decision.waiting)} waiting for data)"), cursor=cursor
+        )
     return SensorResult(run_requests=requests, cursor=cursor)
 
 
-def _open_failures(warehouse: Warehouse) -> pd.DataFrame:
-    frames = [store.to_canonical(warehouse.read(store.table, where_in={"resolution_status": OPEN_STATUSES})).assign(_store=index) for index, store in enumerate(FAILURE_STORES)]
-    return pd.concat(frames, ignore_index=True)
+def read_candidates(warehouse: Warehouse) -> pd.DataFrame:
+    """Every failure the sensor reruns, open or given up, from the three store tables (canonical columns)."""
+    frames = [
+        store.to_canonical(warehouse.read(store.table, where_in=_CANDIDATES)).assign(_store=index)
+        for index, store in enumerate(FAILURE_STORES)
+    ]
+    return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
 
 
 def _assets_to_rerun(graph, processor: str) -> frozenset[str]:
@@ -100,37 +156,47 @@ def _assets_to_rerun(graph, processor: str) -> frozenset[str]:
     return frozenset(key.to_user_string() for key in selection.resolve(graph))
 
 
-def _landed_games(landing: LandingZone) -> Callable[[str], bool]:
-    def landed(game_id: str) -> bool:
-        day = game_date_of(game_id)
-        return any(gamebook_path(landing.root, day, game_id, compressed).exists() for compressed in (True, False))
+def decision_updates(candidates: pd.DataFrame, decision: RetryDecision, now: pd.Timestamp) -> dict[str, dict[str, object]]:
+    """The store columns each failure's row gets from this tick (only rows that change)."""
+    updates: dict[str, dict[str, object]] = {}
+    stored_waiting = dict(zip(candidates["failure_key"], candidates["waiting_for"]))
+    for key, attempts in decision.lost.items():
+        updates[key] = {"resolution_status": ResolutionStatus.UNRESOLVED.value, "retry_attempts": attempts}
+    for key, text in decision.waiting.items():
+        if stored_waiting.get(key) != text:
+            updates.setdefault(key, {})["waiting_for"] = text
+    for key, (plan, attempt) in decision.retried.items():
+        updates[key] = {
+            "resolution_status": ResolutionStatus.RETRY_REQUESTED.value, "retry_attempts": attempt, "last_retry_run_id": plan.run_key,
+            "last_retry_at": now, "prerequisites_state": plan.states[key], "waiting_for": None, "permanent_reason": None,
+            "permanent_cause": None,
+        }  # fmt: skip
+    for key, plan in decision.riding.items():
+        # A follower rides without an attempt and stays UNRESOLVED: RETRY_REQUESTED marks a spent attempt.
+        updates[key] = {"last_retry_run_id": plan.run_key, "last_retry_at": now, "waiting_for": None}
+    for key, give_up in decision.permanent.items():
+        updates[key] = {
+            "resolution_status": ResolutionStatus.PERMANENT.value, "permanent_reason": give_up.reason,
+            "permanent_cause": give_up.cause.value, "prerequisites_state": give_up.state, "waiting_for": None,
+        }  # fmt: skip
+    return updates
 
-    return landed
 
-
-def _registered_players(landing: LandingZone) -> Callable[[str], bool]:
-    registry = read_registry(landing.root).assign(snapshot_date=None)
-    known = set(registry_index(registry)["player_lookup"])
-    return known.__contains__
-
-
-def _record_decision(warehouse: Warehouse, failures: pd.DataFrame, decision: RetryDecision, plans, now: pd.Timestamp) -> None:
-    """Attempts, run key and time of each requested retry; PERMANENT with its reason for the given up."""
-    requested = {key: (plan.run_key, attempt) for plan in plans for key, attempt in plan.attempts.items()}
-    touched = failures[failures["failure_key"].isin(set(requested) | set(decision.permanent))]
+def record_decision(warehouse: Warehouse, candidates: pd.DataFrame, decision: RetryDecision, now: pd.Timestamp) -> None:
+    """Write this tick's decisions into the store, one slice update per store table."""
+    updates = decision_updates(candidates, decision, now)
+    touched = candidates[candidates["failure_key"].isin(set(updates))]
     for index, rows in touched.groupby("_store"):
         store = FAILURE_STORES[index]
         keys = sorted(rows["failure_key"])
         first, last = min(rows["analysis_date"]), max(rows["analysis_date"])
 
         def update(current: pd.DataFrame, store=store) -> pd.DataFrame:
-            frame = store.to_canonical(current)
-            for key, (run_key, attempt) in requested.items():
-                mask = frame["failure_key"] == key
-                frame.loc[mask, ["resolution_status", "retry_attempts", "last_retry_run_id", "last_retry_at"]] = [ResolutionStatus.RETRY_REQUESTED.value, attempt, run_key, now]
-            for key, reason in decision.permanent.items():
-                mask = frame["failure_key"] == key
-                frame.loc[mask, ["resolution_status", "permanent_reason"]] = [ResolutionStatus.PERMANENT.value, reason]
-            return store.to_table(frame)
+            frame = store.to_canonical(current).set_index("failure_key", drop=False)
+            for key, columns in updates.items():
+                if key in frame.index:
+                    for column, value in columns.items():
+                        frame.at[key, column] = value
+            return store.to_table(frame.reset_index(drop=True))
 
         warehouse.update_slice(store.table, first, last + dt.timedelta(days=1), {"failure_key": keys}, update)

@@ -5,6 +5,8 @@ import datetime as dt
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunRequest, RunsFilter
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from nba_failures.sensors.retry_plan import RunState
+
 TRIGGER_TAG = "nba_failures/trigger"
 RUN_KEY_TAG = "dagster/run_key"
 # Sensor-launched runs are retried by the sensor, per failure and bounded; Dagster's own run retries
@@ -13,7 +15,9 @@ NO_RUN_RETRIES = {"dagster/max_retries": "0"}
 _IN_FLIGHT = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 
 
-def window_run_request(run_key: str, trigger: str, assets: frozenset[str], first: dt.date, last: dt.date, tags: dict[str, str] | None = None) -> RunRequest:
+def window_run_request(
+    run_key: str, trigger: str, assets: frozenset[str], first: dt.date, last: dt.date, tags: dict[str, str] | None = None
+) -> RunRequest:
     """One run over `[first, last]` (a single-run backfill when it spans several days)."""
     window_tags = {TRIGGER_TAG: trigger, **NO_RUN_RETRIES, **(tags or {})}
     selection = [AssetKey(name) for name in sorted(assets)]
@@ -28,9 +32,9 @@ def runs_in_flight(instance: DagsterInstance) -> int:
     return len(instance.get_run_ids(RunsFilter(statuses=_IN_FLIGHT, tags={TRIGGER_TAG: ["retry", "arrival"]})))
 
 
-def run_settled(instance: DagsterInstance, run_key: str | None) -> bool:
-    """True when the run of `run_key` has finished, or was never launched."""
-    if not run_key:
-        return True
+def run_state(instance: DagsterInstance, run_key: str) -> RunState:
+    """Where the run of `run_key` is: finished, in flight, or not (yet) in the instance."""
     runs = instance.get_runs(RunsFilter(tags={RUN_KEY_TAG: run_key}))
-    return all(run.is_finished for run in runs)
+    if not runs:
+        return RunState.NOT_FOUND
+    return RunState.FINISHED if all(run.is_finished for run in runs) else RunState.IN_FLIGHT

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY
-from nba_failures.failures.classification import game_date_of
+from nba_failures.landing.contract import game_date_of
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType, Phase
