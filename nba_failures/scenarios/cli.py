@@ -32,9 +32,10 @@ def _make(args: argparse.Namespace) -> int:
 def _deliver(args: argparse.Namespace) -> int:
     from nba_failures.scenarios.deliver import deliver_scenario
 
-    delivery = deliver_scenario(Path(args.dir))
+    delivery = deliver_scenario(Path(args.dir), args.until_hours)
     print(f"landed {len(delivery.landed_files)} late game files, re-added {len(delivery.registry_fixes)} players to the registry "
-          f"({len(delivery.already_delivered)} already delivered, {len(delivery.never_arriving)} never arrive)")  # fmt: skip
+          f"({len(delivery.already_delivered)} already delivered, {len(delivery.not_yet_due)} not yet due, "
+          f"{len(delivery.never_arriving)} never arrive)")  # fmt: skip
     for path in delivery.landed_files:
         print(f"  landed {path}")
     for lookup in delivery.registry_fixes:
@@ -60,4 +61,5 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
     deliver = commands.add_parser("deliver", help="land the held-back files and apply the registry fixes")
     deliver.add_argument("dir", help="scenario directory made by `scenario make`")
+    deliver.add_argument("--until-hours", type=float, help="deliver only the fixes due by then (default: all of them)")
     deliver.set_defaults(handler=_deliver)

@@ -20,11 +20,13 @@ class Delivery:
     registry_fixes: list[str] = field(default_factory=list)
     already_delivered: list[str] = field(default_factory=list)  # from an earlier `deliver`
     never_arriving: list[str] = field(default_factory=list)
+    not_yet_due: list[str] = field(default_factory=list)  # due after `until_hours`
 
 
-def deliver_scenario(landing_dir: Path) -> Delivery:
+def deliver_scenario(landing_dir: Path, until_hours: float | None = None) -> Delivery:
     """Apply the registry fixes, then land the late files (moved into `gamebook/`, modification time now).
 
+    `until_hours`: deliver only the fixes due by then (each fault's `delivery_delay_hours`); None: all of them.
     Registry first, so a run triggered by a file's arrival already sees the fixed registry. Idempotent: a
     second delivery finds everything in place and changes nothing.
     """
@@ -32,7 +34,13 @@ def deliver_scenario(landing_dir: Path) -> Delivery:
     truth = load_ground_truth(landing_dir)
     delivery = Delivery()
 
-    fixes = [fault for fault in truth.faults if isinstance(fault, RegistryRemovalFault)]
+    def due(fault: GameFileFault | RegistryRemovalFault) -> bool:
+        if until_hours is None or fault.delivery_delay_hours is None or fault.delivery_delay_hours <= until_hours:
+            return True
+        delivery.not_yet_due.append(fault.fault_id)
+        return False
+
+    fixes = [fault for fault in truth.faults if isinstance(fault, RegistryRemovalFault) and due(fault)]
     registry = read_registry(landing_dir)
     known = set(registry["player_lookup"])
     added = [fault.registry_row(fault.fixed_aliases) for fault in fixes if fault.player_lookup not in known]
@@ -47,6 +55,8 @@ def deliver_scenario(landing_dir: Path) -> Delivery:
             continue
         if fault.fault_kind == FaultKind.MISSING_GAME_FILE:
             delivery.never_arriving.append(fault.file)
+            continue
+        if not due(fault):
             continue
         held, landed = undelivered / fault.file, landing_dir / fault.file
         if held.exists():

@@ -29,6 +29,10 @@ from nba_failures.landing.build import build_registry
 from nba_failures.landing.contract import ALIAS_SEPARATOR, gamebook_path
 
 MIN_REGISTRY_GAMES = 3
+# When `deliver` lands a fault's fix, in hours after the failures it causes are recorded: late game files come the
+# same day or two days later (taken in turn), a person adds the missing registry entry the next day.
+LATE_FILE_DELAYS_HOURS = (6.0, 48.0)
+REGISTRY_FIX_DELAY_HOURS = 24.0
 _ROOT = Path()  # fault files are named relative to the landing directory
 
 
@@ -75,6 +79,7 @@ class GameFileFault(_Fault):
     away_abbr: str
     file: str  # relative to the landing directory, where it lands (late) or would have (missing)
     active_players: tuple[str, ...]  # player_lookups that played: none of them has a player_game_summary row for it
+    delivery_delay_hours: float | None = None  # when a late file lands (None: never)
 
     @property
     def fixed_by_delivery(self) -> bool:
@@ -92,6 +97,7 @@ class RegistryRemovalFault(_Fault):
     fixed_aliases: str  # the aliases of the row `deliver` adds back
     played_dates: tuple[dt.date, ...]  # every date of the season he played (ACTIVE): each fails while he is removed
     played_game_ids: tuple[str, ...]
+    delivery_delay_hours: float = REGISTRY_FIX_DELAY_HOURS
 
     def registry_row(self, aliases: str) -> dict[str, str]:
         return {"player_lookup": self.player_lookup, "universal_player_id": self.universal_player_id, "player_name": self.player_name, "aliases": aliases}
@@ -264,7 +270,10 @@ def _file_faults(rng: random.Random, counts: FaultCounts, games: pd.DataFrame, i
             active_players=tuple(sorted(set(active["player_lookup"]))),
         )
 
-    late = [target(game_id) for game_id in sorted(chosen[: counts.late_game_file])]
+    late = [
+        {**target(game_id), "delivery_delay_hours": LATE_FILE_DELAYS_HOURS[index % len(LATE_FILE_DELAYS_HOURS)]}
+        for index, game_id in enumerate(sorted(chosen[: counts.late_game_file]))
+    ]
     missing = [target(game_id) for game_id in sorted(chosen[counts.late_game_file :])]
     return [
         GameFileFault(**fields)
