@@ -6,7 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import DagsterInstance, ExecuteInProcessResult, RunRequest, materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from nba_failures.definitions import defs
@@ -39,6 +39,19 @@ def run_assets(
         tags=tags,
         instance=instance or DagsterInstance.ephemeral(),
         raise_on_error=raise_on_error,
+    )
+
+
+def execute_request(request: RunRequest, warehouse: Warehouse, landing: Path, instance: DagsterInstance) -> ExecuteInProcessResult:
+    """Run what a sensor requested, for real, in `instance`, tagged with its run key as the daemon would."""
+    resources = {**defs.resources, "warehouse": warehouse, "landing": LandingZone(path=str(landing))}
+    return materialize(
+        list(defs.assets),
+        resources=resources,
+        selection=[key.to_user_string() for key in request.asset_selection],
+        partition_key=request.partition_key,
+        tags={**request.tags, "dagster/run_key": request.run_key},
+        instance=instance,
     )
 
 

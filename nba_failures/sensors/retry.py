@@ -119,8 +119,10 @@ def retry_tick(
         upstream_assets=lambda processor: _assets_to_rerun(graph, processor),
         run_state=lambda run_key: run_state(context.instance, run_key),
     )
-    launched = set(json.loads(context.cursor or "[]"))
-    # The cursor remembers launched run keys, so a tick that re-reads a stale store never relaunches one.
+    # The cursor remembers launched run keys, so a tick that re-reads a stale store never relaunches one; a
+    # request that never became a run is forgotten, so its failure can be requested again.
+    lost_runs = set(candidates.loc[candidates["failure_key"].isin(set(decision.lost)), "last_retry_run_id"])
+    launched = set(json.loads(context.cursor or "[]")) - lost_runs
     decision.runs = [plan for plan in decision.runs if plan.run_key not in launched]
     record_decision(warehouse, candidates, decision, now)
     requests = [

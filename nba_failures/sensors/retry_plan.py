@@ -147,9 +147,8 @@ def plan_retries(
                 followers[root].append(key)
         elif given_up_roots:
             root = permanent[given_up_roots[0]].row
-            reason = f"follows {_describe(root)}, given up: {root['permanent_reason']}"
             cause = PermanentCause(root.get("permanent_cause") or PermanentCause.RETRIES_EXHAUSTED)
-            decision.permanent[key] = GiveUp(cause, reason, candidate.state)
+            decision.permanent[key] = _given_up_with(root, cause, root["permanent_reason"], candidate.state)
         else:
             attempt = _decide_root(candidate, now, settings, decision)
             if attempt is not None:
@@ -158,25 +157,31 @@ def plan_retries(
     waiting_roots = {key: text for key, text in decision.waiting.items() if key in active}
     riders: dict[str, set[str]] = defaultdict(set)
     for root, keys in followers.items():
-        for key in keys:
-            if root in ready:
-                riders[root].add(key)
-            elif root in waiting_roots and key not in decision.waiting:
-                decision.waiting[key] = f"its root failure {_describe(active[root].row)}: {waiting_roots[root]}"
+        if root in ready:
+            riders[root].update(keys)
     ridden = {key for keys in riders.values() for key in keys}
     for root, keys in followers.items():
-        if root in decision.in_flight or root in decision.backing_off:
-            for key in keys:
-                if key not in ridden and key not in decision.waiting:
-                    decision.waiting[key] = f"its root failure {_describe(active[root].row)} being retried"
+        for key in keys:
+            if key in ridden or key in decision.waiting or key in decision.permanent:
+                continue
+            root_row = active[root].row
+            if root in waiting_roots:
+                decision.waiting[key] = f"its root failure {_describe(root_row)}: {waiting_roots[root]}"
+            elif root in decision.permanent:
+                given_up = decision.permanent[root]
+                decision.permanent[key] = _given_up_with(root_row, given_up.cause, given_up.reason, active[key].state)
+            else:
+                decision.waiting[key] = f"its root failure {_describe(root_row)} being retried"
     decision.runs = _merge_windows(
         [(active[key], attempt, [active[rider] for rider in sorted(riders[key])]) for key, attempt in ready.items()],
         upstream_assets,
     )
-    # A follower served by a root's run is not waiting for anything else this tick.
-    for key in ridden:
-        decision.waiting.pop(key, None)
     return decision
+
+
+def _given_up_with(root: Mapping, cause: PermanentCause, reason: str, state: str) -> GiveUp:
+    """A follower is given up when the root it follows is, for the same cause."""
+    return GiveUp(cause, f"follows {_describe(root)}, given up: {reason}", state)
 
 
 def _examine(row: Mapping, versions: PrerequisiteVersions) -> _Candidate:

@@ -1,21 +1,24 @@
-"""The retry sensor, tick by tick, with explicit cursors, on real failures of the real season."""
+"""The retry sensor, tick by tick at injected times, on real failures of the real season: a real Dagster instance,
+the real DuckDB file, and the requested runs executed for real."""
 
 import datetime as dt
 import shutil
 
+import pandas as pd
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, SensorResult, build_sensor_context
 
 from nba_failures.definitions import defs
-from nba_failures.failures.records import ResolutionStatus
+from nba_failures.failures.records import PermanentCause, ResolutionStatus
 from nba_failures.failures.store import ANALYTICS_FAILURES
 from nba_failures.resources import LandingZone
-from nba_failures.sensors.retry import RetryPolicy, correctable_failures_sensor
+from nba_failures.sensors.retry import RetryPolicy, retry_tick
 from nba_failures.sensors.runs import TRIGGER_TAG
 from nba_failures_tests.faults import game_file, schedule
-from nba_failures_tests.harness import run_assets
+from nba_failures_tests.harness import execute_request, run_assets
 
 DAY = dt.date(2023, 1, 15)
+RAW = "nbac_gamebook_player_stats"
 
 
 @pytest.fixture
@@ -30,84 +33,108 @@ def late_game(landing, warehouse, tmp_path):
     return game_id, path, held
 
 
-def tick(warehouse, landing, cursor=None, instance=None, **policy):
-    context = build_sensor_context(
-        instance=instance or DagsterInstance.ephemeral(),
-        cursor=cursor,
-        definitions=defs,
-        resources={"warehouse": warehouse, "landing": LandingZone(path=str(landing)), "retry_policy": RetryPolicy(**policy)},
-    )
-    return correctable_failures_sensor(context), context
+class Ticker:
+    """Ticks the sensor at times relative to when the failures were first seen, keeping its cursor like the daemon."""
+
+    def __init__(self, warehouse, landing, instance=None, **policy) -> None:
+        self.warehouse, self.landing = warehouse, landing
+        self.instance = instance or DagsterInstance.ephemeral()
+        self.policy = RetryPolicy(**policy)
+        self.cursor = None
+        self.seen = pd.Timestamp(warehouse.read(ANALYTICS_FAILURES)["first_seen_at"].max())
+
+    def at(self, hours: float) -> SensorResult:
+        landing = LandingZone(path=str(self.landing))
+        context = build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=defs)
+        result = retry_tick(context, self.warehouse, landing, self.policy, self.seen + pd.Timedelta(hours=hours))
+        self.cursor = result.cursor
+        return result
+
+    def execute(self, result: SensorResult) -> None:
+        for request in result.run_requests:
+            assert execute_request(request, self.warehouse, self.landing, self.instance).success
 
 
 def stored(warehouse):
     return warehouse.read(ANALYTICS_FAILURES).set_index(["processor_name", "entity_id"])
 
 
-def test_nothing_is_retried_while_the_raw_file_is_missing(late_game, warehouse, landing):
+def game_failures(warehouse, game_id: str) -> pd.DataFrame:
+    """The raw GAME failure and both team summaries' failures of one missing game."""
+    rows = warehouse.read(ANALYTICS_FAILURES)
+    return rows[rows["missing_game_ids"].map(lambda ids: game_id in ids) | (rows["entity_id"] == game_id)]
+
+
+def test_a_missing_file_is_waited_for_spending_no_attempt_then_given_up_after_max_wait(late_game, warehouse, landing):
     game_id, _, _ = late_game
-    before = stored(warehouse)
-    assert before.loc[("nbac_gamebook_player_stats", game_id), "failure_type"] == "DATA_GAP"
-    result, _ = tick(warehouse, landing)
-    assert isinstance(result, SensorResult) and not result.run_requests
-    assert "waiting for data" in result.skip_reason.skip_message
-    after = stored(warehouse)
-    assert (after["retry_attempts"] == 0).all()
-    assert set(after["resolution_status"]) <= {ResolutionStatus.UNRESOLVED.value, ResolutionStatus.EXPECTED.value}
+    ticker = Ticker(warehouse, landing)
+    waiting = game_failures(warehouse, game_id)
+    assert len(waiting) == 5 and (waiting["failure_type"] == "DATA_GAP").all()
+    for hours in (1 / 60, 6, 48, 71):
+        result = ticker.at(hours)
+        assert not result.run_requests and "waiting for data" in result.skip_reason.skip_message
+        now = game_failures(warehouse, game_id)
+        assert (now["retry_attempts"] == 0).all() and (now["resolution_status"] == ResolutionStatus.UNRESOLVED.value).all()
+        assert now["waiting_for"].str.contains(f"raw box score of {game_id}").all()
+    ticker.at(80)
+    given_up = game_failures(warehouse, game_id)
+    assert (given_up["resolution_status"] == ResolutionStatus.PERMANENT.value).all()
+    assert (given_up["permanent_cause"] == PermanentCause.DATA_NEVER_ARRIVED.value).all()
+    assert (given_up["retry_attempts"] == 0).all()
 
 
-def test_a_landed_file_gets_one_run_and_the_next_tick_does_not_repeat_it(late_game, warehouse, landing):
+def test_a_file_landing_two_days_later_gets_one_run_that_resolves_its_failures(late_game, warehouse, landing):
     game_id, path, held = late_game
+    ticker = Ticker(warehouse, landing)
+    assert not ticker.at(1).run_requests
     shutil.move(held, path)
-    result, _ = tick(warehouse, landing, backoff_seconds=3600)
+    before = warehouse.read(ANALYTICS_FAILURES)
+    result = ticker.at(48)
     [request] = result.run_requests
     selected = {key.to_user_string() for key in request.asset_selection}
-    assert {"nbac_gamebook_player_stats", "player_game_summary", "team_offense_game_summary", "classified_failures"} <= selected
+    assert {RAW, "player_game_summary", "team_offense_game_summary", "classified_failures"} <= selected
     assert request.partition_key == DAY.isoformat()
     assert request.tags[TRIGGER_TAG] == "retry" and request.tags["dagster/max_retries"] == "0"
-    retried = stored(warehouse).loc[("nbac_gamebook_player_stats", game_id)]
+    retried = stored(warehouse).loc[(RAW, game_id)]
     assert retried["resolution_status"] == ResolutionStatus.RETRY_REQUESTED.value
     assert retried["retry_attempts"] == 1 and retried["last_retry_run_id"] == request.run_key
+    team = stored(warehouse).loc[("team_offense_game_summary", schedule(DAY).set_index("game_id").loc[game_id, "home_abbr"])]
+    assert team["retry_attempts"] == 0 and team["last_retry_run_id"] == request.run_key, "a follower rides without an attempt"
 
-    again, _ = tick(warehouse, landing, cursor=result.cursor, backoff_seconds=3600)
-    assert not again.run_requests
-    assert stored(warehouse).loc[("nbac_gamebook_player_stats", game_id), "retry_attempts"] == 1
+    # A tick that reads a stale store (the request not written yet) plans the same run: the cursor stops it.
+    keys = list(before["failure_key"])
+    warehouse.update_slice(ANALYTICS_FAILURES, DAY, DAY + dt.timedelta(days=1), {"failure_key": keys}, lambda _: before)
+    assert not ticker.at(48.01).run_requests
 
-    # The requested run, executed for real, fixes the day: the failures are RESOLVED, not deleted.
-    assert run_assets(warehouse, landing, DAY, selection=[key.to_user_string() for key in request.asset_selection]).success
+    ticker.execute(result)
     fixed = stored(warehouse)
-    assert fixed.loc[("nbac_gamebook_player_stats", game_id), "resolution_status"] == ResolutionStatus.RESOLVED.value
+    assert fixed.loc[(RAW, game_id), "resolution_status"] == ResolutionStatus.RESOLVED.value
+    assert fixed.loc[(RAW, game_id), "resolved_at"] is not pd.NaT
     assert not fixed[fixed["is_correctable"]]["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"]).any()
-    final, _ = tick(warehouse, landing, cursor=again.cursor)
-    assert not final.run_requests
+    assert not ticker.at(49).run_requests
 
 
-def test_after_max_attempts_the_failure_is_permanent_and_nothing_more_is_launched(late_game, warehouse, landing):
+def test_data_that_lands_after_the_failure_was_given_up_still_heals_it(late_game, warehouse, landing):
+    game_id, path, held = late_game
+    ticker = Ticker(warehouse, landing)
+    ticker.at(80)
+    assert stored(warehouse).loc[(RAW, game_id), "resolution_status"] == ResolutionStatus.PERMANENT.value
+    shutil.move(held, path)
+    result = ticker.at(96)
+    assert len(result.run_requests) == 1
+    ticker.execute(result)
+    assert (game_failures(warehouse, game_id)["resolution_status"] == ResolutionStatus.RESOLVED.value).all()
+
+
+def test_a_request_that_never_became_a_run_gives_its_attempt_back_and_is_requested_again(late_game, warehouse, landing):
     game_id, path, held = late_game
     shutil.move(held, path)
-    cursor, keys = None, []
-    for _ in range(3):
-        result, _ = tick(warehouse, landing, cursor=cursor, backoff_seconds=0, max_attempts=3)
-        [request] = result.run_requests
-        keys.append(request.run_key)
-        cursor = result.cursor
-    assert len(set(keys)) == 3, "each attempt has its own run key"
-    result, _ = tick(warehouse, landing, cursor=cursor, backoff_seconds=0, max_attempts=3)
-    assert not result.run_requests
-    given_up = stored(warehouse).loc[("nbac_gamebook_player_stats", game_id)]
-    assert given_up["resolution_status"] == ResolutionStatus.PERMANENT.value
-    assert given_up["retry_attempts"] == 3 and "after 3 retries" in given_up["permanent_reason"]
-    result, _ = tick(warehouse, landing, cursor=result.cursor, backoff_seconds=0, max_attempts=3)
-    assert not result.run_requests
-
-
-def test_data_that_never_arrives_becomes_permanent_after_the_wait(late_game, warehouse, landing):
-    game_id, _, _ = late_game
-    result, _ = tick(warehouse, landing, max_wait_hours=1e-9)
-    assert not result.run_requests
-    row = stored(warehouse).loc[("nbac_gamebook_player_stats", game_id)]
-    assert row["resolution_status"] == ResolutionStatus.PERMANENT.value and row["retry_attempts"] == 0
-    assert "never arrived" in row["permanent_reason"] and game_id in row["permanent_reason"]
+    ticker = Ticker(warehouse, landing)
+    [first] = ticker.at(1).run_requests
+    assert not ticker.at(1.05).run_requests, "the daemon may not have created the run yet"
+    [again] = ticker.at(3).run_requests
+    assert again.run_key == first.run_key, "the same attempt, requested again"
+    assert stored(warehouse).loc[(RAW, game_id), "retry_attempts"] == 1
 
 
 def test_a_tick_waits_while_a_sensor_launched_run_is_in_flight(late_game, warehouse, landing):
@@ -115,5 +142,5 @@ def test_a_tick_waits_while_a_sensor_launched_run_is_in_flight(late_game, wareho
 
     instance = DagsterInstance.ephemeral()
     create_run_for_test(instance, job_name="__ASSET_JOB", tags={TRIGGER_TAG: "retry"}, status=DagsterRunStatus.STARTED)
-    result, _ = tick(warehouse, landing, instance=instance)
+    result = Ticker(warehouse, landing, instance).at(1)
     assert not result.run_requests and "waiting for 1" in result.skip_reason.skip_message
