@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from nba_failures.failures.records import FailureCategory, ResolutionStatus
+from nba_failures.failures.records import OPEN_STATUSES, FailureCategory, ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES
 from nba_failures.warehouse.base import Warehouse
 
@@ -28,10 +28,9 @@ STORE_COLUMNS = (
     "store_table", "failure_key", "processor_name", "phase", "run_id", "analysis_date", "entity_id", "entity_type",
     "failure_category", "failure_reason", "failure_type", "classification_reason", "is_correctable", "can_retry",
     "expected_count", "actual_count", "resolution_status", "resolved_at", "created_at", "first_seen_at", "last_seen_at",
-    "occurrences", "retry_attempts", "last_retry_at", "permanent_reason",
+    "occurrences", "retry_attempts", "last_retry_at", "permanent_reason", "permanent_cause", "waiting_for",
 )  # fmt: skip
 TIMESTAMP_COLUMNS = ("resolved_at", "created_at", "first_seen_at", "last_seen_at", "last_retry_at")
-OPEN_STATUSES = (ResolutionStatus.UNRESOLVED.value, ResolutionStatus.RETRY_REQUESTED.value)
 RECENT_COLUMNS = (
     "analysis_date", "processor_name", "entity_type", "entity_id", "failure_category", "failure_type",
     "resolution_status", "retry_attempts", "failure_reason",
@@ -40,7 +39,16 @@ DISTRIBUTION_COLUMNS = (
     "phase", "processor_name", "failure_category", "failures", "correctable", "open", "resolved", "permanent", "expected",
     "first_date", "last_date",
 )  # fmt: skip
-VIEWS = ("all", "distribution", "recent", "correctable")
+# What the open correctable ones wait for, and why the given-up ones were given up (the two causes apart).
+CORRECTABLE_COLUMNS = (
+    "analysis_date", "processor_name", "entity_type", "entity_id", "failure_category", "failure_type", "resolution_status",
+    "retry_attempts", "waiting_for",
+)  # fmt: skip
+PERMANENT_COLUMNS = (
+    "analysis_date", "processor_name", "entity_type", "entity_id", "failure_category", "failure_type", "retry_attempts",
+    "permanent_cause", "permanent_reason",
+)  # fmt: skip
+VIEWS = ("all", "distribution", "recent", "correctable", "permanent")
 FORMATS = ("table", "json", "csv")
 
 Progress = Callable[[int, int, str], None]
@@ -144,21 +152,29 @@ def distribution(frame: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def recent_failures(frame: pd.DataFrame, limit: int | None = 20) -> pd.DataFrame:
+def recent_failures(frame: pd.DataFrame, limit: int | None = 20, columns: Sequence[str] = RECENT_COLUMNS) -> pd.DataFrame:
     """The latest failures: newest analysis date first, then the most recently seen."""
     ordered = frame.sort_values(
         ["analysis_date", "last_seen_at", "processor_name", "entity_id"], ascending=[False, False, True, True]
     )
     if limit is not None:
         ordered = ordered.head(limit)
-    recent = ordered[list(RECENT_COLUMNS)].reset_index(drop=True)
+    recent = ordered[list(columns)].reset_index(drop=True)
     recent["analysis_date"] = recent["analysis_date"].dt.date
     return recent
 
 
 def correctable_failures(frame: pd.DataFrame, limit: int | None = 20) -> pd.DataFrame:
-    """The original's `correctable_failures` view: correctable and still open (what a rerun can fix)."""
-    return recent_failures(frame[frame["is_correctable"] & frame["resolution_status"].isin(OPEN_STATUSES)], limit)
+    """The original's `correctable_failures` view: correctable and still open (what a rerun can fix), with what
+    each still waits for (nothing: a rerun is due or under way)."""
+    still_open = frame[frame["is_correctable"] & frame["resolution_status"].isin(OPEN_STATUSES)]
+    return recent_failures(still_open, limit, CORRECTABLE_COLUMNS)
+
+
+def permanent_failures(frame: pd.DataFrame, limit: int | None = 20) -> pd.DataFrame:
+    """Failures given up on, with the cause: reruns with the data present kept failing, or the data never arrived."""
+    given_up = frame[frame["resolution_status"] == ResolutionStatus.PERMANENT.value]
+    return recent_failures(given_up, limit, PERMANENT_COLUMNS)
 
 
 def build_report(frame: pd.DataFrame, view: str = "all", limit: int | None = 20) -> dict[str, pd.DataFrame]:
@@ -167,6 +183,7 @@ def build_report(frame: pd.DataFrame, view: str = "all", limit: int | None = 20)
         "distribution": lambda: distribution(frame),
         "recent": lambda: recent_failures(frame, limit),
         "correctable": lambda: correctable_failures(frame, limit),
+        "permanent": lambda: permanent_failures(frame, limit),
     }
     names = list(sections) if view == "all" else [view]
     return {name: sections[name]() for name in names}
@@ -184,7 +201,7 @@ def render(sections: dict[str, pd.DataFrame], fmt: str, total: int, filters: dic
         return json.dumps(payload, indent=2, default=str)
     if fmt == "csv":
         if len(sections) != 1:
-            raise ValueError("csv holds one section: pass --view distribution, recent or correctable")
+            raise ValueError("csv holds one section: pass --view distribution, recent, correctable or permanent")
         buffer = io.StringIO()
         next(iter(sections.values())).to_csv(buffer, index=False)
         return buffer.getvalue()
@@ -193,7 +210,8 @@ def render(sections: dict[str, pd.DataFrame], fmt: str, total: int, filters: dic
     titles = {
         "distribution": "Failures by processor and category",
         "recent": "Recent failures",
-        "correctable": "Open correctable failures (DATA_GAP / MIXED)",
+        "correctable": "Open correctable failures (DATA_GAP / MIXED) and what each waits for",
+        "permanent": "Failures given up on (RETRIES_EXHAUSTED: reruns with the data present kept failing; DATA_NEVER_ARRIVED)",
     }
     out = [f"failures in the store matching the filters: {total}"]
     for name, frame in sections.items():
@@ -202,8 +220,9 @@ def render(sections: dict[str, pd.DataFrame], fmt: str, total: int, filters: dic
             out.append("(none)")
             continue
         shown = frame.copy()
-        if "failure_reason" in shown:
-            shown["failure_reason"] = shown["failure_reason"].str.slice(0, 70)
+        for text in ("failure_reason", "waiting_for", "permanent_reason"):
+            if text in shown:
+                shown[text] = shown[text].fillna("").str.slice(0, 70)
         out.append(shown.to_string(index=False))
     return "\n".join(out) + "\n"
 
@@ -232,7 +251,7 @@ def _run(args: argparse.Namespace) -> int:
 
     view = args.view or ("distribution" if args.format == "csv" else "all")
     if args.format == "csv" and view == "all":
-        print("--format csv holds one section: pass --view distribution, recent or correctable", file=sys.stderr)
+        print("--format csv holds one section: pass --view distribution, recent, correctable or permanent", file=sys.stderr)
         return 2
     frame = read_store(
         defs.resources["warehouse"],
@@ -257,7 +276,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `report` on the `nba-failures` parser."""
     report = subparsers.add_parser(
         "report",
-        help="failures in the store: distribution by processor and category, recent and correctable failures",
+        help="failures in the store: distribution by processor and category, recent, correctable (and what they wait for), given up",
         description="The verification queries over nba_processing.*_failures, on DuckDB or BigQuery (NBA_FAILURES_WAREHOUSE).",
     )
     report.add_argument("--since", type=dt.date.fromisoformat, help="first analysis date (YYYY-MM-DD)")
@@ -271,7 +290,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="resolution status (repeatable): " + ", ".join(s.value for s in ResolutionStatus),
     )  # fmt: skip
     report.add_argument("--view", choices=VIEWS, help="section to print (default: all; csv default: distribution)")
-    report.add_argument("--limit", type=int, default=20, help="rows of the recent/correctable lists (0 = all; default 20)")
+    report.add_argument("--limit", type=int, default=20, help="rows of the recent/correctable/permanent lists (0 = all; default 20)")
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--progress", action="store_true", help="report read progress on stderr even when it is not a terminal")
     report.set_defaults(handler=_run)

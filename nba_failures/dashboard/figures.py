@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from nba_failures.failures.records import FailureType, ResolutionStatus
-from nba_failures.reporting import OPEN_STATUSES
+from nba_failures.failures.records import OPEN_STATUSES, FailureType, ResolutionStatus
 
 # One color per failure type and per status, the same on every chart.
 TYPE_ORDER = [t.value for t in (FailureType.PLAYER_DNP, FailureType.DATA_GAP, FailureType.MIXED)] + [

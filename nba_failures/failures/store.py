@@ -9,6 +9,7 @@ a failure still present is updated in place, a new one inserted, one that is gon
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -69,6 +70,21 @@ FAILURE_STORES = (
 
 def store_for(phase: Phase) -> FailureStoreTable:
     return next(store for store in FAILURE_STORES if phase in store.phases)
+
+
+def read_failures(warehouse: Warehouse, where_in: Mapping[str, Sequence] | None = None) -> pd.DataFrame:
+    """Rows of the three store tables as one canonical frame; `store_index` says which table each lives in."""
+    frames = [
+        store.to_canonical(warehouse.read(store.table, where_in=where_in)).assign(store_index=index)
+        for index, store in enumerate(FAILURE_STORES)
+    ]
+    columns = list(dict.fromkeys(column for frame in frames for column in frame.columns))
+    # A column with no value in one table (cache_age_hours of raw failures) says nothing about its type: left out
+    # before the concat, so pandas takes the types from the tables that have values.
+    present = [frame.dropna(axis=1, how="all") for frame in frames if len(frame)]
+    if not present:
+        return frames[0].reindex(columns=columns)
+    return pd.concat(present, ignore_index=True).reindex(columns=columns)
 
 
 @dataclass(frozen=True)

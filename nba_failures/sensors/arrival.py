@@ -54,14 +54,20 @@ def raw_arrival_sensor(context: SensorEvaluationContext, landing: LandingZone):
     current = landing_signatures(landing)
     if context.cursor is None:
         # First tick: what is already there is the backfill's business; from now on, arrivals are ours.
-        return SensorResult(skip_reason=SkipReason(f"baseline of {len(current)} landed game files recorded"), cursor=json.dumps(current))
+        return SensorResult(
+            skip_reason=SkipReason(f"baseline of {len(current)} landed game files recorded"), cursor=json.dumps(current)
+        )
     days = arrived_days(json.loads(context.cursor), current)
     if not days:
         return SensorResult(skip_reason=SkipReason("no new game files"), cursor=context.cursor)
     assets = frozenset(key.to_user_string() for key in ARRIVAL_ASSETS.resolve(context.repository_def.asset_graph))
     requests = []
     for first, last in contiguous_windows(days):
-        changed = sorted(f"{path}={signature}" for path, signature in current.items() if first.isoformat() <= path.split("/")[1] <= last.isoformat())
+        changed = sorted(
+            f"{path}={signature}"
+            for path, signature in current.items()
+            if first.isoformat() <= path.split("/")[1] <= last.isoformat()
+        )
         run_key = f"arrival-{first.isoformat()}-{last.isoformat()}-{hashlib.sha256('|'.join(changed).encode()).hexdigest()[:16]}"
         requests.append(window_run_request(run_key, "arrival", assets, first, last))
     context.log.info(f"game files arrived for {len(days)} days: {', '.join(d.isoformat() for d in days)}")

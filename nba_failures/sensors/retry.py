@@ -9,7 +9,6 @@ import pandas as pd
 from dagster import (
     AssetSelection,
     ConfigurableResource,
-    DagsterInstance,
     DefaultSensorStatus,
     SensorEvaluationContext,
     SensorResult,
@@ -21,10 +20,10 @@ from pydantic import Field
 from nba_failures import settings
 from nba_failures.analytics.player_games import registry_index
 from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, ResolutionStatus
-from nba_failures.failures.store import FAILURE_STORES
+from nba_failures.failures.store import FAILURE_STORES, read_failures
 from nba_failures.landing.contract import game_date_of, gamebook_path, read_registry
 from nba_failures.resources import LandingZone
-from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, RunState, plan_retries
+from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, plan_retries
 from nba_failures.sensors.runs import run_state, runs_in_flight, window_run_request
 from nba_failures.warehouse.base import Warehouse
 
@@ -146,11 +145,7 @@ def retry_tick(
 
 def read_candidates(warehouse: Warehouse) -> pd.DataFrame:
     """Every failure the sensor reruns, open or given up, from the three store tables (canonical columns)."""
-    frames = [
-        store.to_canonical(warehouse.read(store.table, where_in=_CANDIDATES)).assign(_store=index)
-        for index, store in enumerate(FAILURE_STORES)
-    ]
-    return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
+    return read_failures(warehouse, where_in=_CANDIDATES)
 
 
 def _assets_to_rerun(graph, processor: str) -> frozenset[str]:
@@ -188,7 +183,7 @@ def record_decision(warehouse: Warehouse, candidates: pd.DataFrame, decision: Re
     """Write this tick's decisions into the store, one slice update per store table."""
     updates = decision_updates(candidates, decision, now)
     touched = candidates[candidates["failure_key"].isin(set(updates))]
-    for index, rows in touched.groupby("_store"):
+    for index, rows in touched.groupby("store_index"):
         store = FAILURE_STORES[index]
         keys = sorted(rows["failure_key"])
         first, last = min(rows["analysis_date"]), max(rows["analysis_date"])

@@ -12,7 +12,11 @@ SEEN = pd.Timestamp("2023-01-16 06:00", tz="UTC")
 SETTINGS = RetrySettings(max_attempts=3, backoff_seconds=600, max_wait_hours=72)
 GAME = "202301150BOS"
 OTHER_GAME = "202301200LAL"
-ASSETS = {"raw_step": frozenset({"raw"}), "cache_step": frozenset({"raw", "cache"}), "store_step": frozenset({"raw", "cache", "store"})}
+ASSETS = {
+    "raw_step": frozenset({"raw"}),
+    "cache_step": frozenset({"raw", "cache"}),
+    "store_step": frozenset({"raw", "cache", "store"}),
+}
 
 
 def failure(key: str, processor: str = "raw_step", day: dt.date = dt.date(2023, 1, 15), **fields) -> dict:
@@ -39,7 +43,12 @@ class Landing:
 def plan(rows: list[dict], landing: Landing, hours_after_seen: float, runs: dict[str, RunState] | None = None, settings=SETTINGS):
     now = SEEN + pd.Timedelta(hours=hours_after_seen)
     return plan_retries(
-        pd.DataFrame(rows), now, settings, landing.versions(), ASSETS.__getitem__, lambda key: (runs or {}).get(key, RunState.FINISHED)
+        pd.DataFrame(rows),
+        now,
+        settings,
+        landing.versions(),
+        ASSETS.__getitem__,
+        lambda key: (runs or {}).get(key, RunState.FINISHED),
     )
 
 
@@ -74,7 +83,15 @@ def test_a_failure_whose_game_file_has_not_landed_waits_spending_nothing_until_m
 
 
 def test_a_registry_fix_is_waited_for_even_when_every_game_file_has_landed():
-    rows = [failure("cache-p", "cache_step", entity_id="kennedychandler", prerequisite_game_ids=[GAME], prerequisite_players=["kennedychandler"])]
+    rows = [
+        failure(
+            "cache-p",
+            "cache_step",
+            entity_id="kennedychandler",
+            prerequisite_game_ids=[GAME],
+            prerequisite_players=["kennedychandler"],
+        )
+    ]
     decision = plan(rows, Landing(games={GAME: "v1"}), 1)
     assert not decision.runs and decision.waiting == {"cache-p": "kennedychandler in the player registry"}
     decision = plan(rows, Landing(games={GAME: "v1"}, players={"kennedychandler": "id:kennedychandler"}), 24)
@@ -85,7 +102,9 @@ def test_a_registry_fix_is_waited_for_even_when_every_game_file_has_landed():
 def test_followers_wait_for_their_root_and_ride_with_it_without_spending_an_attempt():
     root = failure("raw-g", prerequisite_game_ids=[GAME])
     cache = failure("cache-p", "cache_step", dt.date(2023, 1, 18), prerequisite_game_ids=[GAME], root_failure_keys=["raw-g"])
-    store = failure("store-p", "store_step", dt.date(2023, 1, 19), prerequisite_game_ids=[GAME], root_failure_keys=["raw-g", "cache-p"])
+    store = failure(
+        "store-p", "store_step", dt.date(2023, 1, 19), prerequisite_game_ids=[GAME], root_failure_keys=["raw-g", "cache-p"]
+    )
     rows = [root, cache, store]
     waiting = plan(rows, Landing(), 6)
     assert not waiting.runs
