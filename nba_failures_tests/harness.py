@@ -22,10 +22,12 @@ def run_assets(
     selection: str | None = None,
     instance: DagsterInstance | None = None,
     raise_on_error: bool = True,
+    resources: dict[str, object] | None = None,
 ) -> ExecuteInProcessResult:
-    """Materialize `selection` (default: every asset) for `[first, last]` in one run."""
+    """Materialize `selection` (default: every asset) for `[first, last]` in one run; `resources` replace the
+    code location's (e.g. a dashboard written under the test's own directory)."""
     last = last or first
-    resources = {**defs.resources, "warehouse": warehouse, "landing": LandingZone(path=str(landing))}
+    resources = {**defs.resources, "warehouse": warehouse, "landing": LandingZone(path=str(landing)), **(resources or {})}
     if first == last:
         tags, partition_key = {}, first.isoformat()
     else:

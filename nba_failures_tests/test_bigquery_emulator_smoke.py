@@ -1,5 +1,9 @@
-"""Smoke test: the BigQuery features the failure store relies on, against the
-local emulator (``local-bigquery``), through the official client.
+"""Smoke test: the BigQuery features the project relies on, against the local emulator (``local-bigquery``),
+through the project's own ``BigQueryWarehouse`` on its own tables.
+
+Every write is a load job into a staging table and one MERGE; reads are parameterized (dates, value lists);
+the schema uses every column type and repeated columns; the warehouse is a Dagster resource; the robustness
+tests restart the emulator and expect the data to survive.
 
 Needs the emulator installed: ``bash .ci/install_bigquery_emulator.sh``.
 """
@@ -7,359 +11,144 @@ Needs the emulator installed: ``bash .ci/install_bigquery_emulator.sh``.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Sequence
 
 import pandas as pd
-import pytest
 from dagster import asset, materialize
-from google.cloud import bigquery
 
-from nba_failures.warehouse.bigquery_warehouse import EndpointBigQueryResource
+from nba_failures.failures.tables import PREDICTION_FAILURES
+from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, EndpointBigQueryResource
+from nba_failures.warehouse.schema import ColumnType, Mode
 from nba_failures_tests.bigquery_emulator import BigQueryEmulator
 
-# The production resource: dagster_gcp's BigQueryResource with an API endpoint (its get_client override
-# also serves get_object_to_set_on_execution_context, which delegates to get_client).
-EmulatorAwareBigQueryResource = EndpointBigQueryResource
+# A store table with every column type the schema uses, repeated strings and dates, partitioned by a date column
+# (prediction_date) that is not the analysis_date of the other two.
+TABLE = PREDICTION_FAILURES
+D1, D2, D3 = dt.date(2023, 1, 14), dt.date(2023, 1, 15), dt.date(2023, 1, 16)
+PREDICTIONS, OTHER_PROCESSOR = "player_points_predictions", "player_points_predictions_shadow"
 
 
-SCHEMA = [
-    bigquery.SchemaField("failure_id", "STRING", mode="REQUIRED"),
-    bigquery.SchemaField("asset_key", "STRING"),
-    bigquery.SchemaField("job_name", "STRING"),
-    bigquery.SchemaField("error_class", "STRING"),
-    bigquery.SchemaField("attempt", "INT64"),
-    bigquery.SchemaField("is_resolved", "BOOL"),
-    bigquery.SchemaField("failure_date", "DATE"),
-    bigquery.SchemaField("failed_at", "TIMESTAMP"),
-    bigquery.SchemaField("duration_seconds", "FLOAT64"),
-    bigquery.SchemaField("tags", "STRING", mode="REPEATED"),
-]
-CLUSTERING = ["asset_key", "job_name", "error_class"]
-D1 = dt.date(2024, 1, 15)
-D2 = dt.date(2024, 1, 16)
-T1 = dt.datetime(2024, 1, 15, 10, 30, tzinfo=dt.UTC)
-T2 = dt.datetime(2024, 1, 16, 11, 0, tzinfo=dt.UTC)
-
-
-def _rows() -> list[dict]:
-    return [
-        {
-            "failure_id": "f1",
-            "asset_key": "games",
-            "job_name": "daily",
-            "error_class": "HTTPError",
-            "attempt": 1,
-            "is_resolved": False,
-            "failure_date": D1,
-            "failed_at": T1,
-            "duration_seconds": 1.5,
-            "tags": ["nba", "api"],
-        },
-        {
-            "failure_id": "f2",
-            "asset_key": "players",
-            "job_name": "daily",
-            "error_class": "Timeout",
-            "attempt": 2,
-            "is_resolved": False,
-            "failure_date": D1,
-            "failed_at": T1,
-            "duration_seconds": 30.0,
-            "tags": [],
-        },
-        {
-            "failure_id": "f3",
-            "asset_key": "games",
-            "job_name": "backfill",
-            "error_class": "KeyError",
-            "attempt": 1,
-            "is_resolved": False,
-            "failure_date": D2,
-            "failed_at": T2,
-            "duration_seconds": 0.25,
-            "tags": ["parse"],
-        },
-    ]
-
-
-def _json_rows() -> list[dict]:
-    out = []
-    for row in _rows():
-        row = dict(row)
-        row["failure_date"] = row["failure_date"].isoformat()
-        row["failed_at"] = row["failed_at"].isoformat()
-        out.append(row)
-    return out
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[BigQueryEmulator]:
-    with BigQueryEmulator() as emu:
-        print(f"emulator {emu.endpoint} started in {emu.startup_seconds:.2f}s")
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def client(emulator: BigQueryEmulator) -> Iterator[bigquery.Client]:
-    c = emulator.client()
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def dataset(client: bigquery.Client) -> Iterator[str]:
-    ds = client.create_dataset(f"smoke_{uuid.uuid4().hex[:10]}")
-    yield f"{client.project}.{ds.dataset_id}"
-    client.delete_dataset(ds, delete_contents=True, not_found_ok=True)
-
-
-def _create_failures_table(client: bigquery.Client, table_id: str) -> bigquery.Table:
-    table = bigquery.Table(table_id, schema=SCHEMA)
-    table.time_partitioning = bigquery.TimePartitioning(
-        type_=bigquery.TimePartitioningType.DAY, field="failure_date"
+def _failure_rows(day: dt.date, processor: str, entities: Sequence[str]) -> pd.DataFrame:
+    """One row of TABLE per entity with a value in every column, varied by row: the nth row's repeated columns
+    hold n values (the first row none) and its nullable columns are null on the first row only."""
+    rows = []
+    for n, entity in enumerate(entities):
+        row = {}
+        for column in TABLE.columns:
+            if column.mode is Mode.REPEATED:
+                dated = column.type is ColumnType.DATE
+                row[column.name] = [day - dt.timedelta(days=k + 1) if dated else f"{column.name}-{k}" for k in range(n)]
+            elif column.mode is Mode.NULLABLE and n == 0:
+                row[column.name] = None
+            elif column.type is ColumnType.STRING:
+                row[column.name] = f"{column.name}-{entity}"
+            else:
+                row[column.name] = {
+                    ColumnType.INT64: n,
+                    ColumnType.FLOAT64: n + 0.25,
+                    ColumnType.BOOL: n % 2 == 0,
+                    ColumnType.DATE: day,
+                    ColumnType.TIMESTAMP: dt.datetime.combine(day, dt.time(12, n), tzinfo=dt.UTC),
+                }[column.type]
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=TABLE.column_names)
+    return frame.assign(
+        **{TABLE.partition_column: day, "processor_name": processor, "entity_id": list(entities)},
+        failure_key=[f"{processor}|{day}|{entity}" for entity in entities],
     )
-    table.clustering_fields = CLUSTERING
-    return client.create_table(table)
 
 
-def _load_json(
-    client: bigquery.Client, table_id: str, rows: list[dict], *, multipart: bool = False
-) -> None:
-    """NDJSON file via load_table_from_file.
-
-    Without ``size`` the client uses a resumable upload; with ``size`` below 5 MiB
-    it uses a multipart upload.  The emulator accepts both.
-    """
-    payload = "\n".join(json.dumps(r) for r in rows).encode()
-    size = len(payload) if multipart else None
-    job_config = bigquery.LoadJobConfig(
-        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-        schema=SCHEMA,
-        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in key order, timestamps in microseconds (BigQuery's precision; pandas compares the raw
+    integers of two resolutions, not the instants)."""
+    timestamps = [c.name for c in TABLE.columns if c.type is ColumnType.TIMESTAMP and c.name in frame]
+    return frame.assign(**{name: frame[name].dt.as_unit("us") for name in timestamps}).sort_values(
+        "failure_key", ignore_index=True
     )
-    client.load_table_from_file(
-        io.BytesIO(payload), table_id, job_config=job_config, size=size
-    ).result()
 
 
-def _ids(client: bigquery.Client, table_id: str) -> list[str]:
-    return [r.failure_id for r in client.query_and_wait(f"SELECT failure_id FROM `{table_id}` ORDER BY 1")]
+def _assert_same_rows(read: pd.DataFrame, written: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(_comparable(read), _comparable(TABLE.conform(written)), check_dtype=False)
 
 
-# ------------------------------------------------------------------ tests
-def test_create_dataset_and_partitioned_clustered_table(
-    client: bigquery.Client, dataset: str
-) -> None:
-    assert client.get_dataset(dataset).dataset_id == dataset.split(".")[1]
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    table = client.get_table(table_id)
-    # Like real BigQuery, the API reports legacy type names.
-    legacy = {"INT64": "INTEGER", "BOOL": "BOOLEAN", "FLOAT64": "FLOAT"}
-    assert [(f.name, f.field_type, f.mode) for f in table.schema] == [
-        (f.name, legacy.get(f.field_type, f.field_type), f.mode) for f in SCHEMA
-    ]
-    assert table.time_partitioning is not None
-    assert table.time_partitioning.type_ == "DAY"
-    assert table.time_partitioning.field == "failure_date"
-    assert table.clustering_fields == CLUSTERING
-
-
-def test_load_table_from_dataframe(client: bigquery.Client, dataset: str) -> None:
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    df = pd.DataFrame(_rows())
-    job_config = bigquery.LoadJobConfig(
-        schema=SCHEMA, write_disposition=bigquery.WriteDisposition.WRITE_APPEND
-    )
-    client.load_table_from_dataframe(df, table_id, job_config=job_config).result()
-    out = client.query_and_wait(
-        f"SELECT * FROM `{table_id}` ORDER BY failure_id"
-    ).to_dataframe()
-    assert list(out["failure_id"]) == ["f1", "f2", "f3"]
-    assert [list(t) for t in out["tags"]] == [["nba", "api"], [], ["parse"]]
-    assert list(out["failure_date"]) == [D1, D1, D2]
-    assert out["failed_at"].iloc[0] == pd.Timestamp(T1)
-
-
-def test_load_table_from_json(client: bigquery.Client, dataset: str) -> None:
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    job_config = bigquery.LoadJobConfig(schema=SCHEMA)
-    client.load_table_from_json(_json_rows(), table_id, job_config=job_config).result()
-    assert _ids(client, table_id) == ["f1", "f2", "f3"]
-
-
-@pytest.mark.parametrize("multipart", [False, True], ids=["resumable", "multipart"])
-def test_load_table_from_file_ndjson(
-    client: bigquery.Client, dataset: str, multipart: bool
-) -> None:
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    _load_json(client, table_id, _json_rows(), multipart=multipart)
-    assert _ids(client, table_id) == ["f1", "f2", "f3"]
-    assert client.get_table(table_id).num_rows == 3
-
-
-def test_parameterized_query(client: bigquery.Client, dataset: str) -> None:
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    _load_json(client, table_id, _json_rows())
-    job_config = bigquery.QueryJobConfig(
-        query_parameters=[
-            bigquery.ScalarQueryParameter("day", "DATE", D1),
-            bigquery.ScalarQueryParameter("job", "STRING", "daily"),
-            bigquery.ArrayQueryParameter("assets", "STRING", ["games", "players", "x"]),
+def test_a_write_reads_back_every_column_type_as_written(bigquery_warehouse: BigQueryWarehouse) -> None:
+    rows = _failure_rows(D1, PREDICTIONS, ["jaysontatum", "lukadoncic", "nikolajokic"])
+    assert bigquery_warehouse.replace(TABLE, rows, D1, D2) == 3
+    _assert_same_rows(bigquery_warehouse.read(TABLE), rows)
+    # The staging table of the load job is gone once the MERGE applied it.
+    with bigquery_warehouse.bigquery.get_client() as client:
+        assert [table.table_id for table in client.list_tables(f"{bigquery_warehouse.bigquery.project}.{TABLE.dataset}")] == [
+            TABLE.name
         ]
+
+
+def test_a_replace_changes_only_its_slice(bigquery_warehouse: BigQueryWarehouse) -> None:
+    first_day = _failure_rows(D1, PREDICTIONS, ["a", "b"])
+    other_processor = _failure_rows(D1, OTHER_PROCESSOR, ["a", "c"])
+    second_day = _failure_rows(D2, PREDICTIONS, ["a", "b", "d"])
+    bigquery_warehouse.replace(TABLE, pd.concat([first_day, other_processor, second_day]), D1, D3)
+
+    # A processor's rerun of a day replaces its rows of that day, and no one else's.
+    rerun = _failure_rows(D1, PREDICTIONS, ["b", "e", "f"])
+    bigquery_warehouse.replace(TABLE, rerun, D1, D2, where_in={"processor_name": [PREDICTIONS]})
+    _assert_same_rows(bigquery_warehouse.read(TABLE), pd.concat([rerun, other_processor, second_day]))
+
+    # The store's in-place update of a slice (read, change, MERGE back).
+    bigquery_warehouse.update_slice(
+        TABLE, D1, D2, {"processor_name": [OTHER_PROCESSOR]}, lambda rows: rows.assign(occurrences=rows["occurrences"] + 1)
     )
-    rows = client.query_and_wait(
-        f"""
-        SELECT failure_id, tags FROM `{table_id}`
-        WHERE failure_date = @day AND job_name = @job AND asset_key IN UNNEST(@assets)
-        ORDER BY failure_id
-        """,
-        job_config=job_config,
+    updated = other_processor.assign(occurrences=other_processor["occurrences"] + 1)
+    _assert_same_rows(bigquery_warehouse.read(TABLE, D1, D2, where_in={"processor_name": [OTHER_PROCESSOR]}), updated)
+
+    # A rerun with nothing to write empties its slice.
+    bigquery_warehouse.replace(TABLE, second_day.iloc[:0], D2, D3)
+    _assert_same_rows(bigquery_warehouse.read(TABLE), pd.concat([rerun, updated]))
+
+
+def test_reads_select_by_date_range_values_and_columns(bigquery_warehouse: BigQueryWarehouse) -> None:
+    entities = ["a", "b", "c"]
+    rows = pd.concat([_failure_rows(day, PREDICTIONS, entities) for day in (D1, D2, D3)], ignore_index=True)
+    bigquery_warehouse.replace(TABLE, rows, D1, D3 + dt.timedelta(days=1))
+
+    columns = ["entity_id", "gap_game_dates", "cache_age_hours"]
+    read = bigquery_warehouse.read(
+        TABLE, D2, D3 + dt.timedelta(days=1), where_in={"entity_id": ["b", "c"], "processor_name": [PREDICTIONS]}, columns=columns
     )
-    assert [(r.failure_id, list(r.tags)) for r in rows] == [
-        ("f1", ["nba", "api"]),
-        ("f2", []),
-    ]
-
-
-def test_merge_from_staging(client: bigquery.Client, dataset: str) -> None:
-    target = f"{dataset}.failures"
-    staging = f"{dataset}.failures_staging"
-    _create_failures_table(client, target)
-    client.create_table(bigquery.Table(staging, schema=SCHEMA))
-    _load_json(client, target, _json_rows())
-    rows = _json_rows()
-    staged = [
-        {**rows[0], "attempt": 3, "tags": ["nba", "api", "retried"]},  # matched -> update
-        {  # not matched -> insert
-            **rows[2],
-            "failure_id": "f4",
-            "asset_key": "teams",
-            "tags": ["new"],
-        },
-    ]
-    _load_json(client, staging, staged)
-    # f2 and f3 are not in staging: only those on @day are marked resolved.
-    job_config = bigquery.QueryJobConfig(
-        query_parameters=[bigquery.ScalarQueryParameter("day", "DATE", D1)]
+    assert list(read.columns) == [TABLE.partition_column, *columns]
+    wanted = rows[(rows[TABLE.partition_column] >= D2) & rows["entity_id"].isin(["b", "c"])]
+    expected = TABLE.subset(columns).conform(wanted)
+    pd.testing.assert_frame_equal(
+        read.sort_values([TABLE.partition_column, "entity_id"], ignore_index=True),
+        expected.sort_values([TABLE.partition_column, "entity_id"], ignore_index=True),
+        check_dtype=False,
     )
-    job = client.query(
-        f"""
-        MERGE `{target}` T
-        USING `{staging}` S
-        ON T.failure_id = S.failure_id
-        WHEN MATCHED THEN UPDATE SET
-            attempt = S.attempt, tags = S.tags, failed_at = S.failed_at,
-            is_resolved = S.is_resolved
-        WHEN NOT MATCHED THEN INSERT ROW
-        WHEN NOT MATCHED BY SOURCE AND T.failure_date = @day THEN UPDATE SET
-            is_resolved = TRUE
-        """,
-        job_config=job_config,
-    )
-    job.result()
-    assert job.num_dml_affected_rows == 3
-    got = {
-        r.failure_id: (r.attempt, r.is_resolved, list(r.tags))
-        for r in client.query_and_wait(f"SELECT * FROM `{target}`")
-    }
-    assert got == {
-        "f1": (3, False, ["nba", "api", "retried"]),
-        "f2": (2, True, []),
-        "f3": (1, False, ["parse"]),
-        "f4": (1, False, ["new"]),
-    }
 
 
-def test_merge_explicit_insert_columns(client: bigquery.Client, dataset: str) -> None:
-    target = f"{dataset}.failures"
-    staging = f"{dataset}.failures_staging"
-    _create_failures_table(client, target)
-    client.create_table(bigquery.Table(staging, schema=SCHEMA))
-    _load_json(client, staging, _json_rows())
-    cols = ", ".join(f.name for f in SCHEMA)
-    client.query_and_wait(
-        f"""
-        MERGE `{target}` T USING `{staging}` S ON T.failure_id = S.failure_id
-        WHEN MATCHED THEN UPDATE SET attempt = S.attempt
-        WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({", ".join("S." + c for c in cols.split(", "))})
-        """
-    )
-    assert _ids(client, target) == ["f1", "f2", "f3"]
-
-
-def test_delete_with_parameter(client: bigquery.Client, dataset: str) -> None:
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    _load_json(client, table_id, _json_rows())
-    job = client.query(
-        f"DELETE FROM `{table_id}` WHERE failure_date = @day",
-        job_config=bigquery.QueryJobConfig(
-            query_parameters=[bigquery.ScalarQueryParameter("day", "DATE", D1)]
-        ),
-    )
-    job.result()
-    assert job.num_dml_affected_rows == 2
-    assert _ids(client, table_id) == ["f3"]
-
-
-def test_query_to_dataframe(client: bigquery.Client, dataset: str) -> None:
-    table_id = f"{dataset}.failures"
-    _create_failures_table(client, table_id)
-    _load_json(client, table_id, _json_rows())
-    df = client.query(f"SELECT * FROM `{table_id}` ORDER BY failure_id").to_dataframe()
-    assert list(df.columns) == [f.name for f in SCHEMA]
-    assert len(df) == 3
-    assert df["attempt"].tolist() == [1, 2, 1]
-    assert df["is_resolved"].tolist() == [False, False, False]
-    assert df["duration_seconds"].tolist() == [1.5, 30.0, 0.25]
-    assert df["failure_date"].tolist() == [D1, D1, D2]
-    assert df["failed_at"].tolist() == [pd.Timestamp(T1), pd.Timestamp(T1), pd.Timestamp(T2)]
-    assert [list(t) for t in df["tags"]] == [["nba", "api"], [], ["parse"]]
-
-
-def test_bigquery_resource_subclass(emulator: BigQueryEmulator, dataset: str) -> None:
-    resource = EmulatorAwareBigQueryResource(
-        project=emulator.project, api_endpoint=emulator.endpoint
-    )
+def test_the_warehouse_serves_a_dagster_asset_as_its_resource(bigquery_warehouse: BigQueryWarehouse) -> None:
+    rows = _failure_rows(D1, PREDICTIONS, ["a", "b", "c"])
 
     @asset
-    def failures_probe(bigquery: EmulatorAwareBigQueryResource) -> int:
-        with bigquery.get_client() as client:
-            _create_failures_table(client, f"{dataset}.via_resource")
-            rows = client.query_and_wait("SELECT 41 + 1 AS answer")
-            return next(iter(rows)).answer
+    def failures_probe(warehouse: Warehouse) -> int:
+        warehouse.replace(TABLE, rows, D1, D2)
+        return len(warehouse.read(TABLE, D1, D2))
 
-    result = materialize([failures_probe], resources={"bigquery": resource})
-    assert result.success
-    assert result.output_for_node("failures_probe") == 42
-    with resource.get_client() as c:
-        assert c.get_table(f"{dataset}.via_resource").clustering_fields == CLUSTERING
+    result = materialize([failures_probe], resources={"warehouse": bigquery_warehouse})
+    assert result.success and result.output_for_node("failures_probe") == len(rows)
+    _assert_same_rows(bigquery_warehouse.read(TABLE), rows)
 
 
-def test_restart_keeps_data() -> None:
-    """Separate emulator so the module-scoped one is not disturbed."""
-    with BigQueryEmulator() as emu:
-        client = emu.client()
-        ds = client.create_dataset("persist")
-        table_id = f"{emu.project}.{ds.dataset_id}.failures"
-        _create_failures_table(client, table_id)
-        _load_json(client, table_id, _json_rows())
-        port, data_dir = emu.port, emu.data_dir
-        began = time.monotonic()
-        emu.restart()
-        print(f"restart took {time.monotonic() - began:.2f}s")
-        assert (emu.port, emu.data_dir) == (port, data_dir)
-        client = emu.client()
-        assert _ids(client, table_id) == ["f1", "f2", "f3"]
-        table = client.get_table(table_id)
-        assert table.clustering_fields == CLUSTERING
-        assert table.time_partitioning.field == "failure_date"
+def test_rows_and_table_layout_outlive_an_emulator_restart() -> None:
+    """An emulator of its own, so the session's is not disturbed."""
+    with BigQueryEmulator() as emulator:
+        warehouse = BigQueryWarehouse(bigquery=EndpointBigQueryResource(project=emulator.project, api_endpoint=emulator.endpoint))
+        rows = _failure_rows(D1, PREDICTIONS, ["a", "b", "c"])
+        warehouse.replace(TABLE, rows, D1, D2)
+        endpoint = emulator.endpoint
+        emulator.restart()
+        assert emulator.endpoint == endpoint  # the warehouse's configuration still points at it
+        _assert_same_rows(warehouse.read(TABLE), rows)
+        with warehouse.bigquery.get_client() as client:
+            table = client.get_table(f"{emulator.project}.{TABLE.dataset}.{TABLE.name}")
+        assert table.time_partitioning.field == TABLE.partition_column
+        assert table.clustering_fields == list(TABLE.cluster_columns)
