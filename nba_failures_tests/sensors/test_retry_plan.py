@@ -65,8 +65,8 @@ def apply(rows: list[dict], decision, hours_after_seen: float) -> list[dict]:
                    "last_retry_at": now, "prerequisites_state": run.states[key]}  # fmt: skip
         elif key in permanent:
             give_up = permanent[key]
-            row = {**row, "resolution_status": "PERMANENT", "permanent_reason": give_up.reason, "permanent_cause": give_up.cause.value,
-                   "prerequisites_state": give_up.state}  # fmt: skip
+            row = {**row, "resolution_status": "PERMANENT", "permanent_reason": give_up.reason,
+                   "permanent_cause": give_up.cause.value, "prerequisites_state": give_up.state}  # fmt: skip
         updated.append(row)
     return updated
 
