@@ -143,7 +143,7 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
             loop_estimate = per_failure * size
             measured = size == loop["failures"]
             speedup = loop_estimate / s["total_wall_s"]
-            what = f"{size:,} INCOMPLETE_DATA player failures: 3 reads {_fmt(s['reads_wall_s'])} s + classify {_fmt(s['classify_wall_s'])} s"
+            what = f"{size:,} INCOMPLETE_DATA player failures: 4 reads {_fmt(s['reads_wall_s'])} s + classify {_fmt(s['classify_wall_s'])} s"
             target, met = "", ""
             if size == max(plan.sizes):
                 target = f"≤ {TARGETS['c_seconds']:.0f} s, ≥ {TARGETS['c_speedup']:.0f}× loop"

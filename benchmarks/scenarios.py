@@ -78,7 +78,6 @@ def classify(args: argparse.Namespace) -> dict:
     """Set-based classification of synthetic failures vs the per-entity query loop, on the season warehouse."""
     from benchmarks.entity_loop import classify_one_by_one
     from benchmarks.synthetic import synthetic_failures
-    from nba_failures.failures.classification import classify_failures
     from nba_failures.failures.completeness import CompletenessChecker
     from nba_failures.partitions import daily_partitions
     from nba_failures.settings import duckdb_path
@@ -98,7 +97,7 @@ def classify(args: argparse.Namespace) -> dict:
             best = None
             for _ in range(args.repeat):
                 evidence, read_wall, read_cpu = _timed(lambda: checker.evidence(warehouse, failures, start, end))
-                classified, wall, cpu = _timed(lambda: classify_failures(failures, evidence, checker.lookback_days, checker.min_history_games))
+                classified, wall, cpu = _timed(lambda: checker.classify_with(failures, evidence))
                 timing = {"reads_wall_s": read_wall, "reads_cpu_s": read_cpu, "classify_wall_s": wall, "classify_cpu_s": cpu, "total_wall_s": read_wall + wall, "total_cpu_s": read_cpu + cpu}
                 if best is None or timing["total_wall_s"] < best["total_wall_s"]:
                     best = timing

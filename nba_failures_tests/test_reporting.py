@@ -98,7 +98,8 @@ def test_progress_reports_each_table(failure_store):
 
 def test_render_formats(failure_frame):
     sections = build_report(failure_frame, "all", limit=5)
-    assert list(sections) == ["distribution", "recent", "correctable"]
+    assert list(sections) == ["distribution", "recent", "correctable", "permanent"]
+    assert "waiting_for" in sections["correctable"] and "permanent_cause" in sections["permanent"]
 
     as_json = json.loads(render(sections, "json", len(failure_frame), {"since": None}))
     assert as_json["total_failures"] == len(failure_frame)
@@ -106,6 +107,7 @@ def test_render_formats(failure_frame):
     assert len(as_json["recent"]) == 5 and as_json["recent"][0]["analysis_date"].startswith(LAST.isoformat())
 
     text = render(sections, "table", len(failure_frame))
+    assert "and what each waits for" in text and "Failures given up on" in text
     assert "Failures by processor and category" in text and "REGISTRY_LOOKUP_FAILED" in text and MISSING_GAME in text
 
     csv = pd.read_csv(io.StringIO(render(build_report(failure_frame, "distribution"), "csv", len(failure_frame))))

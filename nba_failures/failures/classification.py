@@ -67,11 +67,13 @@ class CompletenessEvidence:
     schedule: game_id, game_date, home_abbr, away_abbr.
     player_games: player_lookup, game_id, game_date, team_abbr (from player_game_summary).
     raw_rows: game_id, game_date, entity_id, team_abbr, player_status, dnp_reason (raw gamebook listings, box_listings).
+    recorded_failures: failures the root processors recorded on those days (where a window's gaps come from).
     """
 
     schedule: pd.DataFrame
     player_games: pd.DataFrame
     raw_rows: pd.DataFrame
+    recorded_failures: pd.DataFrame
 
 
 def needs_completeness_check(failures: pd.DataFrame) -> pd.Series:

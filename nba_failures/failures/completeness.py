@@ -27,13 +27,13 @@ ROOT_PROCESSORS = RootProcessors(raw_games=NBAC_GAMEBOOK_PLAYER_STATS.name, play
 
 
 class CompletenessChecker(ConfigurableResource):
-    """Tells a player who did not play from a data gap, for all failures of a run in three reads."""
+    """Tells a player who did not play from a data gap, for all failures of a run in four reads."""
 
     lookback_days: int = Field(default=14, ge=1, description="Days before the analysis date whose games are checked.")
     min_history_games: int = Field(default=5, ge=1, description="Fewer expected games than this → INSUFFICIENT_HISTORY.")
 
     def evidence(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> CompletenessEvidence:
-        """Schedule, summaries and raw box scores around `[start, end)`: a fixed number of reads.
+        """Schedule, summaries, raw box scores and the root processors' failures around `[start, end)`: four reads.
 
         Reads reach twice the lookback back, so a player's team is known even when every game of his
         inside the window is missing, and further where a failure names older missing games.
@@ -46,15 +46,15 @@ class CompletenessChecker(ConfigurableResource):
         schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
         player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players}, columns=SUMMARY_EVIDENCE_COLUMNS)
         raw_rows = box_listings(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS))
-        return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows)
-
-    def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
-        """Every failure classified, with what its fix needs (prerequisites and the root failures it follows)."""
-        evidence = self.evidence(warehouse, failures, start, end)
-        classified = classify_failures(failures, evidence, self.lookback_days, self.min_history_games)
-        # Roots of a window's gaps were recorded on the gap games' days, up to the evidence's reach.
-        gap_days = [game_date_of(game) for ids in classified["gap_game_ids"] for game in ids]
-        reach = min([start - dt.timedelta(days=2 * self.lookback_days), *gap_days])
+        # The roots of a window's gaps were recorded on the gap games' days: every game examined is inside the reach.
         root_processors = {"processor_name": [ROOT_PROCESSORS.raw_games, ROOT_PROCESSORS.player_games]}
         recorded = warehouse.read(PROCESSOR_FAILURES, reach, start, where_in=root_processors, columns=RECORDED_FAILURE_COLUMNS)
-        return attach_prerequisites(classified, recorded, ROOT_PROCESSORS)
+        return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows, recorded_failures=recorded)
+
+    def classify_with(self, failures: pd.DataFrame, evidence: CompletenessEvidence) -> pd.DataFrame:
+        """Every failure classified, with what its fix needs (prerequisites and the root failures it follows)."""
+        classified = classify_failures(failures, evidence, self.lookback_days, self.min_history_games)
+        return attach_prerequisites(classified, evidence.recorded_failures, ROOT_PROCESSORS)
+
+    def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+        return self.classify_with(failures, self.evidence(warehouse, failures, start, end))

@@ -60,19 +60,17 @@ def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots
     roots of a window's gaps are. Only retried failures get prerequisites: nothing reruns the others.
     """
     classified = classified.copy()
-    retried = classified["failure_type"].isin(RETRIED_TYPES).to_numpy()
-    rows = classified.to_dict("records")
+    # Only retried failures have needs, and a follower only follows failures that have: the rest are never visited.
+    rows = classified[classified["failure_type"].isin(RETRIED_TYPES)].to_dict("records")
     known = pd.concat([recorded.loc[:, list(RECORDED_FAILURE_COLUMNS)], classified.loc[:, list(RECORDED_FAILURE_COLUMNS)]])
     raw_game_failure, player_day_failures = _root_index(known.drop_duplicates("failure_key"), roots)
 
-    needs = {
-        row["failure_key"]: _own_needs(row, raw_game_failure, player_day_failures) for row, keep in zip(rows, retried) if keep
-    }
-    _carry_down_chains([row for row, keep in zip(rows, retried) if keep], rows, needs)
+    needs = {row["failure_key"]: _own_needs(row, raw_game_failure, player_day_failures) for row in rows}
+    _carry_down_chains(rows, needs)
 
-    empty = _Needs(set(), set(), set())
     for column, field in zip(PREREQUISITE_COLUMNS, ("games", "players", "roots")):
-        classified[column] = [sorted(getattr(needs.get(row["failure_key"], empty), field)) for row in rows]
+        values = {key: sorted(getattr(need, field)) for key, need in needs.items()}
+        classified[column] = [values.get(key, []) for key in classified["failure_key"]]
     return classified
 
 
@@ -105,7 +103,7 @@ def _own_needs(row: dict, raw_game_failure: dict[str, str], player_day_failures:
     return _Needs(games, {row["entity_id"]} if is_player else set(), roots)
 
 
-def _carry_down_chains(retried_rows: list[dict], rows: list[dict], needs: dict[str, _Needs]) -> None:
+def _carry_down_chains(rows: list[dict], needs: dict[str, _Needs]) -> None:
     """Followers take the needs of the failures they follow, level by level (feature store → composite → cache)."""
     by_entity: dict[tuple[str, dt.date, str], list[str]] = defaultdict(list)
     by_day: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
@@ -114,7 +112,7 @@ def _carry_down_chains(retried_rows: list[dict], rows: list[dict], needs: dict[s
         by_entity[(row["processor_name"], day, row["entity_id"])].append(row["failure_key"])
         by_day[(row["processor_name"], day)].append(row["failure_key"])
     followed: dict[str, list[str]] = {}
-    for row in retried_rows:
+    for row in rows:
         upstream = row.get("upstream_table")
         if not isinstance(upstream, str) or not upstream:
             continue

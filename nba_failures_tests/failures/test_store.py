@@ -7,6 +7,8 @@ import pytest
 
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.classification import CompletenessEvidence, classify_failures
+from nba_failures.failures.completeness import CompletenessChecker
+from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, FailureCategory, Phase, ResolutionStatus
 from nba_failures.failures.store import (
@@ -24,6 +26,7 @@ NO_EVIDENCE = CompletenessEvidence(
     schedule=pd.DataFrame(columns=["game_id", "game_date", "home_abbr", "away_abbr"]),
     player_games=pd.DataFrame(columns=["player_lookup", "game_id", "game_date", "team_abbr"]),
     raw_rows=pd.DataFrame(columns=["game_id", "game_date", "entity_id", "team_abbr", "player_status", "minutes", "dnp_reason"]),
+    recorded_failures=pd.DataFrame(columns=list(RECORDED_FAILURE_COLUMNS)),
 )
 T0 = pd.Timestamp("2023-01-16 06:00", tz="UTC")
 
@@ -32,7 +35,7 @@ def classified(*failures: tuple[str, FailureCategory], run_id: str = "run-1") ->
     recorder = FailureRecorder(PROCESSOR, run_id)
     for entity_id, category in failures:
         recorder.record(DAY, entity_id, category, f"{entity_id} failed: {category.value}")
-    return classify_failures(recorder.frame(), NO_EVIDENCE, lookback_days=14, min_history_games=5)
+    return CompletenessChecker().classify_with(recorder.frame(), NO_EVIDENCE)
 
 
 def empty_store() -> pd.DataFrame:
