@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
 
@@ -143,6 +145,82 @@ def _short_last_field_row(data: bytes) -> bytes:
     return data.rsplit(b",", 3)[0]
 
 
+def _in_place_of_game_file(make: Callable[[Path, bytes], None]) -> Callable[[Path], None]:
+    """The game's file removed, and `make(path, content)` puts something else at `GAME.csv.gz`."""
+
+    def inject(landing: Path) -> None:
+        path = faults.game_file(landing, DAY, GAME)
+        content = path.read_bytes()
+        path.unlink()
+        make(path, content)
+
+    return inject
+
+
+def _symlink_to_copy(where: Callable[[Path], Path]) -> Callable[[Path], None]:
+    """The game's file moved to `where(landing)`, a symlink left in its place."""
+
+    def make(path: Path, content: bytes) -> None:
+        target = where(path.parents[2]) / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        path.symlink_to(target)
+
+    return _in_place_of_game_file(make)
+
+
+def _sparse_200_mb_csv(landing: Path) -> None:
+    """The game as plain CSV with 200 MB of NULs after it: a sparse file, so the test costs no disk or time
+    unless the file is read."""
+    path = faults.game_file(landing, DAY, GAME)
+    plain = path.with_name(f"{GAME}.csv")
+    plain.write_bytes(faults.game_file_bytes(landing, DAY, GAME))
+    os.truncate(plain, 200 * 1024 * 1024)
+    path.unlink()
+
+
+def _beside_game_file(name: str, make: Callable[[Path, bytes], None]) -> Callable[[Path], None]:
+    """`make(path, content)` puts something at `name` (relative to the gamebook folder), the game's own file kept."""
+
+    def inject(landing: Path) -> None:
+        make(landing / "gamebook" / name, faults.game_file(landing, DAY, GAME).read_bytes())
+
+    return inject
+
+
+def _directory(path: Path, content: bytes) -> None:
+    path.mkdir(parents=True)
+    (path / "inside.csv.gz").write_bytes(content)
+
+
+def _file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def _rows_repeated(times: int) -> Callable[[bytes], bytes]:
+    def edit(data: bytes) -> bytes:
+        header, body = data.split(b"\n", 1)
+        return header + b"\n" + body * times
+
+    return edit
+
+
+def _uppercase_extension(landing: Path) -> None:
+    path = faults.game_file(landing, DAY, GAME)
+    path.rename(path.with_name(f"{GAME}.CSV.GZ"))
+
+
+def _refused(category: str, *reason_has: str, name: str = FILE) -> Outcome:
+    """The game's only file refused before reading: one GAME failure naming it, the game's rows not written."""
+    return Outcome(((RAW, category, "GAME", GAME),), (name, *reason_has), -_game_rows(GAME)[0], -_game_rows(GAME)[1])
+
+
+def _not_a_game_file(name: str) -> Outcome:
+    """A file in the day folder whose name holds no game id: one DATE failure naming it; every game lands."""
+    return Outcome(((RAW, "VALIDATION_ERROR", "DATE", DATE_LEVEL_ENTITY_ID),), (f"gamebook/{DAY.isoformat()}/{name}", "no game id"), 0, 0, ())
+
+
 _RAW_ROWS, _ACTIVE_ROWS = _game_rows(GAME)
 
 # kind -> (inject, outcome). Ids are the "input kind" column of docs/bad_input_outcomes.md.
@@ -177,6 +255,21 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "same_game_delivered_twice": (_delivered_twice, Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (FILE, "already delivered"), 0, 0)),
     "scheduled_game_without_file": (lambda landing: faults.remove_game_file(landing, DAY, GAME),
                                     Outcome(((RAW, "MISSING_RAW_DATA", "GAME", GAME),), (GAME,), -_RAW_ROWS, -_ACTIVE_ROWS)),
+    # ---- entries that are not game files to read: refused unopened, named relative to the landing directory
+    "file_named_only_dot_csv": (_beside_game_file(f"{DAY.isoformat()}/.csv", _file), _not_a_game_file(".csv")),
+    "file_named_placeholder_NULL_csv": (_beside_game_file(f"{DAY.isoformat()}/NULL.csv.gz", _file), _not_a_game_file("NULL.csv.gz")),
+    "fifo_instead_of_game_file": (_in_place_of_game_file(lambda path, _: os.mkfifo(path)), _refused("VALIDATION_ERROR", "a FIFO")),
+    "symlink_to_dev_zero": (_in_place_of_game_file(lambda path, _: path.symlink_to("/dev/zero")), _refused("VALIDATION_ERROR", "outside the landing directory")),
+    "symlink_to_csv_outside_landing": (_symlink_to_copy(lambda landing: landing.parent / "elsewhere"), _refused("VALIDATION_ERROR", "outside the landing directory")),
+    "symlink_to_missing_target": (_in_place_of_game_file(lambda path, _: path.symlink_to(path.parents[2] / "gone.csv.gz")), _refused("VALIDATION_ERROR", "does not exist")),
+    "symlink_inside_landing": (_symlink_to_copy(lambda landing: landing / "archive"), LANDED),
+    "directory_named_like_game_file": (_beside_game_file(f"{DAY.isoformat()}/{GAME}.csv", _directory),
+                                       Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (f"gamebook/{DAY.isoformat()}/{GAME}.csv:", "a directory"))),
+    "file_of_200_mb": (_sparse_200_mb_csv, _refused("EXTRACTION_FAILED", "209715200 bytes, over the limit", name=f"gamebook/{DAY.isoformat()}/{GAME}.csv")),
+    "gzip_bomb_6_mb_decompressed": (_payload(gzip.compress(b"\0" * 6 * 1024 * 1024)), _refused("EXTRACTION_FAILED", "once decompressed")),
+    "more_rows_than_the_limit": (_bytes(_rows_repeated(40)), _refused("EXTRACTION_FAILED", "more than 1000 rows")),
+    "uppercase_extension_CSV_GZ": (_uppercase_extension, LANDED),
+    "day_folder_not_iso_20230115": (_beside_game_file(f"{DAY.strftime('%Y%m%d')}/{GAME}.csv.gz", _file), LANDED),
     # ---- values of one row: that player fails with file and line, everyone else is written
     "minutes_DNP_for_active_player": (_set("minutes", "DNP"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes 'DNP'")),
     "minutes_48:61": (_set("minutes", "48:61"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes '48:61'")),
@@ -243,6 +336,7 @@ def test_bad_input(inject: Callable[[Path], None], outcome: Outcome, day_landing
     for reason in failures["failure_reason"]:
         for expected in outcome.reason_has:
             assert expected[:900] in reason, (expected[:80], reason[:300])
+        assert str(day_landing) not in reason, "files are named relative to the landing directory"
     from_files = failures[failures["failure_category"] != "MISSING_RAW_DATA"]
     assert from_files["source_file"].notna().all(), from_files.loc[:, ["failure_reason", "source_file"]]
     in_rows = from_files[from_files["processor_name"] == SUMMARY]
