@@ -1,6 +1,7 @@
 """`correctable_failures_sensor`: retries what classification found correctable, and closes the loop."""
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 
@@ -21,7 +22,7 @@ from nba_failures.analytics.player_games import registry_index
 from nba_failures.failures.classification import game_date_of
 from nba_failures.failures.records import ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES
-from nba_failures.landing.contract import gamebook_path, read_registry
+from nba_failures.landing.contract import landed_game_files, read_registry
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.retry_plan import OPEN_STATUSES, RetryDecision, RetrySettings, plan_retries
 from nba_failures.sensors.runs import run_settled, runs_in_flight, window_run_request
@@ -101,11 +102,13 @@ def _assets_to_rerun(graph, processor: str) -> frozenset[str]:
 
 
 def _landed_games(landing: LandingZone) -> Callable[[str], bool]:
-    def landed(game_id: str) -> bool:
-        day = game_date_of(game_id)
-        return any(gamebook_path(landing.root, day, game_id, compressed).exists() for compressed in (True, False))
+    """Whether a game's file is in its day folder, by the same listing the raw asset reads (any letter case)."""
 
-    return landed
+    @functools.cache
+    def games_on(day: dt.date) -> frozenset[str]:
+        return frozenset(landed.game_id for landed in landed_game_files(landing.root, day, day + dt.timedelta(days=1)))
+
+    return lambda game_id: game_id in games_on(game_date_of(game_id))
 
 
 def _registered_players(landing: LandingZone) -> Callable[[str], bool]:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nba_failures import settings
 from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID
+from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
 
@@ -377,3 +382,125 @@ def test_accent_variants_resolve_to_one_player(day_landing: Path, warehouse) -> 
     summary = faults.read_table(warehouse.path, "nba_analytics.player_game_summary")
     row = summary[summary["game_id"] == DEN_GAME]
     assert "nikolajokic_001" in set(row["universal_player_id"])
+
+
+# ---- a schedule or registry that cannot be used: its asset fails the run with an error naming the file (and the
+# row); nothing of the day is half written, other days stay, and the code location still loads.
+
+OTHER_DAY = dt.date(2023, 1, 14)
+TBD_GAME = "202302010BOS"  # a game of another day, its date made 'TBD'
+SCHEDULE, REGISTRY_CSV = "schedule.csv.gz", "registry/player_registry.csv"
+
+
+def _schedule_line(game: str) -> int:
+    schedule = pd.read_csv(settings.BUNDLED_SEASON_DIR / SCHEDULE, dtype=str, keep_default_na=False)
+    return int(schedule.index[schedule["game_id"] == game][0]) + 2
+
+
+def _truncate(relative: str) -> Callable[[Path], None]:
+    def inject(landing: Path) -> None:
+        data = (landing / relative).read_bytes()
+        (landing / relative).write_bytes(data[: len(data) // 2])
+
+    return inject
+
+
+def _remove(relative: str) -> Callable[[Path], None]:
+    return lambda landing: (landing / relative).unlink()
+
+
+def _tbd_game_date(landing: Path) -> None:
+    schedule = pd.read_csv(landing / SCHEDULE, dtype=str, keep_default_na=False)
+    schedule.loc[schedule["game_id"] == TBD_GAME, "game_date"] = "TBD"
+    schedule.to_csv(landing / SCHEDULE, index=False, compression={"method": "gzip", "mtime": 0})
+
+
+def _registry_row_with_extra_field(landing: Path) -> None:
+    path = landing / REGISTRY_CSV
+    lines = path.read_bytes().split(b"\n")
+    lines[4] += b",stray"
+    path.write_bytes(b"\n".join(lines))
+
+
+# kind -> (inject, failing asset, what its error names)
+BROKEN_LANDING: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {
+    "schedule_truncated_gzip": (_truncate(SCHEDULE), "nbac_schedule", (SCHEDULE, "cannot be read")),
+    "schedule_game_date_TBD": (_tbd_game_date, "nbac_schedule", (f"{SCHEDULE} line {_schedule_line(TBD_GAME)}: game_date 'TBD'",)),
+    "schedule_missing": (_remove(SCHEDULE), "nbac_schedule", (SCHEDULE, "has not landed")),
+    "registry_missing": (_remove(REGISTRY_CSV), "player_registry", (REGISTRY_CSV, "has not landed")),
+    "registry_row_with_extra_field": (_registry_row_with_extra_field, "player_registry", (REGISTRY_CSV, "line 5")),
+}
+BROKEN_SCHEDULES = [kind for kind, (_, asset_name, _) in BROKEN_LANDING.items() if asset_name == "nbac_schedule"]
+
+
+def _step_errors(result) -> dict[str, str]:
+    """Each failed step's error with its causes, by step."""
+    errors = {}
+    for event in result.all_events:
+        if event.is_step_failure:
+            error, chain = event.event_specific_data.error, []
+            while error is not None:
+                chain.append(error.to_string())
+                error = error.cause
+            errors[event.step_key] = "\n".join(chain)
+    return errors
+
+
+def _day_rows(warehouse_path: Path, day: dt.date) -> dict[str, pd.DataFrame]:
+    return {
+        "raw": faults.read_table(warehouse_path, "nba_raw.nbac_gamebook_player_stats", where=f"landing_date = DATE '{day}'"),
+        "summary": faults.read_table(warehouse_path, "nba_analytics.player_game_summary", where=f"game_date = DATE '{day}'"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(BROKEN_LANDING))
+def test_broken_schedule_or_registry_fails_its_asset_clearly(kind: str, day_landing: Path, season_landing: Path, warehouse) -> None:
+    inject, asset_name, error_has = BROKEN_LANDING[kind]
+    shutil.copytree(season_landing / "gamebook" / OTHER_DAY.isoformat(), day_landing / "gamebook" / OTHER_DAY.isoformat())
+    assert run_assets(warehouse, day_landing, OTHER_DAY, selection=SELECTION).success
+    other_day = _day_rows(warehouse.path, OTHER_DAY)
+    assert len(other_day["summary"]) == len(faults.active(faults.boxscores(OTHER_DAY)))
+
+    inject(day_landing)
+    result = run_assets(warehouse, day_landing, DAY, selection=SELECTION, raise_on_error=False)
+    assert not result.success
+    errors = _step_errors(result)
+    assert list(errors) == [asset_name], errors
+    assert "LandingFileError: " in errors[asset_name], errors[asset_name]
+    message = errors[asset_name].split("LandingFileError: ", 1)[1].splitlines()[0]
+    for expected in error_has:
+        assert expected in message, message
+
+    # The other day is as it was, and the broken day has no summary rows built on a half-read input.
+    for table, rows in _day_rows(warehouse.path, OTHER_DAY).items():
+        pd.testing.assert_frame_equal(rows, other_day[table])
+    assert _day_rows(warehouse.path, DAY)["summary"].empty
+
+
+@pytest.mark.parametrize("kind", BROKEN_SCHEDULES)
+def test_code_location_loads_and_serves_the_store_with_a_broken_schedule(kind: str, day_landing: Path, tmp_path: Path) -> None:
+    """Partitions are derived from the landing schedule when the code location loads: a broken one falls back to
+    the bundled season's days, so `summary` and `report` still print what is stored."""
+    faults.remove_from_registry(day_landing, PLAYER)
+    stored = DuckDBWarehouse(path=str(tmp_path / "store.duckdb"))
+    assert run_assets(stored, day_landing, DAY, selection=[*SELECTION, "classified_failures"]).success
+    BROKEN_LANDING[kind][0](day_landing)
+
+    script = (
+        "from nba_failures.cli import main; from nba_failures.definitions import defs; "
+        "from nba_failures.partitions import daily_partitions; "
+        "print('partitions', daily_partitions.get_partition_keys()[0], len(defs.resolve_asset_graph().get_all_asset_keys())); "
+        "main(['summary']); main(['report', '--view', 'recent', '--format', 'csv'])"
+    )
+    env = {
+        **os.environ,
+        settings.LANDING_DIR_ENV: str(day_landing),
+        settings.DUCKDB_PATH_ENV: stored.path,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    (tmp_path / "dagster_home").mkdir()
+    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "partitions 2022-10-18" in completed.stdout
+    assert "REGISTRY_LOOKUP_FAILED" in completed.stdout  # the summary
+    assert f"{PLAYER}," in completed.stdout  # the report's recent failures
