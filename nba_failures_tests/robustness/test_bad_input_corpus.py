@@ -499,7 +499,7 @@ def test_code_location_loads_and_serves_the_store_with_a_broken_schedule(kind: s
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }
     (tmp_path / "dagster_home").mkdir()
-    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180, check=False)
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "partitions 2022-10-18" in completed.stdout
     assert "REGISTRY_LOOKUP_FAILED" in completed.stdout  # the summary
