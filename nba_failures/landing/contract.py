@@ -216,8 +216,7 @@ def read_schedule(landing_dir: Path) -> pd.DataFrame:
         others = f" (and {len(undated) - 1} more rows)" if len(undated) > 1 else ""
         value = schedule.at[first, "game_date"]
         raise LandingFileError(f"{SCHEDULE_FILE} line {first + 2}: game_date {value!r} is not a YYYY-MM-DD date{others}")
-    schedule["game_date"] = dates.dt.date
-    return schedule.reset_index(drop=True)
+    return schedule.assign(game_date=dates.dt.date).reset_index(drop=True)
 
 
 def read_registry(landing_dir: Path) -> pd.DataFrame:
