@@ -10,13 +10,14 @@ backfill a run's worth of per-partition events each.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from itertools import groupby
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
-from nba_failures.landing.contract import read_schedule
-from nba_failures.settings import landing_dir
+from nba_failures.landing.contract import LandingFileError, read_schedule
+from nba_failures.settings import BUNDLED_SEASON_DIR, landing_dir
 
 OFF_SEASON_GAP_DAYS = 30
 
@@ -64,7 +65,23 @@ def season_partitions(game_dates: Iterable[dt.date]) -> DailyPartitionsDefinitio
     return DailyPartitionsDefinition(start_date=first.isoformat(), end_date=(last + dt.timedelta(days=1)).isoformat(), exclusions=partition_exclusions(dates) or None)
 
 
-_GAME_DATES = read_schedule(landing_dir())["game_date"]
+def partition_game_dates() -> list[dt.date]:
+    """The landing schedule's game dates, or the bundled season's when the landing schedule cannot be read.
+
+    Partitions are fixed when the code location loads. A broken schedule must not stop it loading: then
+    nothing (not even `nba-failures summary` or `report` over what is stored) would run, and the error would
+    be a traceback at import. With the bundled season's days the location loads, and `nbac_schedule` fails
+    its run with the error that names the file and row.
+    """
+    landing = landing_dir()
+    try:
+        return read_schedule(landing)["game_date"].tolist()
+    except LandingFileError as error:
+        logging.getLogger(__name__).warning("landing schedule in %s unusable (%s): partitions are the bundled season's", landing, error)
+        return read_schedule(BUNDLED_SEASON_DIR)["game_date"].tolist()
+
+
+_GAME_DATES = partition_game_dates()
 daily_partitions = season_partitions(_GAME_DATES)
 _OFF_SEASON = frozenset(off_season_days(_GAME_DATES))
 

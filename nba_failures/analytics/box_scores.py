@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from nba_failures.failures.records import PLACEHOLDER_ENTITY_IDS
+from nba_failures.landing.contract import GAME_FILE_NAME
 from nba_failures.names import player_lookup
 
 COUNTING_STATS = (
@@ -17,8 +19,6 @@ NOT_PLAYED_STATUSES = ("DNP", "INACTIVE", "OUT")
 # Four overtimes is the longest a regular-season game has run in years; more is a corrupt value.
 MAX_MINUTES = 48 + 4 * 5
 MAX_STAT_VALUE = 1000
-# The entity ids `FailureRecord` refuses as placeholders.
-_PLACEHOLDER_IDS = ("unknown", "none", "nan", "null")
 
 
 def _by_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd.DataFrame]) -> pd.Series | pd.DataFrame:
@@ -49,9 +49,9 @@ def box_listings(raw: pd.DataFrame) -> pd.DataFrame:
     rows = raw.copy()
     rows["player_status"] = _by_value(rows["player_status"], lambda status: status.str.strip().str.upper())
     # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(_PLACEHOLDER_IDS), ""))
+    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_ENTITY_IDS), ""))
     names = rows["player_name"]
-    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(_PLACEHOLDER_IDS), "")
+    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(PLACEHOLDER_ENTITY_IDS), "")
     rows["entity_id"] = lookup.where(lookup != "", derived)
     rows["game_date"] = rows["landing_date"]
     return rows
@@ -75,7 +75,7 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
         problems.loc[mask] = problems.loc[mask] + (text[mask] if isinstance(text, pd.Series) else text) + "; "
 
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
-    file_game = _by_value(rows["source_file"], lambda files: files.str.extract(r"([^/]+?)\.csv(?:\.gz)?$", expand=False))
+    file_game = _by_value(rows["source_file"], lambda files: files.str.rsplit("/", n=1).str[-1].str.extract(GAME_FILE_NAME, expand=False))
     flag(rows["game_id"] != file_game, lambda: "game_id '" + rows["game_id"] + "' is not the game of its file")
     flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), lambda: "unknown player_status '" + rows["player_status"] + "'")
 

@@ -10,6 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 MAX_REASON_CHARS = 1000
 DATE_LEVEL_ENTITY_ID = "DATE_LEVEL"
+PLACEHOLDER_ENTITY_IDS = frozenset({"unknown", "none", "nan", "null"})
+
+
+def usable_entity_id(entity_id: str) -> bool:
+    """Whether a failure record accepts `entity_id`: something other than blanks or a placeholder word."""
+    return entity_id.strip().lower() not in PLACEHOLDER_ENTITY_IDS | {""}
 
 
 class EntityType(str, Enum):
@@ -157,8 +163,8 @@ class FailureRecord(BaseModel):
     @field_validator("entity_id")
     @classmethod
     def _no_placeholder_ids(cls, entity_id: str) -> str:
-        if entity_id.strip().lower() in {"unknown", "none", "nan", "null"}:
-            raise ValueError(f"entity_id {entity_id!r} is a placeholder; use the input's own id")
+        if not usable_entity_id(entity_id):
+            raise ValueError(f"entity_id {entity_id!r} is blank or a placeholder; use the input's own id")
         return entity_id
 
     @computed_field  # type: ignore[prop-decorator]

@@ -42,9 +42,12 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
 def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, GAMEBOOK)
     scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
-    extraction = extract_games(landing.root, landed_game_files(landing.root, start, end), scheduled)
+    extraction = extract_games(landing.root, landed_game_files(landing.root, start, end), scheduled, landing.game_file_limits)
     for problem in extraction.problems:
-        recorder.record(problem.game_date, problem.game_id, problem.category, problem.reason, source_file=problem.source_file, source_line=problem.source_line)
+        recorder.record(
+            problem.game_date, problem.entity_id, problem.category, problem.reason,
+            entity_type=problem.entity_type, source_file=problem.source_file, source_line=problem.source_line,
+        )  # fmt: skip
     rejected = sum(problem.rejected_rows for problem in extraction.problems)
     extra = {"ignored_extra_columns": extraction.extra_columns} if extraction.extra_columns else None
     return publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), extra)

@@ -12,19 +12,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from nba_failures.failures.records import FailureCategory
-from nba_failures.landing.contract import GAMEBOOK_COLUMNS, LandedGameFile
+from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, usable_entity_id
+from nba_failures.landing.contract import (
+    GAMEBOOK_COLUMNS,
+    GameFileLimits,
+    LandedFileTooLarge,
+    LandedGameFile,
+    NotALandedFile,
+    is_gzip_name,
+    open_landed_file,
+)
 
 
 @dataclass(frozen=True)
 class FileProblem:
-    game_id: str
+    entity_id: str  # the game id; DATE_LEVEL_ENTITY_ID for a file whose name holds none
     game_date: dt.date
     category: FailureCategory
     reason: str
     source_file: str | None
     rejected_rows: int = 0
     source_line: int | None = None
+    entity_type: EntityType = EntityType.GAME
 
 
 @dataclass
@@ -49,17 +58,23 @@ class GameFileRows:
     bad_rows: list[tuple[int, str]]  # (line, why) for rows that cannot be split into the header's fields
 
 
-def read_game_file(path: Path) -> GameFileRows:
+def read_game_file(landing_dir: Path, path: Path, limits: GameFileLimits) -> GameFileRows:
     """Rows of one landed game file as text, with the line each starts on.
 
     Read with the csv module rather than `pandas.read_csv`, which silently shifts every column when the first
     row has one field too many (it takes the first column as the index), pads short rows with blanks, and
     skips blank lines (so row numbers drift). Here a row with too many or too few fields is returned in
     `bad_rows`, blank lines keep their numbers, a UTF-8 BOM and CRLF line endings are accepted.
+
+    Only a regular file inside `landing_dir` is opened (`NotALandedFile` otherwise), and at most
+    `limits.max_bytes` of it, on disk and decompressed, and `limits.max_rows` rows are read
+    (`LandedFileTooLarge` beyond): memory stays bounded whatever was delivered.
     """
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    with open_landed_file(landing_dir, path, limits.max_bytes) as handle:
+        stream = gzip.GzipFile(fileobj=handle, mode="rb") if is_gzip_name(path) else handle
+        data = stream.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise LandedFileTooLarge(f"over the limit of {limits.max_bytes} bytes once decompressed")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -78,6 +93,8 @@ def read_game_file(path: Path) -> GameFileRows:
                 continue  # blank or whitespace-only line
             if header is None:
                 header = [name.strip() for name in record]
+            elif len(rows) + len(bad) == limits.max_rows:
+                raise LandedFileTooLarge(f"more than {limits.max_rows} rows, over the limit")
             elif len(record) != len(header):
                 bad.append((line, f"{len(record)} fields, the header has {len(header)}"))
             else:
@@ -90,14 +107,16 @@ def read_game_file(path: Path) -> GameFileRows:
     return GameFileRows(pd.DataFrame(rows, columns=header, dtype=object), lines, bad)
 
 
-def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.DataFrame) -> Extraction:
+def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.DataFrame, limits: GameFileLimits) -> Extraction:
     """Read each landed file; rows of readable, scheduled, well-formed files are returned as text.
 
     `scheduled` holds `game_id`, `game_date` of the window's schedule. A scheduled game with no file is
-    MISSING_RAW_DATA; a file that cannot be read EXTRACTION_FAILED; a file lacking contract columns
-    SCHEMA_DRIFT; a file for a game the schedule does not have on that date, or a second file for the same
-    game, VALIDATION_ERROR. A row that does not split into the header's fields is EXTRACTION_FAILED naming
-    its line, and the rest of its file goes on.
+    MISSING_RAW_DATA; a file that cannot be read, or is over a limit, EXTRACTION_FAILED; a file lacking
+    contract columns SCHEMA_DRIFT; an entry that is not a regular file inside the landing directory, a file
+    for a game the schedule does not have on that date, or a second file for the same game, VALIDATION_ERROR;
+    a file whose name holds no game id, a DATE-level VALIDATION_ERROR. A row that does not split into the
+    header's fields is EXTRACTION_FAILED naming its line, and the rest of its file goes on. Files are named
+    relative to `landing_dir`; each problem is its file's alone, the other files go on.
     """
     frames: list[pd.DataFrame] = []
     problems: list[FileProblem] = []
@@ -107,11 +126,21 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
     delivered: dict[tuple[str, dt.date], str] = {}
     for landed in files:
         relative = landed.relative_to(landing_dir)
+        if not usable_entity_id(landed.game_id):
+            reason = f"{relative}: the file name holds no game id; not read"
+            problems.append(FileProblem(DATE_LEVEL_ENTITY_ID, landed.game_date, FailureCategory.VALIDATION_ERROR, reason, relative, entity_type=EntityType.DATE))
+            continue
         landed_keys.add((landed.game_id, landed.game_date))
         try:
-            read = read_game_file(landed.path)
+            read = read_game_file(landing_dir, landed.path, limits)
+        except NotALandedFile as error:
+            problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, f"{relative}: {error}; not read", relative))
+            continue
+        except LandedFileTooLarge as error:
+            problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: {error}; not read", relative))
+            continue
         except _UNREADABLE as error:
-            problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: unreadable ({type(error).__name__}: {error})", relative))
+            problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: unreadable ({_describe(error)})", relative))
             continue
         frame = read.frame
         extraction.rows_read += len(frame) + len(read.bad_rows)
@@ -152,6 +181,13 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
         extraction.rows = pd.concat(frames, ignore_index=True)
     extraction.problems = problems
     return extraction
+
+
+def _describe(error: Exception) -> str:
+    """The error without the absolute path an OSError's text carries (the reason names the relative file)."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _problem(landed: LandedGameFile, category: FailureCategory, reason: str, relative: str, rejected: int = 0, line: int | None = None) -> FileProblem:

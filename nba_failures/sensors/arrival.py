@@ -22,7 +22,10 @@ def landing_signatures(landing: LandingZone) -> dict[str, str]:
     end = daily_partitions.end.date() if daily_partitions.end else dt.date.max
     signatures = {}
     for landed in landed_game_files(landing.root, first, end):
-        stat = landed.path.stat()
+        try:
+            stat = landed.path.stat()
+        except OSError:
+            continue  # a dangling symlink, or gone since the listing: nothing that can be read has arrived
         signatures[landed.relative_to(landing.root)] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return signatures
 

@@ -2,8 +2,10 @@
 closes the loop (the decisions are `retry_plan.plan_retries`; this module reads and writes their inputs)."""
 
 import datetime as dt
+import functools
 import json
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 from dagster import (
@@ -21,7 +23,7 @@ from nba_failures import settings
 from nba_failures.analytics.player_games import registry_index
 from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES, read_failures
-from nba_failures.landing.contract import game_date_of, gamebook_path, read_registry
+from nba_failures.landing.contract import game_date_of, landed_game_files, read_registry
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, plan_retries
 from nba_failures.sensors.runs import run_state, runs_in_flight, window_run_request
@@ -63,12 +65,16 @@ class LandedPrerequisites:
         self.root = landing.root
 
     def game_file(self, game_id: str) -> str | None:
-        for compressed in (True, False):
-            path = gamebook_path(self.root, game_date_of(game_id), game_id, compressed)
-            if path.is_file():
-                stat = path.stat()
-                return f"{stat.st_size}:{stat.st_mtime_ns}"
-        return None
+        path = self._landed_on(game_date_of(game_id)).get(game_id)
+        if path is None:
+            return None
+        stat = path.stat()
+        return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+    @functools.cache
+    def _landed_on(self, day: dt.date) -> dict[str, Path]:
+        """A day's game files by game id, by the same listing the raw asset reads (any letter case)."""
+        return {landed.game_id: landed.path for landed in landed_game_files(self.root, day, day + dt.timedelta(days=1))}
 
     def registry_entry(self, player_lookup: str) -> str | None:
         return self._registry.get(player_lookup)

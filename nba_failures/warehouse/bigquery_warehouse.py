@@ -2,12 +2,15 @@
 
 Writes never stream: rows are loaded into a staging table by a load job, then one MERGE replaces the slice
 atomically (streaming inserts sit in a buffer that blocks DML; the system we replace lost DELETEs to it).
+The staging table is dropped after the MERGE, whether it succeeded or not; one that could not be dropped (the
+service went away mid-write) is named after its slice, and the next write of that slice drops it.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -146,7 +149,8 @@ class BigQueryWarehouse(Warehouse):
     ) -> int:
         conformed = table.conform(frame)
         check_inside_slice(table, conformed, start, end, where_in)
-        staging_id = f"{self.bigquery.project}.{table.dataset}._staging_{table.name}_{uuid.uuid4().hex[:12]}"
+        slice_prefix = staging_prefix(table, start, end, where_in)
+        staging_id = f"{self.bigquery.project}.{table.dataset}.{slice_prefix}{uuid.uuid4().hex[:12]}"
         clauses, params = _slice_clauses(table, start, end, where_in, alias="target")
         merge = (
             f"MERGE `{self._table_id(table)}` AS target USING `{staging_id}` AS source ON FALSE "
@@ -155,6 +159,7 @@ class BigQueryWarehouse(Warehouse):
         )
         with self._operation("replace", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
+            self._drop_staging_tables(client, table, slice_prefix)
             load = bigquery.LoadJobConfig(schema=table.bigquery_schema(), write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
             try:
                 client.load_table_from_dataframe(conformed, staging_id, job_config=load, timeout=self.retry_deadline_seconds).result(retry=self._retry)
@@ -165,8 +170,15 @@ class BigQueryWarehouse(Warehouse):
                 try:
                     client.delete_table(staging_id, not_found_ok=True, retry=self._retry)
                 except _UNAVAILABLE:
-                    pass  # a leftover staging table is harmless; the error that matters is the one above (if any)
+                    pass  # the next write of this slice drops it; the error that matters is the one above (if any)
         return len(conformed)
+
+    def _drop_staging_tables(self, client: bigquery.Client, table: TableSpec, slice_prefix: str) -> None:
+        """Drop what an interrupted write of this slice left behind. Writes of one slice do not overlap (one run
+        per partition), so every staging table with the slice's prefix is a leftover."""
+        for listed in client.list_tables(f"{self.bigquery.project}.{table.dataset}", retry=self._retry):
+            if listed.table_id.startswith(slice_prefix):
+                client.delete_table(listed.reference, not_found_ok=True, retry=self._retry)
 
     def update_slice(
         self,
@@ -181,6 +193,13 @@ class BigQueryWarehouse(Warehouse):
         updated = update(self.read(table, start, end, where_in))
         self.replace(table, updated, start, end, where_in)
         return updated
+
+
+def staging_prefix(table: TableSpec, start: dt.date, end: dt.date, where_in: Mapping[str, Sequence] | None) -> str:
+    """The name prefix of the staging tables of one slice of `table`: the slice itself, hashed."""
+    filters = sorted((name, sorted(map(str, values))) for name, values in (where_in or {}).items())
+    slice_key = json.dumps([start.isoformat(), end.isoformat(), filters])
+    return f"_staging_{table.name}_{hashlib.sha256(slice_key.encode()).hexdigest()[:12]}_"
 
 
 def _slice_clauses(

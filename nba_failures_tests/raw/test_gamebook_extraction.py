@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from nba_failures.failures.records import FailureCategory
-from nba_failures.landing.contract import landed_game_files
+from nba_failures.landing.contract import GameFileLimits, landed_game_files
 from nba_failures.raw.gamebook import extract_games
 from nba_failures_tests import faults
 
@@ -27,7 +27,7 @@ def scheduled() -> pd.DataFrame:
 
 
 def _extract(landing: Path, scheduled: pd.DataFrame):
-    return extract_games(landing, landed_game_files(landing, DAY, NEXT), scheduled)
+    return extract_games(landing, landed_game_files(landing, DAY, NEXT), scheduled, GameFileLimits())
 
 
 def _rows_of(game_id: str) -> int:
@@ -46,7 +46,7 @@ def test_unreadable_gzip_is_extraction_failed(landing: Path, scheduled: pd.DataF
     faults.write_raw_bytes(landing, DAY, GAME, b"this is not gzip at all\n")
     extraction = _extract(landing, scheduled)
     [problem] = extraction.problems
-    assert (problem.game_id, problem.category) == (GAME, FailureCategory.EXTRACTION_FAILED)
+    assert (problem.entity_id, problem.category) == (GAME, FailureCategory.EXTRACTION_FAILED)
     assert problem.source_file == f"gamebook/{DAY.isoformat()}/{GAME}.csv.gz"
     assert problem.source_file in problem.reason and "unreadable" in problem.reason
     assert GAME not in set(extraction.rows["game_id"])
@@ -57,7 +57,7 @@ def test_missing_columns_is_schema_drift_and_rows_are_rejected(landing: Path, sc
     faults.rewrite_game_file(landing, DAY, GAME, lambda frame: frame.drop(columns=["points", "minutes"]))
     extraction = _extract(landing, scheduled)
     [problem] = extraction.problems
-    assert (problem.game_id, problem.category) == (GAME, FailureCategory.SCHEMA_DRIFT)
+    assert (problem.entity_id, problem.category) == (GAME, FailureCategory.SCHEMA_DRIFT)
     assert "'points'" in problem.reason and "'minutes'" in problem.reason
     assert problem.rejected_rows == _rows_of(GAME)
     # Rows read = rows kept + rows rejected.
@@ -68,7 +68,7 @@ def test_header_only_file_is_extraction_failed(landing: Path, scheduled: pd.Data
     faults.rewrite_game_file(landing, DAY, GAME, lambda frame: frame.iloc[0:0])
     extraction = _extract(landing, scheduled)
     [problem] = extraction.problems
-    assert (problem.game_id, problem.category) == (GAME, FailureCategory.EXTRACTION_FAILED)
+    assert (problem.entity_id, problem.category) == (GAME, FailureCategory.EXTRACTION_FAILED)
     assert "header only" in problem.reason
     assert problem.rejected_rows == 0
     assert extraction.rows_read == len(extraction.rows) == len(faults.boxscores(DAY)) - _rows_of(GAME)
@@ -80,7 +80,7 @@ def test_game_not_in_schedule_is_validation_error(landing: Path, scheduled: pd.D
     (source.parent / f"{stray}.csv.gz").write_bytes(source.read_bytes())
     extraction = _extract(landing, scheduled)
     [problem] = extraction.problems
-    assert (problem.game_id, problem.category) == (stray, FailureCategory.VALIDATION_ERROR)
+    assert (problem.entity_id, problem.category) == (stray, FailureCategory.VALIDATION_ERROR)
     assert "not in the schedule" in problem.reason
     assert problem.rejected_rows == _rows_of(GAME)
     assert stray not in set(extraction.rows["game_id"])
@@ -91,7 +91,7 @@ def test_scheduled_game_without_file_is_missing_raw_data(landing: Path, schedule
     faults.remove_game_file(landing, DAY, GAME)
     extraction = _extract(landing, scheduled)
     [problem] = extraction.problems
-    assert (problem.game_id, problem.game_date, problem.category) == (GAME, DAY, FailureCategory.MISSING_RAW_DATA)
+    assert (problem.entity_id, problem.game_date, problem.category) == (GAME, DAY, FailureCategory.MISSING_RAW_DATA)
     assert problem.source_file is None
 
 

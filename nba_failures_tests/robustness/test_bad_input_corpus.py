@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +22,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nba_failures import settings
+from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID
+from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
 
@@ -143,6 +150,82 @@ def _short_last_field_row(data: bytes) -> bytes:
     return data.rsplit(b",", 3)[0]
 
 
+def _in_place_of_game_file(make: Callable[[Path, bytes], None]) -> Callable[[Path], None]:
+    """The game's file removed, and `make(path, content)` puts something else at `GAME.csv.gz`."""
+
+    def inject(landing: Path) -> None:
+        path = faults.game_file(landing, DAY, GAME)
+        content = path.read_bytes()
+        path.unlink()
+        make(path, content)
+
+    return inject
+
+
+def _symlink_to_copy(where: Callable[[Path], Path]) -> Callable[[Path], None]:
+    """The game's file moved to `where(landing)`, a symlink left in its place."""
+
+    def make(path: Path, content: bytes) -> None:
+        target = where(path.parents[2]) / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        path.symlink_to(target)
+
+    return _in_place_of_game_file(make)
+
+
+def _sparse_200_mb_csv(landing: Path) -> None:
+    """The game as plain CSV with 200 MB of NULs after it: a sparse file, so the test costs no disk or time
+    unless the file is read."""
+    path = faults.game_file(landing, DAY, GAME)
+    plain = path.with_name(f"{GAME}.csv")
+    plain.write_bytes(faults.game_file_bytes(landing, DAY, GAME))
+    os.truncate(plain, 200 * 1024 * 1024)
+    path.unlink()
+
+
+def _beside_game_file(name: str, make: Callable[[Path, bytes], None]) -> Callable[[Path], None]:
+    """`make(path, content)` puts something at `name` (relative to the gamebook folder), the game's own file kept."""
+
+    def inject(landing: Path) -> None:
+        make(landing / "gamebook" / name, faults.game_file(landing, DAY, GAME).read_bytes())
+
+    return inject
+
+
+def _directory(path: Path, content: bytes) -> None:
+    path.mkdir(parents=True)
+    (path / "inside.csv.gz").write_bytes(content)
+
+
+def _file(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def _rows_repeated(times: int) -> Callable[[bytes], bytes]:
+    def edit(data: bytes) -> bytes:
+        header, body = data.split(b"\n", 1)
+        return header + b"\n" + body * times
+
+    return edit
+
+
+def _uppercase_extension(landing: Path) -> None:
+    path = faults.game_file(landing, DAY, GAME)
+    path.rename(path.with_name(f"{GAME}.CSV.GZ"))
+
+
+def _refused(category: str, *reason_has: str, name: str = FILE) -> Outcome:
+    """The game's only file refused before reading: one GAME failure naming it, the game's rows not written."""
+    return Outcome(((RAW, category, "GAME", GAME),), (name, *reason_has), -_game_rows(GAME)[0], -_game_rows(GAME)[1])
+
+
+def _not_a_game_file(name: str) -> Outcome:
+    """A file in the day folder whose name holds no game id: one DATE failure naming it; every game lands."""
+    return Outcome(((RAW, "VALIDATION_ERROR", "DATE", DATE_LEVEL_ENTITY_ID),), (f"gamebook/{DAY.isoformat()}/{name}", "no game id"), 0, 0, ())
+
+
 _RAW_ROWS, _ACTIVE_ROWS = _game_rows(GAME)
 
 # kind -> (inject, outcome). Ids are the "input kind" column of docs/bad_input_outcomes.md.
@@ -177,6 +260,21 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "same_game_delivered_twice": (_delivered_twice, Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (FILE, "already delivered"), 0, 0)),
     "scheduled_game_without_file": (lambda landing: faults.remove_game_file(landing, DAY, GAME),
                                     Outcome(((RAW, "MISSING_RAW_DATA", "GAME", GAME),), (GAME,), -_RAW_ROWS, -_ACTIVE_ROWS)),
+    # ---- entries that are not game files to read: refused unopened, named relative to the landing directory
+    "file_named_only_dot_csv": (_beside_game_file(f"{DAY.isoformat()}/.csv", _file), _not_a_game_file(".csv")),
+    "file_named_placeholder_NULL_csv": (_beside_game_file(f"{DAY.isoformat()}/NULL.csv.gz", _file), _not_a_game_file("NULL.csv.gz")),
+    "fifo_instead_of_game_file": (_in_place_of_game_file(lambda path, _: os.mkfifo(path)), _refused("VALIDATION_ERROR", "a FIFO")),
+    "symlink_to_dev_zero": (_in_place_of_game_file(lambda path, _: path.symlink_to("/dev/zero")), _refused("VALIDATION_ERROR", "outside the landing directory")),
+    "symlink_to_csv_outside_landing": (_symlink_to_copy(lambda landing: landing.parent / "elsewhere"), _refused("VALIDATION_ERROR", "outside the landing directory")),
+    "symlink_to_missing_target": (_in_place_of_game_file(lambda path, _: path.symlink_to(path.parents[2] / "gone.csv.gz")), _refused("VALIDATION_ERROR", "does not exist")),
+    "symlink_inside_landing": (_symlink_to_copy(lambda landing: landing / "archive"), LANDED),
+    "directory_named_like_game_file": (_beside_game_file(f"{DAY.isoformat()}/{GAME}.csv", _directory),
+                                       Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (f"gamebook/{DAY.isoformat()}/{GAME}.csv:", "a directory"))),
+    "file_of_200_mb": (_sparse_200_mb_csv, _refused("EXTRACTION_FAILED", "209715200 bytes, over the limit", name=f"gamebook/{DAY.isoformat()}/{GAME}.csv")),
+    "gzip_bomb_6_mb_decompressed": (_payload(gzip.compress(b"\0" * 6 * 1024 * 1024)), _refused("EXTRACTION_FAILED", "once decompressed")),
+    "more_rows_than_the_limit": (_bytes(_rows_repeated(40)), _refused("EXTRACTION_FAILED", "more than 1000 rows")),
+    "uppercase_extension_CSV_GZ": (_uppercase_extension, LANDED),
+    "day_folder_not_iso_20230115": (_beside_game_file(f"{DAY.strftime('%Y%m%d')}/{GAME}.csv.gz", _file), LANDED),
     # ---- values of one row: that player fails with file and line, everyone else is written
     "minutes_DNP_for_active_player": (_set("minutes", "DNP"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes 'DNP'")),
     "minutes_48:61": (_set("minutes", "48:61"), player_failed(PLAYER, "PROCESSING_ERROR", "minutes '48:61'")),
@@ -243,6 +341,7 @@ def test_bad_input(inject: Callable[[Path], None], outcome: Outcome, day_landing
     for reason in failures["failure_reason"]:
         for expected in outcome.reason_has:
             assert expected[:900] in reason, (expected[:80], reason[:300])
+        assert str(day_landing) not in reason, "files are named relative to the landing directory"
     from_files = failures[failures["failure_category"] != "MISSING_RAW_DATA"]
     assert from_files["source_file"].notna().all(), from_files.loc[:, ["failure_reason", "source_file"]]
     in_rows = from_files[from_files["processor_name"] == SUMMARY]
@@ -283,3 +382,125 @@ def test_accent_variants_resolve_to_one_player(day_landing: Path, warehouse) -> 
     summary = faults.read_table(warehouse.path, "nba_analytics.player_game_summary")
     row = summary[summary["game_id"] == DEN_GAME]
     assert "nikolajokic_001" in set(row["universal_player_id"])
+
+
+# ---- a schedule or registry that cannot be used: its asset fails the run with an error naming the file (and the
+# row); nothing of the day is half written, other days stay, and the code location still loads.
+
+OTHER_DAY = dt.date(2023, 1, 14)
+TBD_GAME = "202302010BOS"  # a game of another day, its date made 'TBD'
+SCHEDULE, REGISTRY_CSV = "schedule.csv.gz", "registry/player_registry.csv"
+
+
+def _schedule_line(game: str) -> int:
+    schedule = pd.read_csv(settings.BUNDLED_SEASON_DIR / SCHEDULE, dtype=str, keep_default_na=False)
+    return int(schedule.index[schedule["game_id"] == game][0]) + 2
+
+
+def _truncate(relative: str) -> Callable[[Path], None]:
+    def inject(landing: Path) -> None:
+        data = (landing / relative).read_bytes()
+        (landing / relative).write_bytes(data[: len(data) // 2])
+
+    return inject
+
+
+def _remove(relative: str) -> Callable[[Path], None]:
+    return lambda landing: (landing / relative).unlink()
+
+
+def _tbd_game_date(landing: Path) -> None:
+    schedule = pd.read_csv(landing / SCHEDULE, dtype=str, keep_default_na=False)
+    schedule.loc[schedule["game_id"] == TBD_GAME, "game_date"] = "TBD"
+    schedule.to_csv(landing / SCHEDULE, index=False, compression={"method": "gzip", "mtime": 0})
+
+
+def _registry_row_with_extra_field(landing: Path) -> None:
+    path = landing / REGISTRY_CSV
+    lines = path.read_bytes().split(b"\n")
+    lines[4] += b",stray"
+    path.write_bytes(b"\n".join(lines))
+
+
+# kind -> (inject, failing asset, what its error names)
+BROKEN_LANDING: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {
+    "schedule_truncated_gzip": (_truncate(SCHEDULE), "nbac_schedule", (SCHEDULE, "cannot be read")),
+    "schedule_game_date_TBD": (_tbd_game_date, "nbac_schedule", (f"{SCHEDULE} line {_schedule_line(TBD_GAME)}: game_date 'TBD'",)),
+    "schedule_missing": (_remove(SCHEDULE), "nbac_schedule", (SCHEDULE, "has not landed")),
+    "registry_missing": (_remove(REGISTRY_CSV), "player_registry", (REGISTRY_CSV, "has not landed")),
+    "registry_row_with_extra_field": (_registry_row_with_extra_field, "player_registry", (REGISTRY_CSV, "line 5")),
+}
+BROKEN_SCHEDULES = [kind for kind, (_, asset_name, _) in BROKEN_LANDING.items() if asset_name == "nbac_schedule"]
+
+
+def _step_errors(result) -> dict[str, str]:
+    """Each failed step's error with its causes, by step."""
+    errors = {}
+    for event in result.all_events:
+        if event.is_step_failure:
+            error, chain = event.event_specific_data.error, []
+            while error is not None:
+                chain.append(error.to_string())
+                error = error.cause
+            errors[event.step_key] = "\n".join(chain)
+    return errors
+
+
+def _day_rows(warehouse_path: Path, day: dt.date) -> dict[str, pd.DataFrame]:
+    return {
+        "raw": faults.read_table(warehouse_path, "nba_raw.nbac_gamebook_player_stats", where=f"landing_date = DATE '{day}'"),
+        "summary": faults.read_table(warehouse_path, "nba_analytics.player_game_summary", where=f"game_date = DATE '{day}'"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(BROKEN_LANDING))
+def test_broken_schedule_or_registry_fails_its_asset_clearly(kind: str, day_landing: Path, season_landing: Path, warehouse) -> None:
+    inject, asset_name, error_has = BROKEN_LANDING[kind]
+    shutil.copytree(season_landing / "gamebook" / OTHER_DAY.isoformat(), day_landing / "gamebook" / OTHER_DAY.isoformat())
+    assert run_assets(warehouse, day_landing, OTHER_DAY, selection=SELECTION).success
+    other_day = _day_rows(warehouse.path, OTHER_DAY)
+    assert len(other_day["summary"]) == len(faults.active(faults.boxscores(OTHER_DAY)))
+
+    inject(day_landing)
+    result = run_assets(warehouse, day_landing, DAY, selection=SELECTION, raise_on_error=False)
+    assert not result.success
+    errors = _step_errors(result)
+    assert list(errors) == [asset_name], errors
+    assert "LandingFileError: " in errors[asset_name], errors[asset_name]
+    message = errors[asset_name].split("LandingFileError: ", 1)[1].splitlines()[0]
+    for expected in error_has:
+        assert expected in message, message
+
+    # The other day is as it was, and the broken day has no summary rows built on a half-read input.
+    for table, rows in _day_rows(warehouse.path, OTHER_DAY).items():
+        pd.testing.assert_frame_equal(rows, other_day[table])
+    assert _day_rows(warehouse.path, DAY)["summary"].empty
+
+
+@pytest.mark.parametrize("kind", BROKEN_SCHEDULES)
+def test_code_location_loads_and_serves_the_store_with_a_broken_schedule(kind: str, day_landing: Path, tmp_path: Path) -> None:
+    """Partitions are derived from the landing schedule when the code location loads: a broken one falls back to
+    the bundled season's days, so `summary` and `report` still print what is stored."""
+    faults.remove_from_registry(day_landing, PLAYER)
+    stored = DuckDBWarehouse(path=str(tmp_path / "store.duckdb"))
+    assert run_assets(stored, day_landing, DAY, selection=[*SELECTION, "classified_failures"]).success
+    BROKEN_LANDING[kind][0](day_landing)
+
+    script = (
+        "from nba_failures.cli import main; from nba_failures.definitions import defs; "
+        "from nba_failures.partitions import daily_partitions; "
+        "print('partitions', daily_partitions.get_partition_keys()[0], len(defs.resolve_asset_graph().get_all_asset_keys())); "
+        "main(['summary']); main(['report', '--view', 'recent', '--format', 'csv'])"
+    )
+    env = {
+        **os.environ,
+        settings.LANDING_DIR_ENV: str(day_landing),
+        settings.DUCKDB_PATH_ENV: stored.path,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    (tmp_path / "dagster_home").mkdir()
+    completed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "partitions 2022-10-18" in completed.stdout
+    assert "REGISTRY_LOOKUP_FAILED" in completed.stdout  # the summary
+    assert f"{PLAYER}," in completed.stdout  # the report's recent failures

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from google.api_core import exceptions as api_exceptions
+from google.cloud import bigquery
 
 from nba_failures.failures.tables import ANALYTICS_FAILURES, PROCESSOR_FAILURES, PROCESSOR_RUNS
-from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse
+from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, staging_prefix
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
@@ -29,6 +31,17 @@ REDELIVERY_SELECTION = ["nbac_gamebook_player_stats", "player_game_summary", "cl
 
 def _store(warehouse) -> pd.DataFrame:
     return warehouse.read(ANALYTICS_FAILURES, DAY, DAY + dt.timedelta(days=1)).sort_values("failure_key").reset_index(drop=True)
+
+
+def _staging_tables(warehouse: BigQueryWarehouse) -> list[str]:
+    """Every staging table left in the warehouse's project."""
+    with warehouse.bigquery.get_client() as client:
+        listed = (table for dataset in client.list_datasets() for table in client.list_tables(dataset.reference))
+        return sorted(table.table_id for table in listed if table.table_id.startswith("_staging_"))
+
+
+def _run_record(day: dt.date) -> pd.DataFrame:
+    return pd.DataFrame({"processor_name": ["p"], "phase": ["RAW"], "analysis_date": [day], "run_id": ["r"], "rows_written": [1], "failures": [0], "finished_at": [pd.Timestamp.now(tz="UTC")]})
 
 
 def _step_errors(result) -> list[str]:
@@ -70,8 +83,10 @@ def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_wa
     [error] = _step_errors(result)
     assert "WarehouseUnavailable" in error and f"replace of {ANALYTICS_FAILURES.qualified_name}" in error, error
 
-    # Old content, whole: the MERGE that would have changed the target never ran.
+    # Old content, whole: the MERGE that would have changed the target never ran. Its staging table could not
+    # be dropped while the service was down.
     pd.testing.assert_frame_equal(_store(warehouse), before)
+    assert [name for name in _staging_tables(warehouse) if name.startswith(f"_staging_{ANALYTICS_FAILURES.name}_")], "no leftover to clean"
 
     # After the restart, re-executing the failed step writes everything once.
     assert run_assets(warehouse, landing, DAY, selection=["classified_failures"]).success
@@ -82,6 +97,38 @@ def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_wa
     assert kept["occurrences"].tolist() == [2]  # the old failure updated in place, not inserted again
     processor_failures = warehouse.read(PROCESSOR_FAILURES, DAY, DAY + dt.timedelta(days=1))
     assert processor_failures["failure_key"].is_unique
+    assert _staging_tables(warehouse) == [], "the repairing rerun drops the interrupted write's staging table"
+
+
+def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_next_write_of_their_slice(bigquery_warehouse, monkeypatch) -> None:
+    day_slice, other_slice = (DAY, DAY + dt.timedelta(days=1)), (OTHER_DAY, OTHER_DAY + dt.timedelta(days=1))
+    assert bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice) == 1
+    assert _staging_tables(bigquery_warehouse) == []
+
+    # A MERGE the service refuses (a request error, raised as is): the staging table is dropped all the same.
+    original_query = bigquery.Client.query
+
+    def refuse_merge(self, sql, *args, **kwargs):
+        if sql.startswith("MERGE"):
+            raise api_exceptions.BadRequest("MERGE refused")
+        return original_query(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(bigquery.Client, "query", refuse_merge)
+    with pytest.raises(api_exceptions.BadRequest):
+        bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice)
+    monkeypatch.undo()
+    assert _staging_tables(bigquery_warehouse) == []
+
+    # Leftovers of interrupted writes (a process killed between load and drop): the next write of a slice drops
+    # its own, never another slice's (its write may still be running).
+    with bigquery_warehouse.bigquery.get_client() as client:
+        for start, end in (day_slice, other_slice):
+            table_id = f"{bigquery_warehouse.bigquery.project}.{PROCESSOR_RUNS.dataset}.{staging_prefix(PROCESSOR_RUNS, start, end, None)}interrupted"
+            client.create_table(bigquery.Table(table_id, schema=PROCESSOR_RUNS.bigquery_schema()))
+    assert len(_staging_tables(bigquery_warehouse)) == 2
+    bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice)
+    assert _staging_tables(bigquery_warehouse) == [f"{staging_prefix(PROCESSOR_RUNS, *other_slice, None)}interrupted"]
+    assert len(bigquery_warehouse.read(PROCESSOR_RUNS, *day_slice)) == 1
 
 
 def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
@@ -95,8 +142,7 @@ def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
     try:
         assert ready.wait(60)
         began = time.monotonic()
-        frame = pd.DataFrame({"processor_name": ["p"], "phase": ["RAW"], "analysis_date": [DAY], "run_id": ["r"], "rows_written": [1], "failures": [0], "finished_at": [pd.Timestamp.now(tz="UTC")]})
-        written = DuckDBWarehouse(path=str(path)).replace(PROCESSOR_RUNS, frame, DAY, DAY + dt.timedelta(days=1))
+        written = DuckDBWarehouse(path=str(path)).replace(PROCESSOR_RUNS, _run_record(DAY), DAY, DAY + dt.timedelta(days=1))
         waited = time.monotonic() - began
     finally:
         holder.join(30)
