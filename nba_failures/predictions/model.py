@@ -20,10 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.linear_model import Ridge
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import FAILURE_COLUMNS, missing_upstream, trailing_totals
@@ -39,13 +35,18 @@ _KEYS = ["analysis_date", "player_lookup"]
 PREDICTION_FAILURE_COLUMNS = [*FAILURE_COLUMNS, "upstream_table", "cache_age_hours"]
 
 
-class MedianCenteredRidge(RegressorMixin, BaseEstimator):
+class MedianCenteredRidge:
     """Ridge on standardized inputs whose predictions are shifted by the median of its training residuals."""
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = alpha
 
     def fit(self, inputs: np.ndarray, points: np.ndarray) -> MedianCenteredRidge:
+        # scikit-learn is imported on first fit, not when the code location loads (it is a third of the load time).
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
         self.ridge_ = make_pipeline(StandardScaler(), Ridge(alpha=self.alpha)).fit(inputs, points)
         self.shift_ = float(np.median(points - self.ridge_.predict(inputs)))
         return self
