@@ -200,8 +200,9 @@ def stop_emulator_after_staging_load(monkeypatch, emulator, table_name: str) -> 
     return stopped
 
 
-def hold_duckdb_lock(path: str | Path, seconds: float, ready) -> None:
-    """In a process of its own: open the DuckDB file (taking its single-writer lock), signal `ready`, hold it."""
+def hold_duckdb_lock(path: str | Path, seconds: float, ready, releasing) -> None:
+    """In a process of its own: open the DuckDB file (taking its single-writer lock), signal `ready`, hold it, then
+    signal `releasing` just before letting it go (a writer that finishes after this signal waited for the lock)."""
     import time
 
     connection = duckdb.connect(str(path))
@@ -209,6 +210,7 @@ def hold_duckdb_lock(path: str | Path, seconds: float, ready) -> None:
         ready.set()
         time.sleep(seconds)
     finally:
+        releasing.set()
         connection.close()
 
 

@@ -41,6 +41,10 @@ def warehouse_copy(season_run, tmp_path: Path) -> Path:
     return Path(shutil.copy(season_run[0], tmp_path / "warehouse.duckdb"))
 
 
+# The features are made and the predictions run at fixed instants: no assertion depends on how long the tests take.
+PREDICTED_AT = pd.Timestamp("2023-01-16 12:00", tz="UTC")
+
+
 def _on(path: Path, table: str, column: str, day: dt.date) -> pd.DataFrame:
     return faults.read_table(path, table, where=f"{column} = DATE '{day}'")
 
@@ -156,7 +160,7 @@ def _model_inputs_of_day(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     warehouse = DuckDBWarehouse(path=str(path))
     features = warehouse.read(ML_FEATURE_STORE, FIRST, DAY + dt.timedelta(days=1))
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, FIRST, DAY + dt.timedelta(days=1))
-    ready = features[features["analysis_date"] == DAY].assign(features_created_at=pd.Timestamp.now(tz="UTC"), cache_age_hours=0.0)
+    ready = features[features["analysis_date"] == DAY].assign(features_created_at=PREDICTED_AT, cache_age_hours=0.0)
     return ready, model.training_rows(features[features["analysis_date"] < DAY], player_games), player_games
 
 
@@ -175,7 +179,7 @@ def test_a_model_that_fails_or_predicts_non_finite_values_is_model_error(season_
             raise np.linalg.LinAlgError("singular matrix")
 
     for stub, text in ((NaNModel, "predicted nan"), (Singular, "could not be fitted: singular matrix")):
-        outcome = model.predict_points(ready, labelled, player_games, pd.Timestamp.now(tz="UTC"), 100, 365, make_model=stub)
+        outcome = model.predict_points(ready, labelled, player_games, PREDICTED_AT, 100, 365, make_model=stub)
         assert outcome.predictions.empty
         assert set(outcome.failures["entity_id"]) == set(ready["player_lookup"])
         assert (outcome.failures["failure_category"] == "MODEL_ERROR").all()
@@ -187,7 +191,7 @@ def test_a_day_is_fitted_on_the_training_window_before_it(season_run) -> None:
     window = labelled[labelled["analysis_date"] >= DAY - dt.timedelta(days=30)]
     finite = np.isfinite(window.loc[:, list(model.MODEL_INPUTS)].to_numpy(float, na_value=np.nan)).all(axis=1)
 
-    outcome = model.predict_points(ready, labelled, player_games, pd.Timestamp.now(tz="UTC"), 100, 30)
+    outcome = model.predict_points(ready, labelled, player_games, PREDICTED_AT, 100, 30)
 
     predictions = outcome.predictions
     assert len(predictions) == len(ready) and outcome.failures.empty
@@ -195,7 +199,7 @@ def test_a_day_is_fitted_on_the_training_window_before_it(season_run) -> None:
     assert (predictions["training_last_date"] == DAY - dt.timedelta(days=1)).all()
     assert (predictions["training_rows"] == finite.sum()).all() and finite.sum() < len(labelled)
     # Too short a window leaves too few rows: INSUFFICIENT_DATA, not a model fitted on a handful.
-    short = model.predict_points(ready, labelled, player_games, pd.Timestamp.now(tz="UTC"), 1000, 1)  # a day: at most ~400 rows
+    short = model.predict_points(ready, labelled, player_games, PREDICTED_AT, 1000, 1)  # a day: at most ~400 rows
     assert short.predictions.empty and (short.failures["failure_category"] == "INSUFFICIENT_DATA").all()
 
 

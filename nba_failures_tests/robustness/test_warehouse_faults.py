@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -70,16 +69,14 @@ def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_wa
     # A second delivery adds a failure; the emulator stops after the store's staging load, before its MERGE.
     faults.set_player_value(landing, DAY, GAME, BAD_ROW, "minutes", "DNP")
     stopped = faults.stop_emulator_after_staging_load(monkeypatch, bigquery_emulator, ANALYTICS_FAILURES.name)
-    began = time.monotonic()
     try:
+        # Bounded by the client's retry deadline: an unbounded retry would hit this test's timeout instead.
         result = run_assets(warehouse, landing, DAY, selection=REDELIVERY_SELECTION, raise_on_error=False)
-        failed_after = time.monotonic() - began
     finally:
         monkeypatch.undo()
         bigquery_emulator.restart()
     assert stopped, "the store write never reached its staging load"
     assert not result.success
-    assert failed_after < 30, f"the outage took {failed_after:.0f}s to fail the run"
     [error] = _step_errors(result)
     assert "WarehouseUnavailable" in error and f"replace of {ANALYTICS_FAILURES.qualified_name}" in error, error
 
@@ -136,17 +133,16 @@ def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
     retries with backoff until the holder lets go, instead of failing."""
     path = tmp_path / "locked.duckdb"
     context = multiprocessing.get_context("spawn")
-    ready = context.Event()
-    holder = context.Process(target=faults.hold_duckdb_lock, args=(str(path), 2.0, ready))
+    ready, releasing = context.Event(), context.Event()
+    holder = context.Process(target=faults.hold_duckdb_lock, args=(str(path), 2.0, ready, releasing))
     holder.start()
     try:
         assert ready.wait(60)
-        began = time.monotonic()
         written = DuckDBWarehouse(path=str(path)).replace(PROCESSOR_RUNS, _run_record(DAY), DAY, DAY + dt.timedelta(days=1))
-        waited = time.monotonic() - began
+        waited_for_the_holder = releasing.is_set()
     finally:
         holder.join(30)
-    assert waited > 0.5, "the write did not have to wait for the lock: the test proves nothing"
+    assert waited_for_the_holder, "the write did not have to wait for the lock: the test proves nothing"
     assert written == 1
     assert len(faults.read_table(path, PROCESSOR_RUNS.qualified_name)) == 1
 
@@ -157,8 +153,8 @@ def test_two_runs_at_once_into_one_duckdb_file(season_landing: Path, tmp_path: P
     both runs succeed and every row of both days is there."""
     path = str(tmp_path / "shared.duckdb")
     context = multiprocessing.get_context("spawn")
-    ready = context.Event()
-    holder = context.Process(target=faults.hold_duckdb_lock, args=(path, 1.5, ready))
+    ready, releasing = context.Event(), context.Event()  # both kept alive until the holder has them
+    holder = context.Process(target=faults.hold_duckdb_lock, args=(path, 1.5, ready, releasing))
     holder.start()
     assert ready.wait(60)
     with context.Pool(2) as pool:
