@@ -17,6 +17,7 @@ from nba_failures.failures.classification import (
     game_date_of,
     needs_completeness_check,
 )
+from nba_failures.identity import read_player_identities
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
@@ -40,7 +41,8 @@ class CompletenessChecker(ConfigurableResource):
         reach = min([start - dt.timedelta(days=2 * self.lookback_days), *recorded])
         schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
         player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players}, columns=SUMMARY_EVIDENCE_COLUMNS)
-        raw_rows = box_listings(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS))
+        listings = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS)
+        raw_rows = box_listings(listings, read_player_identities(warehouse, reach, end))
         return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows)
 
     def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
