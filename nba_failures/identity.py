@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory
@@ -62,9 +63,20 @@ def _with_ambiguity(named: pd.DataFrame) -> pd.DataFrame:
 def player_identities(registry: pd.DataFrame) -> pd.DataFrame:
     """Every lookup the registry snapshots (IDENTITY_COLUMNS) name, per snapshot_date: `registry_lookup` and
     `universal_player_id` of the one identity it names, or NA for both and `ambiguity` saying whom it names."""
-    identities = _with_ambiguity(_naming_lookups(registry)).drop_duplicates(["snapshot_date", "player_lookup"], ignore_index=True)
+    # Day codes instead of dates: a snapshot_date may be None (a registry as landed), which groupby would drop.
+    day, days = pd.factorize(registry["snapshot_date"], use_na_sentinel=False)
+    coded = registry.assign(snapshot_date=day)
+    # The day snapshots of a range are mostly one registry: resolve each distinct content once, give it to its days.
+    content = pd.util.hash_pandas_object(coded.loc[:, ["player_lookup", "universal_player_id", "aliases"]], index=False)
+    fingerprint = content.groupby(day).agg(lambda hashes: hash(tuple(sorted(hashes))))
+    resolved_as = fingerprint.index.to_series().groupby(fingerprint.to_numpy()).transform("first")
+    named = _with_ambiguity(_naming_lookups(coded[np.isin(day, resolved_as.unique())]))
+    identities = named.drop_duplicates(["snapshot_date", "player_lookup"], ignore_index=True).drop(columns="row")
     identities.loc[identities["ambiguity"] != "", ["registry_lookup", "universal_player_id"]] = pd.NA
-    return identities.drop(columns="row")
+    per_day = pd.DataFrame({"snapshot_date": resolved_as.index, "resolved_as": resolved_as.to_numpy()})
+    identities = per_day.merge(identities.rename(columns={"snapshot_date": "resolved_as"}), on="resolved_as").drop(columns="resolved_as")
+    identities["snapshot_date"] = days.take(identities["snapshot_date"].to_numpy())
+    return identities
 
 
 def registry_index(registry: pd.DataFrame) -> pd.DataFrame:

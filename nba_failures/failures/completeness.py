@@ -23,13 +23,14 @@ from nba_failures.warehouse.base import Warehouse
 
 
 class CompletenessChecker(ConfigurableResource):
-    """Tells a player who did not play from a data gap, for all failures of a run in three reads."""
+    """Tells a player who did not play from a data gap, for all failures of a run in four reads."""
 
     lookback_days: int = Field(default=14, ge=1, description="Days before the analysis date whose games are checked.")
     min_history_games: int = Field(default=5, ge=1, description="Fewer expected games than this → INSUFFICIENT_HISTORY.")
 
     def evidence(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> CompletenessEvidence:
-        """Schedule, summaries and raw box scores around `[start, end)`: a fixed number of reads.
+        """Schedule, summaries and raw box scores (resolved against the registry, as the processors resolved
+        them) around `[start, end)`: a fixed number of reads.
 
         Reads reach twice the lookback back, so a player's team is known even when every game of his
         inside the window is missing, and further where a failure names older missing games.
