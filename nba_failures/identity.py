@@ -125,6 +125,7 @@ def _line(row: int) -> int:
 
 
 def _usable_id(*candidates: str) -> str:
+    """The first candidate that can name a registry row in a failure (FailureRecord refuses blanks and placeholders)."""
     return next((value for value in candidates if value.strip() and value.strip().lower() not in PLACEHOLDER_IDS), "")
 
 
@@ -135,10 +136,12 @@ def check_registry(registry: pd.DataFrame) -> RegistryCheck:
     without a universal_player_id is rejected: VALIDATION_ERROR naming its line. Of the rest, every lookup
     naming more than one identity is a REGISTRY_LOOKUP_FAILED naming its lines; those rows are kept as landed,
     so each listing of that lookup fails with the same reason instead of silently resolving to one of them.
+    (A key repeated with the same universal_player_id is one identity, not an ambiguity.)
     """
     lookup, player_id = registry["player_lookup"], registry["universal_player_id"].str.strip()
+    normalized = lookup.map(player_lookup)
     why = pd.Series("", index=registry.index, dtype=object)
-    why[lookup.map(player_lookup) != lookup] = "player_lookup '" + lookup + "' is not a normalized lookup ('" + lookup.map(player_lookup) + "')"
+    why[normalized != lookup] = "player_lookup '" + lookup + "' is not a normalized lookup ('" + normalized + "')"
     why[lookup.str.strip().str.lower().isin(PLACEHOLDER_IDS)] = "player_lookup '" + lookup + "' is a placeholder"
     why[lookup.str.strip() == ""] = "no player_lookup"
     why[(why == "") & (player_id == "")] = "no universal_player_id"

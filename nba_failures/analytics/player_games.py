@@ -8,7 +8,9 @@ from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.failures.records import EntityType, FailureCategory
 
 # Resolution lives in nba_failures.identity; the retry sensor imports the index from here.
-from nba_failures.identity import registry_index as registry_index
+from nba_failures.identity import registry_index
+
+__all__ = ["registry_index", "summarize_player_games", "summary_inputs"]
 
 
 def summary_inputs(parsed: pd.DataFrame) -> pd.Series:
