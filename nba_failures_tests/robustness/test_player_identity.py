@@ -102,3 +102,16 @@ def test_a_bad_registry_row_is_rejected_and_named(day_landing: Path, warehouse) 
     assert f"line {rejected['source_line']}: no universal_player_id" in rejected["failure_reason"]
     [unresolved] = faults.processor_failures(warehouse.path, "player_game_summary").to_dict("records")
     assert unresolved["entity_id"] == JOKIC and "not in the player registry" in unresolved["failure_reason"]
+
+
+def test_the_retry_sensor_sees_an_ambiguous_or_rejected_lookup_as_unregistered(day_landing: Path) -> None:
+    """`registry_index` (what the retry sensor asks) leaves out what needs a registry fix, so the retry waits for it."""
+    from nba_failures.identity import registry_index
+    from nba_failures.landing.contract import read_registry
+
+    _alias_shared_by_two_players(day_landing)
+    _duplicate_lookup_first_in_file(day_landing)
+    faults.set_registry_value(day_landing, "aarongordon", "universal_player_id", "")
+    known = set(registry_index(read_registry(day_landing).assign(snapshot_date=None))["player_lookup"])
+    assert {ALIAS, JOKIC, "aarongordon"}.isdisjoint(known)
+    assert {TEAMMATE, "jamalmurray"} <= known
