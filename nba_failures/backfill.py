@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import DagsterInstance, ExecuteInProcessResult, build_resources, materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from nba_failures import settings
@@ -35,6 +37,16 @@ def run_backfill(start: dt.date, last: dt.date, instance: DagsterInstance | None
         selection=selection,
         tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()},
     )
+
+
+@contextmanager
+def configured_warehouse() -> Iterator[Warehouse]:
+    """The code location's warehouse as a run gets it: Dagster initializes the resource, so settings given as
+    `EnvVar` (the BigQuery project, credentials…) are resolved, which reading `defs.resources` directly does not."""
+    from nba_failures.definitions import defs
+
+    with build_resources({"warehouse": defs.resources["warehouse"]}) as resources:
+        yield resources.warehouse
 
 
 def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:

@@ -41,10 +41,10 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from nba_failures.backfill import failure_summary
-    from nba_failures.definitions import defs
+    from nba_failures.backfill import configured_warehouse, failure_summary
 
-    summary = failure_summary(defs.resources["warehouse"])
+    with configured_warehouse() as warehouse:
+        summary = failure_summary(warehouse)
     print("\nFailures per processor and category (stored, not resolved; by failure type)")
     print(summary.to_string(index=False) if not summary.empty else "(none)")
     total = int(summary["failures"].sum()) if not summary.empty else 0

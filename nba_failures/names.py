@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 _NON_LETTERS = re.compile(r"[^a-z]")
+# Values that are no identity: the entity ids `FailureRecord` refuses as placeholders.
+PLACEHOLDER_IDS = ("unknown", "none", "nan", "null")
 
 
 def fold_accents(name: str) -> str:

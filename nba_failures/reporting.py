@@ -265,20 +265,21 @@ def _stderr_progress() -> Progress:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from nba_failures.definitions import defs
+    from nba_failures.backfill import configured_warehouse
 
     view = args.view or ("distribution" if args.format == "csv" else "all")
     if args.format == "csv" and view == "all":
         print("--format csv holds one section: pass --view distribution, recent, correctable or permanent", file=sys.stderr)
         return 2
-    frame = read_store(
-        defs.resources["warehouse"],
-        since=args.since,
-        processors=args.processor,
-        categories=args.category,
-        statuses=args.status,
-        progress=_stderr_progress() if sys.stderr.isatty() or args.progress else None,
-    )
+    with configured_warehouse() as warehouse:
+        frame = read_store(
+            warehouse,
+            since=args.since,
+            processors=args.processor,
+            categories=args.category,
+            statuses=args.status,
+            progress=_stderr_progress() if sys.stderr.isatty() or args.progress else None,
+        )
     filters = {
         "since": args.since.isoformat() if args.since else None,
         "processor": args.processor,

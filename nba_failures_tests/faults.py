@@ -164,14 +164,24 @@ def add_game_file(landing: Path, game_date: dt.date, game_id: str, copy_of: str,
     return target
 
 
-def set_registry_aliases(landing: Path, player_lookup: str, aliases: str) -> None:
-    """Overwrite the `aliases` of one registry player."""
+def set_registry_value(landing: Path, player_lookup: str, column: str, value: str) -> None:
+    """Overwrite one column of one registry player's row."""
     path = landing / "registry" / "player_registry.csv"
     registry = pd.read_csv(path, dtype=str, keep_default_na=False)
     match = registry["player_lookup"] == player_lookup
     assert match.sum() == 1, f"{player_lookup} is in the registry {match.sum()} times"
-    registry.loc[match, "aliases"] = aliases
+    registry.loc[match, column] = value
     registry.to_csv(path, index=False)
+
+
+def insert_registry_row(landing: Path, before: str, row: dict[str, str]) -> int:
+    """Add a registry row just before `before`'s row (so it comes first in file order); returns its file line."""
+    path = landing / "registry" / "player_registry.csv"
+    registry = pd.read_csv(path, dtype=str, keep_default_na=False)
+    [position] = registry.index[registry["player_lookup"] == before]
+    added = pd.DataFrame([row]).reindex(columns=registry.columns, fill_value="")
+    pd.concat([registry.iloc[:position], added, registry.iloc[position:]], ignore_index=True).to_csv(path, index=False)
+    return int(position) + 2
 
 
 # ---------------------------------------------------------------- warehouse faults

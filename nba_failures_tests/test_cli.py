@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -82,3 +83,30 @@ def test_landing_build_lays_out_the_whole_season(tmp_path: Path, season_landing:
     shutil.rmtree(out / "gamebook" / game_files[0].parent.name)
     _run([str(BIN / "nba-failures"), "landing", "build", "--out", str(out)], _env(tmp_path, season_landing))
     assert game_files[0].read_bytes() == first_bytes
+
+
+def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing: Path, bigquery_emulator) -> None:
+    """With the BigQuery backend, settings come in as EnvVar: every command resolves them and exits 0."""
+    import uuid
+
+    project = f"cli-{uuid.uuid4().hex[:8]}"
+    env = {
+        **_env(tmp_path, season_landing),
+        settings.WAREHOUSE_ENV: "bigquery",
+        "NBA_FAILURES_BQ_PROJECT": project,
+        "NBA_FAILURES_BQ_API_ENDPOINT": bigquery_emulator.endpoint,
+    }
+    cli = str(BIN / "nba-failures")
+    backfill = _run([cli, "backfill", "--start", DAY.isoformat(), "--end", DAY.isoformat()], env, timeout=900)
+    assert "succeeded" in backfill.stderr, backfill.stderr[-3000:]
+    summary = _run([cli, "summary"], env)
+    assert summary.stdout == backfill.stdout[backfill.stdout.index("\nFailures per processor"):]
+    report = json.loads(_run([cli, "report", "--format", "json"], env).stdout)
+    total = int(summary.stdout.split("total: ")[1].split(" failures")[0])
+    assert report["total_failures"] == total > 0
+
+    client = bigquery_emulator.client(project=project)
+    rows = client.query_and_wait(f"SELECT COUNT(*) AS n FROM `{project}.nba_analytics.player_game_summary`")
+    assert next(iter(rows))["n"] == len(faults.active(faults.boxscores(DAY)))
+    # Nothing went to the DuckDB file: the backend is BigQuery.
+    assert not (tmp_path / "cli.duckdb").exists()

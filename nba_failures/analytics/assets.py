@@ -18,10 +18,11 @@ from nba_failures.analytics.team_games import team_defense, team_offense
 from nba_failures.analytics.upcoming_context import game_rosters, upcoming_context
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
+from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
 from nba_failures.processing import RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
-from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
+from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
@@ -33,11 +34,12 @@ _analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=Backfil
 
 
 def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The window's schedule and parsed raw rows; a MISSING_DEPENDENCY for game days with no raw rows."""
+    """The window's schedule and parsed raw rows, players resolved against each day's registry; a
+    MISSING_DEPENDENCY for game days with no raw rows."""
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
     raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, start, end)
     record_missing_days(recorder, set(schedule["game_date"]), set(raw["landing_date"]), NBAC_GAMEBOOK_PLAYER_STATS.qualified_name)
-    return schedule, parse_box_rows(raw, schedule)
+    return schedule, parse_box_rows(raw, schedule, read_player_identities(warehouse, start, end))
 
 
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
@@ -47,14 +49,14 @@ def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.
 def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, PLAYER_GAMES)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
-    summary, failures = summarize_player_games(parsed, warehouse.read(PLAYER_REGISTRY, start, end))
+    summary, failures = summarize_player_games(parsed)
     recorder.record_frame(failures)
     excluded = int((~summary_inputs(parsed)).sum())
     accounting = RowAccounting(len(parsed), len(failures), excluded_input_rows=excluded)
     return publish(context, warehouse, recorder, summary, start, end, accounting)
 
 
-@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
+@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
        check_specs=[rows_accounted_for_check("team_offense_game_summary")],
        description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).")
 @in_warehouse_session
@@ -67,7 +69,7 @@ def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehou
     return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), missing))
 
 
-@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, nbac_schedule],
+@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
        check_specs=[rows_accounted_for_check("team_defense_game_summary")],
        description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).")
 @in_warehouse_session
@@ -80,7 +82,7 @@ def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehou
     return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
 
 
-@asset(**_analytics_asset, deps=[player_game_summary, nbac_gamebook_player_stats, nbac_schedule],
+@asset(**_analytics_asset, deps=[player_game_summary, nbac_gamebook_player_stats, player_registry, nbac_schedule],
        description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).")
 @in_warehouse_session
 def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from nba_failures.failures.records import PLACEHOLDER_ENTITY_IDS
+from nba_failures.identity import resolve_players
 from nba_failures.landing.contract import GAME_FILE_NAME
-from nba_failures.names import player_lookup
+from nba_failures.names import PLACEHOLDER_IDS, player_lookup
 
 COUNTING_STATS = (
     "points", "rebounds", "assists", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made",
@@ -39,31 +39,38 @@ def _by_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd
 LISTING_COLUMNS = ("game_id", "landing_date", "team_abbr", "player_lookup", "player_name", "player_status", "dnp_reason")
 
 
-def box_listings(raw: pd.DataFrame) -> pd.DataFrame:
-    """The raw rows with `entity_id` (his player_lookup, or derived from his name when blank or a placeholder),
-    `player_status` normalized and `game_date` = the landing date: the listing itself, not validated.
+def box_listings(raw: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows with `player_status` normalized, `game_date` = the landing date, and who they list: the
+    listing itself, not validated.
 
+    The listed lookup is his player_lookup, or derived from his name when blank or a placeholder; resolved
+    against that day's `identities` (identity.player_identities), `entity_id` is his registry key,
+    `universal_player_id` his id and `identity_problem` '' (else the listed lookup, NA and why it names no one).
     Enough for the completeness check (who was listed, with what status, in which landed game), which reads
     only LISTING_COLUMNS and skips the stat validation of parse_box_rows.
     """
     rows = raw.copy()
     rows["player_status"] = _by_value(rows["player_status"], lambda status: status.str.strip().str.upper())
     # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_ENTITY_IDS), ""))
+    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_IDS), ""))
     names = rows["player_name"]
-    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(PLACEHOLDER_ENTITY_IDS), "")
-    rows["entity_id"] = lookup.where(lookup != "", derived)
+    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(PLACEHOLDER_IDS), "")
     rows["game_date"] = rows["landing_date"]
+    listed = pd.DataFrame({"game_date": rows["game_date"], "player_lookup": lookup.where(lookup != "", derived)})
+    identity = resolve_players(listed, identities)
+    rows["entity_id"] = identity["player_lookup"]
+    rows["universal_player_id"] = identity["universal_player_id"]
+    rows["identity_problem"] = identity["identity_problem"].where(listed["player_lookup"] != "", "")
     return rows
 
 
-def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFrame:
-    """Typed copy of the raw rows (box_listings) with `problem` ('' when the row is valid).
+def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
+    """Typed copy of the raw rows (box_listings, resolved against `identities`) with `problem` ('' when the row is valid).
 
     Checks every row; the played-only checks (minutes, stats) apply to ACTIVE rows. `schedule` gives the
     teams of each game, so a row for a team or game the schedule does not know is caught here.
     """
-    rows = box_listings(raw)
+    rows = box_listings(raw, identities)
     problems = pd.Series("", index=rows.index, dtype="object")
 
     def flag(mask: pd.Series, message: Callable[[], pd.Series] | str) -> None:

@@ -6,21 +6,6 @@ import pandas as pd
 
 from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.failures.records import EntityType, FailureCategory
-from nba_failures.landing.contract import ALIAS_SEPARATOR
-from nba_failures.names import player_lookup
-
-
-def registry_index(registry: pd.DataFrame) -> pd.DataFrame:
-    """(snapshot_date, lookup) -> universal_player_id and the registry's own `registry_lookup`, over
-    registry keys and normalized aliases (so 'Nikola Jokich' resolves to nikolajokic)."""
-    keys = registry.loc[:, ["snapshot_date", "player_lookup", "universal_player_id"]].assign(registry_lookup=registry["player_lookup"])
-    aliases = registry.loc[:, ["snapshot_date", "aliases", "universal_player_id"]].assign(registry_lookup=registry["player_lookup"])
-    aliases["player_lookup"] = aliases["aliases"].fillna("").str.split(ALIAS_SEPARATOR, regex=False)
-    aliases = aliases.explode("player_lookup")
-    aliases["player_lookup"] = aliases["player_lookup"].fillna("").map(player_lookup)
-    aliases = aliases[aliases["player_lookup"] != ""].loc[:, keys.columns]
-    # A registry key wins over an alias that happens to normalize to the same lookup.
-    return pd.concat([keys, aliases]).drop_duplicates(["snapshot_date", "player_lookup"], keep="first")
 
 
 def summary_inputs(parsed: pd.DataFrame) -> pd.Series:
@@ -32,15 +17,13 @@ def summary_inputs(parsed: pd.DataFrame) -> pd.Series:
     return (parsed["player_status"] == PLAYED_STATUS) | (parsed["problem"] != "")
 
 
-def summarize_player_games(parsed: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows for ACTIVE players that parse and resolve in the day's registry; a failure for each input that does not."""
-    inputs = parsed[summary_inputs(parsed)]
-    index = registry_index(registry).rename(columns={"snapshot_date": "game_date", "player_lookup": "entity_id"})
-    resolved = inputs.merge(index, on=["game_date", "entity_id"], how="left")
-
+def summarize_player_games(parsed: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows for ACTIVE players that parse and name one registry player (box_listings resolved them against the
+    day's registry); a failure for each input that does not."""
+    resolved = parsed[summary_inputs(parsed)]
     invalid = resolved["problem"] != ""
-    unregistered = ~invalid & resolved["universal_player_id"].isna()
-    summary = resolved[~invalid & ~unregistered].assign(player_lookup=lambda f: f["registry_lookup"])
+    unregistered = ~invalid & (resolved["identity_problem"] != "")
+    summary = resolved[~invalid & ~unregistered].assign(player_lookup=lambda f: f["entity_id"])
 
     bad = resolved[invalid].assign(
         failure_category=FailureCategory.PROCESSING_ERROR.value,
@@ -48,7 +31,7 @@ def summarize_player_games(parsed: pd.DataFrame, registry: pd.DataFrame) -> tupl
     )
     missing = resolved[unregistered].assign(
         failure_category=FailureCategory.REGISTRY_LOOKUP_FAILED.value,
-        reason=lambda f: "player '" + f["player_name"] + "' (" + f["entity_id"] + ") is not in the player registry",
+        reason=lambda f: "player '" + f["player_name"] + "' (" + f["entity_id"] + "): " + f["identity_problem"],
     )
     failures = pd.concat([bad, missing], ignore_index=True)
     # A row with no usable player identity is reported against its game, not as 'unknown'.

@@ -18,6 +18,7 @@ from nba_failures.failures.classification import (
 )
 from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS, RootProcessors, attach_prerequisites
 from nba_failures.failures.tables import PROCESSOR_FAILURES
+from nba_failures.identity import read_player_identities
 from nba_failures.landing.contract import game_date_of
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
@@ -27,13 +28,14 @@ ROOT_PROCESSORS = RootProcessors(raw_games=NBAC_GAMEBOOK_PLAYER_STATS.name, play
 
 
 class CompletenessChecker(ConfigurableResource):
-    """Tells a player who did not play from a data gap, for all failures of a run in four reads."""
+    """Tells a player who did not play from a data gap, for all failures of a run in five reads."""
 
     lookback_days: int = Field(default=14, ge=1, description="Days before the analysis date whose games are checked.")
     min_history_games: int = Field(default=5, ge=1, description="Fewer expected games than this → INSUFFICIENT_HISTORY.")
 
     def evidence(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> CompletenessEvidence:
-        """Schedule, summaries, raw box scores and the root processors' failures around `[start, end)`: four reads.
+        """Schedule, summaries, raw box scores (resolved against the registry, as the processors resolved them) and
+        the root processors' failures around `[start, end)`: five reads.
 
         Reads reach twice the lookback back, so a player's team is known even when every game of his
         inside the window is missing, and further where a failure names older missing games.
@@ -45,7 +47,8 @@ class CompletenessChecker(ConfigurableResource):
         reach = min([start - dt.timedelta(days=2 * self.lookback_days), *recorded])
         schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
         player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players}, columns=SUMMARY_EVIDENCE_COLUMNS)
-        raw_rows = box_listings(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS))
+        listings = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS)
+        raw_rows = box_listings(listings, read_player_identities(warehouse, reach, end))
         # The roots of a window's gaps were recorded on the gap games' days: every game examined is inside the reach.
         root_processors = {"processor_name": [ROOT_PROCESSORS.raw_games, ROOT_PROCESSORS.player_games]}
         recorded = warehouse.read(PROCESSOR_FAILURES, reach, start, where_in=root_processors, columns=RECORDED_FAILURE_COLUMNS)

@@ -8,14 +8,15 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from nba_failures.names import PLACEHOLDER_IDS
+
 MAX_REASON_CHARS = 1000
 DATE_LEVEL_ENTITY_ID = "DATE_LEVEL"
-PLACEHOLDER_ENTITY_IDS = frozenset({"unknown", "none", "nan", "null"})
 
 
 def usable_entity_id(entity_id: str) -> bool:
     """Whether a failure record accepts `entity_id`: something other than blanks or a placeholder word."""
-    return entity_id.strip().lower() not in PLACEHOLDER_ENTITY_IDS | {""}
+    return entity_id.strip().lower() not in (*PLACEHOLDER_IDS, "")
 
 
 class EntityType(str, Enum):

@@ -19,6 +19,7 @@ from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, TEAM_DEFENSE_GAME
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.failures.tables import PROCESSOR_RUNS
+from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
 from nba_failures.precompute.composite import composite_factors
 from nba_failures.precompute.daily_cache import player_daily_cache as build_daily_cache
@@ -35,7 +36,7 @@ from nba_failures.precompute.tables import (
     TEAM_DEFENSE_ZONE_ANALYSIS,
 )
 from nba_failures.processing import RowAccounting, publish, record_missing_days, start_run
-from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule
+from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
@@ -76,7 +77,7 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
     return frame[~frame[column].isin(days)].reset_index(drop=True)
 
 
-@asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats],
+@asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
        description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).")
 @in_warehouse_session
 def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> MaterializeResult:
@@ -87,7 +88,8 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
     present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], PLAYER_GAME_SUMMARY.qualified_name: player_games["game_date"]}
     roster = _without(roster, "game_date", _skip_missing_days(recorder, schedule, start, end, present))
-    listings = roster_listings(parse_box_rows(warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, season_start, end), schedule), player_games)
+    raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, season_start, end)
+    listings = roster_listings(parse_box_rows(raw, schedule, read_player_identities(warehouse, season_start, end)), player_games)
     rows, failures = build_daily_cache(roster, player_games, listings, schedule, precompute_policy)
     recorder.record_frame(failures)
     return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))

@@ -5,7 +5,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
 
 from nba_failures.failures.recorder import ProcessorSpec
-from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, Phase
+from nba_failures.failures.records import EntityType, Phase
+from nba_failures.identity import check_registry
 from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
 from nba_failures.partitions import daily_partitions, days_in
 from nba_failures.processing import RowAccounting, publish, rows_accounted_for_check, start_run
@@ -58,14 +59,11 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
 def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
     recorder, start, end = start_run(context, REGISTRY)
     registry = read_registry(landing.root)
-    valid = registry[registry["player_lookup"] != ""].drop_duplicates("player_lookup", keep="first")
-    for line, row in registry[~registry.index.isin(valid.index)].iterrows():
-        entity = row["player_lookup"] or row["universal_player_id"] or row["player_name"]
-        reason = "registry row without player_lookup" if not row["player_lookup"] else "duplicate player_lookup"
-        if entity:
-            recorder.record(start, entity, FailureCategory.VALIDATION_ERROR, f"line {line + 2}: {reason}", source_line=int(line) + 2)
-        else:
-            recorder.record(start, DATE_LEVEL_ENTITY_ID, FailureCategory.VALIDATION_ERROR, f"line {line + 2}: empty registry row", entity_type=EntityType.DATE, source_line=int(line) + 2)
-    snapshots = pd.concat([valid.assign(snapshot_date=day) for day in days_in(start, end)], ignore_index=True)
-    accounting = RowAccounting(len(registry) * len(days_in(start, end)), (len(registry) - len(valid)) * len(days_in(start, end)))
+    checked = check_registry(registry)
+    days = days_in(start, end)
+    # Each day's snapshot is as the registry stood, problems included: a rerun of one day replaces that day's.
+    for day in days:
+        recorder.record_frame(checked.problems.assign(analysis_date=day))
+    snapshots = pd.concat([checked.usable.assign(snapshot_date=day) for day in days], ignore_index=True)
+    accounting = RowAccounting(len(registry) * len(days), checked.rejected_rows * len(days))
     return publish(context, warehouse, recorder, snapshots, start, end, accounting)

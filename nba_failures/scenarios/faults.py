@@ -24,7 +24,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from nba_failures.analytics.box_scores import PLAYED_STATUS
-from nba_failures.analytics.player_games import registry_index
+from nba_failures.identity import registry_index
 from nba_failures.landing.build import build_registry
 from nba_failures.landing.contract import ALIAS_SEPARATOR, gamebook_path
 

@@ -36,10 +36,12 @@ PLAYER_LINE = 2
 DNP_PLAYER = "mikemuscala"  # DNP for OKC, line 13 of FILE
 DEN_GAME = "202301150DEN"
 JOKIC = "nikolajokic"  # 'Nikola Jokić', ACTIVE; the registry lists 'Nikola Jokic' as an alias
+TEAMMATE = "brucebrown"  # ACTIVE for DEN in DEN_GAME: 12 points
 STRAY_GAME = "202301150ZZZ"
 SELECTION = ["nbac_schedule", "nbac_gamebook_player_stats", "player_registry", "player_game_summary"]
 CHECKED_PROCESSORS = ("nbac_gamebook_player_stats", "player_registry", "player_game_summary")
-RAW, SUMMARY = "nbac_gamebook_player_stats", "player_game_summary"
+RAW, SUMMARY, REGISTRY = "nbac_gamebook_player_stats", "player_game_summary", "player_registry"
+REGISTRY_FILE = "registry/player_registry.csv"
 HOSTILE_SQL = "Robert'); DROP TABLE nba_analytics.player_game_summary;--"
 TEN_KB = "x" * 10_240
 
@@ -133,8 +135,38 @@ def _blank_line_before_bad_row(landing: Path) -> None:
 
 
 def _alias_only_spelling(landing: Path) -> None:
-    faults.set_registry_aliases(landing, JOKIC, "Nikola Jokic|Nikola Jokich")
+    faults.set_registry_value(landing, JOKIC, "aliases", "Nikola Jokic|Nikola Jokich")
     _set_many(DEN_GAME, JOKIC, player_lookup="", player_name="Nikola Jokich")(landing)
+
+
+def _alias_as_listed_lookup(landing: Path) -> None:
+    """The box score lists Jokic under a registry alias as his player_lookup."""
+    faults.set_registry_value(landing, JOKIC, "aliases", "Nikola Jokic|thejoker")
+    _set("player_lookup", "thejoker", JOKIC, DEN_GAME)(landing)
+
+
+def _alias_shared_by_two_players(landing: Path) -> None:
+    """Jokic and a teammate share an alias, and the box score lists the teammate under it."""
+    faults.set_registry_value(landing, JOKIC, "aliases", "Nikola Jokic|thejoker")
+    faults.set_registry_value(landing, TEAMMATE, "aliases", "thejoker")
+    _set("player_lookup", "thejoker", TEAMMATE, DEN_GAME)(landing)
+
+
+def _duplicate_lookup_first_in_file(landing: Path) -> None:
+    """A second row for Jokic's lookup with another id, before his own in file order."""
+    faults.insert_registry_row(landing, JOKIC, {"player_lookup": JOKIC, "universal_player_id": "nikolajokic_002", "player_name": "Nikola Jokic"})
+
+
+def _lookup_is_another_players_alias(landing: Path) -> None:
+    """A teammate's alias normalizes to Jokic's lookup: two ids for one lookup."""
+    faults.set_registry_value(landing, TEAMMATE, "aliases", "Nikola Jokic")
+
+
+def ambiguous_lookup(lookup: str, *candidates: str) -> Outcome:
+    """A lookup naming several registry identities: the registry check and the listing of it both fail, the
+    listed player's row is lost and nobody else's."""
+    failures = ((REGISTRY, "REGISTRY_LOOKUP_FAILED", "PLAYER", lookup), (SUMMARY, "REGISTRY_LOOKUP_FAILED", "PLAYER", lookup))
+    return Outcome(failures, (f"'{lookup}' names {len(candidates)} registry identities", *candidates), 0, -1, (DEN_GAME,))
 
 
 def _duplicate_row(frame: pd.DataFrame) -> pd.DataFrame:
@@ -313,6 +345,19 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
                                   player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
     "nul_byte_in_field": (_set("dnp_reason", "a\x00b", player=DNP_PLAYER), LANDED),
     "unknown_player_status": (_set("player_status", "SUSPENDED"), player_failed(PLAYER, "PROCESSING_ERROR", "unknown player_status 'SUSPENDED'")),
+    # ---- the registry: one identity per player, or a typed failure naming why not
+    "alias_as_listed_lookup": (_alias_as_listed_lookup, Outcome(touched_games=(DEN_GAME,))),
+    "alias_shared_by_two_players": (_alias_shared_by_two_players,
+                                    ambiguous_lookup("thejoker", "brucebrown (brucebrown_001)", "nikolajokic (nikolajokic_001)")),
+    "duplicate_lookup_in_registry": (_duplicate_lookup_first_in_file,
+                                     ambiguous_lookup(JOKIC, "nikolajokic (nikolajokic_001)", "nikolajokic (nikolajokic_002)")),
+    "lookup_is_another_players_alias": (_lookup_is_another_players_alias,
+                                        ambiguous_lookup(JOKIC, "brucebrown (brucebrown_001)", "nikolajokic (nikolajokic_001)")),
+    "registry_row_without_universal_player_id": (lambda landing: faults.set_registry_value(landing, JOKIC, "universal_player_id", ""),
+                                                 Outcome(((REGISTRY, "VALIDATION_ERROR", "PLAYER", JOKIC), (SUMMARY, "REGISTRY_LOOKUP_FAILED", "PLAYER", JOKIC)),
+                                                         (), 0, -1, (DEN_GAME,))),
+    "registry_row_without_lookup": (lambda landing: faults.insert_registry_row(landing, JOKIC, {"universal_player_id": "ghost_001", "player_name": "Ghost"}) and None,
+                                    Outcome(((REGISTRY, "VALIDATION_ERROR", "PLAYER", "ghost_001"),), (REGISTRY_FILE, "no player_lookup"), touched_games=())),
 }
 
 _CASES = [pytest.param(inject, outcome, id=kind) for kind, (inject, outcome) in CORPUS.items()]

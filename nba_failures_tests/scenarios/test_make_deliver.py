@@ -102,7 +102,7 @@ def test_make_then_deliver_is_the_clean_landing_but_for_missing_files_malformed_
 
 def test_alias_fix_resolves_through_the_registry_index(made: Path, tmp_path: Path) -> None:
     """A re-added player is found by the lookup Phase 3 uses, also under his printed name alone."""
-    from nba_failures.analytics.player_games import registry_index
+    from nba_failures.identity import registry_index
     from nba_failures.names import player_lookup
 
     scenario = tmp_path / "scenario"
@@ -111,6 +111,6 @@ def test_alias_fix_resolves_through_the_registry_index(made: Path, tmp_path: Pat
     registry = pd.read_csv(scenario / REGISTRY, dtype=str, keep_default_na=False)
     for fault in load_ground_truth(scenario).faults_of(FaultKind.REGISTRY_REMOVAL):
         aliased = registry.assign(snapshot_date=FIRST)
-        aliased.loc[aliased["player_lookup"] == fault.player_lookup, "player_lookup"] = "renamed_" + fault.player_lookup
+        aliased.loc[aliased["player_lookup"] == fault.player_lookup, "player_lookup"] = "renamed" + fault.player_lookup
         index = registry_index(aliased).set_index("player_lookup")
         assert index.loc[player_lookup(fault.player_name), "universal_player_id"] == fault.universal_player_id
