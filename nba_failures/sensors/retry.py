@@ -20,9 +20,9 @@ from dagster import (
 from pydantic import Field
 
 from nba_failures import settings
-from nba_failures.identity import registry_index
 from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES, read_failures
+from nba_failures.identity import registry_index
 from nba_failures.landing.contract import game_date_of, landed_game_files, read_registry
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, plan_retries
