@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Iterator
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dagster import asset, materialize
 from google.cloud import bigquery
@@ -38,6 +40,20 @@ SCHEMA = [
     bigquery.SchemaField("duration_seconds", "FLOAT64"),
     bigquery.SchemaField("tags", "STRING", mode="REPEATED"),
 ]
+ARROW_SCHEMA = pa.schema(
+    [
+        pa.field("failure_id", pa.string()),
+        pa.field("asset_key", pa.string()),
+        pa.field("job_name", pa.string()),
+        pa.field("error_class", pa.string()),
+        pa.field("attempt", pa.int64()),
+        pa.field("is_resolved", pa.bool_()),
+        pa.field("failure_date", pa.date32()),
+        pa.field("failed_at", pa.timestamp("us", tz="UTC")),
+        pa.field("duration_seconds", pa.float64()),
+        pa.field("tags", pa.list_(pa.string())),
+    ]
+)
 CLUSTERING = ["asset_key", "job_name", "error_class"]
 D1 = dt.date(2024, 1, 15)
 D2 = dt.date(2024, 1, 16)
@@ -169,21 +185,24 @@ def test_create_dataset_and_partitioned_clustered_table(
     assert table.clustering_fields == CLUSTERING
 
 
-def test_load_table_from_dataframe(client: bigquery.Client, dataset: str) -> None:
+def test_load_table_from_parquet_file(client: bigquery.Client, dataset: str) -> None:
+    """How the warehouse loads a frame: a Parquet file with an explicit Arrow schema, lists inferred as REPEATED."""
     table_id = f"{dataset}.failures"
     _create_failures_table(client, table_id)
-    df = pd.DataFrame(_rows())
+    parquet = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(pd.DataFrame(_rows()), schema=ARROW_SCHEMA, preserve_index=False), parquet)
+    parquet.seek(0)
     job_config = bigquery.LoadJobConfig(
-        schema=SCHEMA, write_disposition=bigquery.WriteDisposition.WRITE_APPEND
+        schema=SCHEMA, source_format=bigquery.SourceFormat.PARQUET, write_disposition=bigquery.WriteDisposition.WRITE_APPEND
     )
-    client.load_table_from_dataframe(df, table_id, job_config=job_config).result()
-    out = client.query_and_wait(
-        f"SELECT * FROM `{table_id}` ORDER BY failure_id"
-    ).to_dataframe()
-    assert list(out["failure_id"]) == ["f1", "f2", "f3"]
-    assert [list(t) for t in out["tags"]] == [["nba", "api"], [], ["parse"]]
-    assert list(out["failure_date"]) == [D1, D1, D2]
-    assert out["failed_at"].iloc[0] == pd.Timestamp(T1)
+    job_config.parquet_options = bigquery.ParquetOptions()
+    job_config.parquet_options.enable_list_inference = True
+    client.load_table_from_file(parquet, table_id, job_config=job_config).result()
+    out = client.query_and_wait(f"SELECT * FROM `{table_id}` ORDER BY failure_id").to_arrow(create_bqstorage_client=False).to_pylist()
+    assert [row["failure_id"] for row in out] == ["f1", "f2", "f3"]
+    assert [row["tags"] for row in out] == [["nba", "api"], [], ["parse"]]
+    assert [row["failure_date"] for row in out] == [D1, D1, D2]
+    assert out[0]["failed_at"] == T1
 
 
 def test_load_table_from_json(client: bigquery.Client, dataset: str) -> None:
@@ -311,19 +330,20 @@ def test_delete_with_parameter(client: bigquery.Client, dataset: str) -> None:
     assert _ids(client, table_id) == ["f3"]
 
 
-def test_query_to_dataframe(client: bigquery.Client, dataset: str) -> None:
+def test_query_to_arrow(client: bigquery.Client, dataset: str) -> None:
+    """How the warehouse reads: query results as Arrow over REST pages (no Storage Read API client)."""
     table_id = f"{dataset}.failures"
     _create_failures_table(client, table_id)
     _load_json(client, table_id, _json_rows())
-    df = client.query(f"SELECT * FROM `{table_id}` ORDER BY failure_id").to_dataframe()
-    assert list(df.columns) == [f.name for f in SCHEMA]
-    assert len(df) == 3
-    assert df["attempt"].tolist() == [1, 2, 1]
-    assert df["is_resolved"].tolist() == [False, False, False]
-    assert df["duration_seconds"].tolist() == [1.5, 30.0, 0.25]
-    assert df["failure_date"].tolist() == [D1, D1, D2]
-    assert df["failed_at"].tolist() == [pd.Timestamp(T1), pd.Timestamp(T1), pd.Timestamp(T2)]
-    assert [list(t) for t in df["tags"]] == [["nba", "api"], [], ["parse"]]
+    rows = client.query(f"SELECT * FROM `{table_id}` ORDER BY failure_id").result().to_arrow(create_bqstorage_client=False)
+    assert rows.column_names == [f.name for f in SCHEMA]
+    columns = rows.to_pydict()
+    assert columns["attempt"] == [1, 2, 1]
+    assert columns["is_resolved"] == [False, False, False]
+    assert columns["duration_seconds"] == [1.5, 30.0, 0.25]
+    assert columns["failure_date"] == [D1, D1, D2]
+    assert columns["failed_at"] == [T1, T1, T2]
+    assert columns["tags"] == [["nba", "api"], [], ["parse"]]
 
 
 def test_bigquery_resource_subclass(emulator: BigQueryEmulator, dataset: str) -> None:

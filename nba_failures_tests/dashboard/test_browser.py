@@ -17,7 +17,7 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from nba_failures import settings
 from nba_failures.dashboard.assets import DashboardOutput, failure_dashboard
-from nba_failures.dashboard.html import TABLE_COLUMNS
+from nba_failures.dashboard.html import TABLE_PAGE_SIZE, failure_rows
 from nba_failures.reporting import read_store
 from nba_failures_tests.dashboard import browser
 from nba_failures_tests.dashboard.store_data import MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
@@ -59,7 +59,6 @@ def dashboard_page(failure_store, tmp_path_factory) -> Path:
     result = materialize(
         [failure_dashboard],
         resources={"warehouse": failure_store.warehouse, "dashboard": DashboardOutput(path=str(path))},
-        instance=DagsterInstance.ephemeral(),
     )
     assert result.success
     return path
@@ -131,9 +130,15 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         assert sorted(ticks) == sorted(labels)
         kpi = driver.execute_script("return document.querySelector('[data-kpi=failures] .value').textContent")
         assert int(kpi) == len(frame)
-        assert driver.execute_script("return document.querySelectorAll('#failures tbody tr').length") == len(frame)
+        # The table: every failure counted, one page of rows drawn, each row one line high or a little more.
+        page_rows = "return Array.from(document.querySelectorAll('#failures tbody tr'))"
+        assert int(driver.find_element("id", "shown-rows").text) == len(frame)
+        assert driver.execute_script(page_rows + ".length") == min(TABLE_PAGE_SIZE, len(frame))
+        assert max(driver.execute_script(page_rows + ".map(r => r.getBoundingClientRect().height)")) < 60
+        table_width = driver.execute_script("return document.getElementById('failures').closest('section').getBoundingClientRect().width")
+        assert table_width <= driver.execute_script("return document.documentElement.clientWidth")
 
-        # Sorting: click a header, the column is in order (ascending, then descending on a second click).
+        # Sorting: click a header, the column is in order (ascending, then descending on a second click) over every row.
         header = driver.find_element("css selector", "#failures th[data-column=entity_id]")
         header.click()
         assert driver.execute_script(
@@ -143,13 +148,16 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         retries = driver.find_element("css selector", "#failures th[data-column=occurrences]")
         retries.click()
         retries.click()
-        occurrences = driver.execute_script(
-            "return Array.from(document.querySelectorAll('#failures tbody tr')).map(r => parseInt(r.cells[9].textContent))"
-        )
+        occurrences = driver.execute_script(page_rows + ".map(r => parseInt(r.cells[9].textContent))")
         assert occurrences == sorted(occurrences, reverse=True) and occurrences[0] == frame["occurrences"].max()
+        # Paging: the next page starts where the first ended.
+        if len(frame) > TABLE_PAGE_SIZE:
+            driver.find_element("id", "page-next").click()
+            assert driver.find_element("id", "page-range").text.startswith(f"{TABLE_PAGE_SIZE + 1}–")
+            driver.find_element("id", "page-previous").click()
 
         # Filtering: the rows mentioning the missing game.
-        text = frame[[name for name, _ in TABLE_COLUMNS]].astype(str).agg(" ".join, axis=1).str.lower()
+        text = failure_rows(frame).agg(" ".join, axis=1).str.lower()
         driver.find_element("id", "failure-filter").send_keys(MISSING_GAME)
         shown = int(driver.find_element("id", "shown-rows").text)
         assert shown == int(text.str.contains(MISSING_GAME.lower(), regex=False).sum()) >= 5
