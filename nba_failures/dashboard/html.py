@@ -15,13 +15,17 @@ import plotly.graph_objects as go
 from nba_failures.dashboard.figures import CHART_TITLES, build_figures, format_duration, summary
 from nba_failures.reporting import outcome_of
 
+# The drill-down table's columns: (store column, heading, how it sorts).
 TABLE_COLUMNS = (
-    ("analysis_date", "date"), ("processor_name", "text"), ("entity_type", "text"), ("entity_id", "text"),
-    ("failure_category", "text"), ("failure_type", "text"), ("outcome", "text"), ("resolution_status", "text"),
-    ("retry_attempts", "number"), ("occurrences", "number"), ("first_seen_at", "date"), ("resolved_at", "date"),
-    ("failure_reason", "text"),
+    ("analysis_date", "date", "date"), ("processor_name", "processor", "text"), ("entity_type", "entity", "text"),
+    ("entity_id", "id", "text"), ("failure_category", "category", "text"), ("failure_type", "type", "text"),
+    ("outcome", "outcome", "text"), ("resolution_status", "status", "text"), ("retry_attempts", "retries", "number"),
+    ("occurrences", "seen", "number"), ("first_seen_at", "first seen", "date"), ("resolved_at", "resolved", "date"),
+    ("failure_reason", "reason", "text"),
 )  # fmt: skip
-DEFAULT_TABLE_LIMIT = 5000
+# What someone opening the page acts on comes first in the table, then the newest.
+OUTCOME_ORDER = ("to_fix", "bad_input", "given_up", "other_open", "fixed", "expected")
+DEFAULT_TABLE_LIMIT = 2000
 TABLE_PAGE_SIZE = 25
 
 _CSS = """
@@ -49,8 +53,9 @@ section.drill { background: #fff; border-radius: 6px; padding: 12px; margin-top:
 table#failures { border-collapse: collapse; font-size: 12px; width: 100%; table-layout: auto; }
 #failures th { background: #eef1f5; cursor: pointer; text-align: left; padding: 4px 6px; white-space: nowrap; }
 #failures th.asc::after { content: " \\25B2"; } #failures th.desc::after { content: " \\25BC"; }
-#failures td { border-top: 1px solid #eee; padding: 3px 6px; vertical-align: top; white-space: nowrap; line-height: 1.35; }
-#failures td.reason { white-space: normal; min-width: 260px; max-width: 560px; }
+#failures td { border-top: 1px solid #eee; padding: 3px 6px; vertical-align: top; line-height: 1.35; white-space: nowrap; }
+#failures td.wraps { white-space: normal; min-width: 8em; }
+#failures td.reason { white-space: normal; min-width: 260px; }
 #failures td.reason div { max-height: 2.7em; overflow: hidden; }
 #failures td.reason:hover div { max-height: none; }
 """
@@ -73,6 +78,7 @@ window.addEventListener("load", function () {
   const body = table.tBodies[0];
   const filter = document.getElementById("failure-filter");
   const pageSize = data.page_size;
+  const WRAPPED = ["processor_name", "failure_category"];
   let shown = rows, page = 0;
   function draw() {
     const pages = Math.max(1, Math.ceil(shown.length / pageSize));
@@ -86,6 +92,9 @@ window.addEventListener("load", function () {
           td.className = "reason";
           const text = document.createElement("div");
           text.textContent = value; td.title = value; td.appendChild(text);
+        } else if (WRAPPED.includes(names[index])) {
+          td.className = "wraps";
+          td.textContent = value.replace(/_/g, "_\\u200b");  // a long snake_case name may wrap after an underscore
         } else {
           td.textContent = value;
         }
@@ -131,18 +140,17 @@ def _cell(value: object) -> str:
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp):
-        return (
-            value.strftime("%Y-%m-%d")
-            if value == value.normalize() and value.tzinfo is None
-            else value.strftime("%Y-%m-%d %H:%M:%S")
-        )
+        return value.strftime("%Y-%m-%d") if value == value.normalize() and value.tzinfo is None else value.strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 
 def failure_rows(frame: pd.DataFrame, limit: int = DEFAULT_TABLE_LIMIT) -> pd.DataFrame:
-    """The drill-down table's rows as the page shows them (text): newest analysis date first, at most `limit`."""
-    newest = frame.sort_values(["analysis_date", "processor_name", "entity_id"], ascending=[False, True, True]).head(limit)
-    rows = newest.assign(outcome=outcome_of(newest))[[name for name, _ in TABLE_COLUMNS]]
+    """The drill-down table's rows as the page shows them (text), at most `limit`: to fix, bad input and the
+    other open ones first (`OUTCOME_ORDER`), each newest analysis date first."""
+    ranked = frame.assign(outcome=outcome_of(frame))
+    ranked = ranked.assign(_rank=ranked["outcome"].map({outcome: rank for rank, outcome in enumerate(OUTCOME_ORDER)}))
+    chosen = ranked.sort_values(["_rank", "analysis_date", "processor_name", "entity_id"], ascending=[True, False, True, True]).head(limit)
+    rows = chosen[[name for name, _, _ in TABLE_COLUMNS]]
     return rows.apply(lambda column: column.map(_cell)).reset_index(drop=True)
 
 
@@ -155,6 +163,10 @@ def failure_rows_json(rows: pd.DataFrame, page_size: int = TABLE_PAGE_SIZE) -> s
         columns.append({"name": name, "values": values.tolist(), "codes": codes.tolist()})
     text = json.dumps({"rows": len(rows), "page_size": page_size, "columns": columns}, separators=(",", ":"), ensure_ascii=False)
     return text.replace("</", "<\\/")  # a reason holding "</script>" must not end the element
+
+
+def _number(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _kpis(numbers: dict[str, object]) -> str:
@@ -176,7 +188,7 @@ def _kpis(numbers: dict[str, object]) -> str:
         "median_hours_to_resolve": format_duration(numbers["median_hours_to_resolve"]),
     }
     return "".join(
-        f'<div class="kpi {key}" data-kpi="{key}"><div class="value">{html.escape(str(shown[key]))}</div>'
+        f'<div class="kpi {key}" data-kpi="{key}"><div class="value">{html.escape(_number(shown[key]))}</div>'
         f'<div class="label">{html.escape(label)}</div></div>'
         for key, label in cards
     )
@@ -209,8 +221,10 @@ def render_dashboard(
     figures = build_figures(frame, until=generated_at)
     rows = failure_rows(frame, table_limit)
     span = f"{numbers['first_date']} .. {numbers['last_date']}" if numbers["failures"] else "no failures"
-    capped = f" (the newest {len(rows)} of {numbers['failures']})" if len(rows) < numbers["failures"] else ""
-    head = "".join(f'<th data-column="{name}" data-type="{kind}">{html.escape(name)}</th>' for name, kind in TABLE_COLUMNS)
+    capped = f" ({len(rows):,} of {numbers['failures']:,}: the open ones first, then the newest)" if len(rows) < numbers["failures"] else ""
+    head = "".join(
+        f'<th data-column="{name}" data-type="{kind}" title="{name}">{html.escape(heading)}</th>' for name, heading, kind in TABLE_COLUMNS
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -10,7 +10,7 @@ import plotly
 import pytest
 
 from nba_failures.dashboard import figures
-from nba_failures.dashboard.html import TABLE_COLUMNS, failure_rows, failure_rows_json, render_dashboard, summary_markdown
+from nba_failures.dashboard.html import OUTCOME_ORDER, TABLE_COLUMNS, failure_rows, failure_rows_json, render_dashboard, summary_markdown
 from nba_failures.reporting import empty_store_frame
 from nba_failures_tests import faults
 from nba_failures_tests.dashboard.page_data import embedded_rows
@@ -147,7 +147,7 @@ def test_page_is_self_contained_with_every_chart_and_row(failure_frame, tmp_path
     assert page.count('data-chart="') == 8
     assert "Failure store: DuckDB file /tmp/w.duckdb" in page
     rows = embedded_rows(page)
-    assert len(rows) == len(failure_frame) and list(rows.columns) == [name for name, _ in TABLE_COLUMNS]
+    assert len(rows) == len(failure_frame) and list(rows.columns) == [name for name, _, _ in TABLE_COLUMNS]
     assert sorted(rows["entity_id"]) == sorted(failure_frame["entity_id"].astype(str))
     assert page.count('data-type="') == len(TABLE_COLUMNS)
     assert page.count("<tr>") == 1  # the header: the rows are drawn a page at a time from the JSON, not inlined
@@ -156,10 +156,16 @@ def test_page_is_self_contained_with_every_chart_and_row(failure_frame, tmp_path
     assert f"**{len(failure_frame)} failures**" in markdown and "| DATA_GAP | 7 |" in markdown
 
 
-def test_table_limit_keeps_the_newest(failure_frame):
+def test_table_limit_keeps_the_open_failures_then_the_newest(failure_frame):
     rows = failure_rows(failure_frame, limit=10)
-    assert len(rows) == 10
-    assert LAST.isoformat() in set(rows["analysis_date"]) and FIRST.isoformat() not in set(rows["analysis_date"])
+    everything = failure_rows(failure_frame, limit=len(failure_frame))
+    assert len(rows) == 10 and len(everything) == len(failure_frame)
+    assert rows["outcome"].map(OUTCOME_ORDER.index).is_monotonic_increasing
+    assert (rows["outcome"] == "to_fix").sum() == figures.summary(failure_frame)["open_correctable"] == 5
+    last = rows["outcome"].iloc[-1]
+    kept = rows[rows["outcome"] == last]
+    left_out = everything[everything["outcome"] == last].iloc[len(kept) :]
+    assert kept["analysis_date"].min() >= left_out["analysis_date"].max()
 
 
 def test_embedded_rows_cannot_close_their_script_element():
