@@ -63,7 +63,8 @@ class _StepEventHandler(logging.Handler):
         if event is None or event.event_type_value not in STEP_EVENT_TYPES:
             return
         failure = event.step_failure_data.error if event.event_type_value == "STEP_FAILURE" else None
-        self._on_step(StepEvent(event.step_key, event.event_type_value, self.total_steps, failure.message.strip() if failure else None))
+        error = failure.message.strip() if failure else None
+        self._on_step(StepEvent(event.step_key, event.event_type_value, self.total_steps, error))
 
 
 def run_backfill(
@@ -84,8 +85,10 @@ def run_backfill(
     steps = _StepEventHandler(on_step) if on_step else None
 
     def step_logger(_init_context) -> logging.Logger:
-        logger = logging.Logger("nba_failures.backfill.steps", logging.DEBUG)
-        logger.addHandler(steps)
+        logger = logging.getLogger("nba_failures.backfill.steps")
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # the steps are printed by `on_step` alone
+        logger.handlers = [steps]  # this run's handler only, however many backfills ran in this process
         return logger
 
     backfill_defs = Definitions(
@@ -98,13 +101,17 @@ def run_backfill(
     if steps:
         steps.total_steps = len(job.graph.nodes)
     return job.execute_in_process(
+        # A job uses its loggers only when the run config names them; otherwise Dagster's console logger.
+        run_config={"loggers": {"steps": {}}} if steps else None,
         instance=instance or dagster_instance(),
         tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()},
         raise_on_error=raise_on_error,
     )
 
 
-_SUMMARY_COLUMNS = ["phase", "processor_name", "failure_category", "failure_key", "failure_type", "is_correctable", "resolution_status"]
+_SUMMARY_COLUMNS = [
+    "phase", "processor_name", "failure_category", "failure_key", "failure_type", "is_correctable", "resolution_status",
+]  # fmt: skip
 
 
 def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:

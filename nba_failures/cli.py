@@ -67,7 +67,8 @@ def _step_printer():
         took = time.perf_counter() - started.get(event.step_key, time.perf_counter())
         width = len(str(event.total_steps))
         outcome = "done" if event.event_type == "STEP_SUCCESS" else "FAILED"
-        print(f"[{len(started):>{width}}/{event.total_steps}] {event.step_key:<34} {outcome} in {took:.1f}s", file=sys.stderr, flush=True)
+        line = f"[{len(started):>{width}}/{event.total_steps}] {event.step_key:<34} {outcome} in {took:.1f}s"
+        print(line, file=sys.stderr, flush=True)
         if event.error:
             print(textwrap.indent(event.error, "      "), file=sys.stderr, flush=True)
 
@@ -89,7 +90,8 @@ def _backfill(args: argparse.Namespace) -> int:
     instance = dagster_instance()
     print(f"backfilling {'every asset' if not args.select else args.select} for {start} .. {last} in one run", file=sys.stderr)
     began = time.perf_counter()
-    result = run_backfill(start, last, instance=instance, selection=args.select, on_step=None if args.verbose else _step_printer(), raise_on_error=False)
+    on_step = None if args.verbose else _step_printer()
+    result = run_backfill(start, last, instance=instance, selection=args.select, on_step=on_step, raise_on_error=False)
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s", file=sys.stderr)
     _summary(args)
     return 0 if result.success else 1
@@ -100,7 +102,7 @@ def _summary(args: argparse.Namespace) -> int:
     from nba_failures.definitions import defs
 
     summary = failure_summary(defs.resources["warehouse"])
-    print("\nFailures in the store per processor and category, by what they mean")
+    print("\nFailures per processor and category in the store, by what they mean")
     print(summary.to_string(index=False) if not summary.empty else "(none)")
     totals = summary[[name for name, _ in OUTCOMES]].sum() if not summary.empty else {name: 0 for name, _ in OUTCOMES}
     print(f"\n{int(summary['failures'].sum()) if not summary.empty else 0} failures:")
@@ -132,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", type=dt.date.fromisoformat, help="first day (default: season start)")
     backfill.add_argument("--end", type=dt.date.fromisoformat, help="last day, inclusive (default: season end)")
     backfill.add_argument("--select", help="Dagster asset selection (default: every asset)")
-    backfill.add_argument("--verbose", action="store_true", help="print Dagster's event stream and warnings instead of one line per step")
+    backfill.add_argument(
+        "--verbose", action="store_true", help="print Dagster's event stream and warnings instead of one line per step"
+    )
     backfill.set_defaults(handler=_backfill)
 
     summary = commands.add_parser("summary", help="print failures per processor and category, by what they mean")

@@ -198,7 +198,8 @@ def test_load_table_from_parquet_file(client: bigquery.Client, dataset: str) -> 
     job_config.parquet_options = bigquery.ParquetOptions()
     job_config.parquet_options.enable_list_inference = True
     client.load_table_from_file(parquet, table_id, job_config=job_config).result()
-    out = client.query_and_wait(f"SELECT * FROM `{table_id}` ORDER BY failure_id").to_arrow(create_bqstorage_client=False).to_pylist()
+    rows = client.query_and_wait(f"SELECT * FROM `{table_id}` ORDER BY failure_id")
+    out = rows.to_arrow(create_bqstorage_client=False).to_pylist()
     assert [row["failure_id"] for row in out] == ["f1", "f2", "f3"]
     assert [row["tags"] for row in out] == [["nba", "api"], [], ["parse"]]
     assert [row["failure_date"] for row in out] == [D1, D1, D2]

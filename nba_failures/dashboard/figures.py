@@ -39,7 +39,7 @@ CHART_TITLES = {
     "matrix": ("Failures by processor × category", "Every stored failure, whatever its status; color on a log scale."),
     "weekly": ("Failures per week of the season", "By analysis date (weeks start on Monday), stacked by processor."),
     "type_share": ("What the failures are", "Share of each failure type per processor: DNP and too little history are expected."),
-    "backlog": ("Correctable backlog", "Open DATA_GAP / MIXED failures at the end of each day (UTC), with what opened and closed."),
+    "backlog": ("Correctable backlog", "Open DATA_GAP / MIXED failures at the end of each day (UTC), what opened and closed."),
     "backlog_by_date": ("Correctable failures by analysis date", "By resolution status."),
     "retries": ("Retry outcomes", "Correctable or retried failures by number of retries and status."),
     "resolve_time": ("Time to resolve", "From first seen to resolved, for resolved failures, by processor."),
@@ -192,7 +192,10 @@ def nothing_correctable(frame: pd.DataFrame) -> str:
     return "no correctable failures: " + ", ".join(parts)
 
 
-_NOT_CORRECTABLE = (("expected", "expected"), ("bad_input", "bad input"), ("other_open", "other open"), ("given_up", "given up"), ("fixed", "fixed"))
+_NOT_CORRECTABLE = (
+    ("expected", "expected"), ("bad_input", "bad input"), ("other_open", "other open"), ("given_up", "given up"),
+    ("fixed", "fixed"),
+)  # fmt: skip
 
 
 def _empty(message: str = _NO_FAILURES) -> go.Figure:
@@ -235,11 +238,11 @@ def weekly_figure(frame: pd.DataFrame) -> go.Figure:
         return _empty()
     figure = go.Figure()
     for processor, rows in weekly.groupby("processor_name"):
-        figure.add_bar(
-            x=rows["week"], y=rows["failures"], name=processor, hovertemplate=f"{processor}<br>week of %{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"
-        )
+        hover = f"{processor}<br>week of %{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"
+        figure.add_bar(x=rows["week"], y=rows["failures"], name=processor, hovertemplate=hover)
     # A date axis: plotly picks readable ticks (month and day) for a few weeks or a whole season.
-    figure.update_layout(barmode="stack", xaxis=dict(type="date", tickformat="%b %d<br>%Y", title="week of (Monday)"), yaxis_title="failures", **_LAYOUT)
+    weeks = dict(type="date", tickformat="%b %d<br>%Y", title="week of (Monday)")
+    figure.update_layout(barmode="stack", xaxis=weeks, yaxis_title="failures", **_LAYOUT)
     return _fit(figure)
 
 
@@ -255,7 +258,8 @@ def type_share_figure(frame: pd.DataFrame) -> go.Figure:
             marker_color=TYPE_COLORS.get(failure_type), customdata=counts.loc[share.index, failure_type].to_numpy(),
             hovertemplate=f"%{{y}}<br>{failure_type}: %{{x:.1%}} (%{{customdata}})<extra></extra>",
         )  # fmt: skip
-    figure.update_layout(barmode="stack", xaxis=dict(tickformat=".0%", range=[0, 1]), **{**_LAYOUT, "height": max(400, 30 * len(share) + 160)})
+    height = max(400, 30 * len(share) + 160)
+    figure.update_layout(barmode="stack", xaxis=dict(tickformat=".0%", range=[0, 1]), **{**_LAYOUT, "height": height})
     return _fit(figure)
 
 
@@ -319,7 +323,8 @@ def format_duration(hours: float | None) -> str:
 def resolve_time_figure(frame: pd.DataFrame) -> go.Figure:
     hours = hours_to_resolve(frame)
     if hours.empty:
-        return _empty(_NO_FAILURES if frame.empty else "nothing resolved yet: a failure is resolved when a later run<br>of its processor no longer finds it")
+        never = "nothing resolved yet: a failure is resolved when a later run<br>of its processor no longer finds it"
+        return _empty(_NO_FAILURES if frame.empty else never)
     unit, per_unit = duration_unit(hours)
     figure = go.Figure()
     for processor in sorted(set(hours.index)):
@@ -338,9 +343,9 @@ def top_entities_figure(frame: pd.DataFrame, n: int = 15) -> go.Figure:
         figure.add_bar(
             y=labels, x=top[failure_type], orientation="h", name=failure_type, marker_color=TYPE_COLORS.get(failure_type)
         )
-    figure.update_layout(
-        barmode="stack", yaxis=dict(autorange="reversed"), xaxis_title="failures", **{**_LAYOUT, "height": max(420, 26 * len(top) + 150)}
-    )
+    height = max(420, 26 * len(top) + 150)
+    layout = {**_LAYOUT, "height": height}
+    figure.update_layout(barmode="stack", yaxis=dict(autorange="reversed"), xaxis_title="failures", **layout)
     return _fit(figure)
 
 

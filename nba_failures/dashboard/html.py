@@ -35,11 +35,13 @@ header h1 { margin: 0 0 4px 0; font-size: 22px; }
 header p { margin: 0; color: #c9d3de; font-size: 13px; overflow-wrap: anywhere; }
 main { padding: 16px 24px; }
 .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; margin-bottom: 16px; }
-.kpi { background: #fff; border-radius: 6px; padding: 10px 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); border-top: 3px solid #ccd; }
+.kpi { background: #fff; border-radius: 6px; padding: 10px 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08);
+       border-top: 3px solid #ccd; }
 .kpi .value { font-size: 24px; font-weight: 600; }
 .kpi .label { font-size: 12px; color: #555; }
-.kpi.to_fix { border-top-color: #e45756; } .kpi.bad_input { border-top-color: #b279a2; } .kpi.expected { border-top-color: #9d9d9d; }
-.kpi.fixed { border-top-color: #54a24b; } .kpi.given_up { border-top-color: #6f4e7c; }
+.kpi.to_fix { border-top-color: #e45756; } .kpi.bad_input { border-top-color: #b279a2; }
+.kpi.expected { border-top-color: #9d9d9d; } .kpi.fixed { border-top-color: #54a24b; }
+.kpi.given_up { border-top-color: #6f4e7c; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
 .chart { background: #fff; border-radius: 6px; padding: 10px 12px 6px; box-shadow: 0 1px 2px rgba(0,0,0,.08); min-width: 0; }
 .chart.wide { grid-column: 1 / -1; }
@@ -140,7 +142,8 @@ def _cell(value: object) -> str:
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() and value.tzinfo is None else value.strftime("%Y-%m-%d %H:%M")
+        date_only = value == value.normalize() and value.tzinfo is None
+        return value.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
     return str(value)
 
 
@@ -149,7 +152,8 @@ def failure_rows(frame: pd.DataFrame, limit: int = DEFAULT_TABLE_LIMIT) -> pd.Da
     other open ones first (`OUTCOME_ORDER`), each newest analysis date first."""
     ranked = frame.assign(outcome=outcome_of(frame))
     ranked = ranked.assign(_rank=ranked["outcome"].map({outcome: rank for rank, outcome in enumerate(OUTCOME_ORDER)}))
-    chosen = ranked.sort_values(["_rank", "analysis_date", "processor_name", "entity_id"], ascending=[True, False, True, True]).head(limit)
+    order = ["_rank", "analysis_date", "processor_name", "entity_id"]
+    chosen = ranked.sort_values(order, ascending=[True, False, True, True]).head(limit)
     rows = chosen[[name for name, _, _ in TABLE_COLUMNS]]
     return rows.apply(lambda column: column.map(_cell)).reset_index(drop=True)
 
@@ -200,7 +204,9 @@ _PLOTLY_CONFIG = {
     "displaylogo": False,
     "responsive": True,
     "displayModeBar": "hover",
-    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverCompareCartesian", "hoverClosestCartesian"],
+    "modeBarButtonsToRemove": [
+        "select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverCompareCartesian", "hoverClosestCartesian",
+    ],
 }
 
 
@@ -221,9 +227,12 @@ def render_dashboard(
     figures = build_figures(frame, until=generated_at)
     rows = failure_rows(frame, table_limit)
     span = f"{numbers['first_date']} .. {numbers['last_date']}" if numbers["failures"] else "no failures"
-    capped = f" ({len(rows):,} of {numbers['failures']:,}: the open ones first, then the newest)" if len(rows) < numbers["failures"] else ""
+    capped = ""
+    if len(rows) < numbers["failures"]:
+        capped = f" ({len(rows):,} of {numbers['failures']:,}: the open ones first, then the newest)"
     head = "".join(
-        f'<th data-column="{name}" data-type="{kind}" title="{name}">{html.escape(heading)}</th>' for name, heading, kind in TABLE_COLUMNS
+        f'<th data-column="{name}" data-type="{kind}" title="{name}">{html.escape(heading)}</th>'
+        for name, heading, kind in TABLE_COLUMNS
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -237,7 +246,8 @@ def render_dashboard(
 <body>
 <header>
 <h1>NBA pipeline failures</h1>
-<p>Failure store: {html.escape(source or "unknown")} · analysis dates {html.escape(span)} · generated {html.escape(generated_at.strftime("%Y-%m-%d %H:%M:%S %Z"))}</p>
+<p>Failure store: {html.escape(source or "unknown")} · analysis dates {html.escape(span)} ·
+generated {html.escape(generated_at.strftime("%Y-%m-%d %H:%M:%S %Z"))}</p>
 </header>
 <main>
 <div class="kpis">{_kpis(numbers)}</div>
@@ -284,8 +294,8 @@ def summary_markdown(numbers: dict[str, object], path: Path, shown_types: int = 
         "",
         "| expected | to fix (open correctable) | bad input | given up | fixed (resolved) | retries | median time to resolve |",
         "|---|---|---|---|---|---|---|",
-        f"| {numbers['expected']} | {numbers['open_correctable']} | {numbers['bad_input']} | {numbers['permanent']} | {numbers['resolved']} | "
-        f"{numbers['retry_attempts']} | {format_duration(numbers['median_hours_to_resolve'])} |",
+        f"| {numbers['expected']} | {numbers['open_correctable']} | {numbers['bad_input']} | {numbers['permanent']} | "
+        f"{numbers['resolved']} | {numbers['retry_attempts']} | {format_duration(numbers['median_hours_to_resolve'])} |",
     ]
     by_type = list(numbers["by_type"].items())[:shown_types]
     if by_type:

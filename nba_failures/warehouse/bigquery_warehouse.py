@@ -173,14 +173,17 @@ class BigQueryWarehouse(Warehouse):
         with self._operation("replace", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
             load = bigquery.LoadJobConfig(
-                schema=table.bigquery_schema(), source_format=bigquery.SourceFormat.PARQUET, write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE
+                schema=table.bigquery_schema(),
+                source_format=bigquery.SourceFormat.PARQUET,
+                write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
             )
             # Parquet writes a list column as a nested group; list inference loads it as the REPEATED column it is.
             load.parquet_options = bigquery.ParquetOptions()
             load.parquet_options.enable_list_inference = True
             try:
                 parquet = _parquet_file(table.arrow_table(conformed, conformed=True))
-                client.load_table_from_file(parquet, staging_id, job_config=load, timeout=self.retry_deadline_seconds).result(retry=self._retry)
+                loading = client.load_table_from_file(parquet, staging_id, job_config=load, timeout=self.retry_deadline_seconds)
+                loading.result(retry=self._retry)
                 # The one statement that changes the target: it applies whole or not at all.
                 merging = client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
                 merging.result(retry=self._retry, job_retry=self._job_retry)

@@ -8,5 +8,5 @@ import pandas as pd
 
 def embedded_rows(page: str) -> pd.DataFrame:
     """The table rows the page carries (its one JSON element), decoded as the page's script decodes them."""
-    data = json.loads(re.search(r'<script type="application/json" id="failure-rows">(.*?)</script>', page, re.S).group(1))
+    data = json.loads(re.search(r'<script type="application/json" id="failure-rows">(.*?)</script>', page, re.DOTALL).group(1))
     return pd.DataFrame({column["name"]: [column["values"][code] for code in column["codes"]] for column in data["columns"]})

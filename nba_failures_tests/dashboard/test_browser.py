@@ -1,7 +1,9 @@
 """In headless Chromium (Debian's `chromium` + `chromium-driver`, driven by Selenium): the dashboard draws its
 charts and table from the real store, and the Dagster UI, started here on loopback, shows
 `classified_failures` with its failure metadata. Screenshots go to a temporary directory, or to the README's
-docs/screenshots/ when NBA_FAILURES_UPDATE_SCREENSHOTS=1 (so a test run does not rewrite committed files)."""
+docs/screenshots/ when NBA_FAILURES_UPDATE_SCREENSHOTS=1 (so a test run does not rewrite committed files): the
+UI's from the test store, the dashboard's from the DuckDB file of a whole-season `nba-failures backfill` (what the
+demo shows) named by NBA_FAILURES_DEMO_DUCKDB_PATH."""
 
 import os
 import signal
@@ -19,6 +21,7 @@ from nba_failures import settings
 from nba_failures.dashboard.assets import DashboardOutput, failure_dashboard
 from nba_failures.dashboard.html import TABLE_PAGE_SIZE, failure_rows
 from nba_failures.reporting import read_store
+from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.dashboard import browser
 from nba_failures_tests.dashboard.store_data import MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
 
@@ -82,7 +85,7 @@ return Array.from(document.querySelectorAll(".chart")).map(function (chart) {
 """
 
 
-def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page, screenshots):
+def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page, tmp_path):
     frame = read_store(failure_store.warehouse)
     processors = frame["processor_name"].nunique()
     types = frame["failure_type"].nunique()
@@ -135,7 +138,7 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         assert int(driver.find_element("id", "shown-rows").text) == len(frame)  # the store is smaller than the table limit
         assert driver.execute_script(page_rows + ".length") == min(TABLE_PAGE_SIZE, len(frame))
         assert max(driver.execute_script(page_rows + ".map(r => r.getBoundingClientRect().height)")) < 60
-        table_width = driver.execute_script("return document.getElementById('failures').closest('section').getBoundingClientRect().width")
+        table_width = driver.execute_script("return document.querySelector('section.drill').getBoundingClientRect().width")
         assert table_width <= driver.execute_script("return document.documentElement.clientWidth")
 
         # Sorting: click a header, the column is in order (ascending, then descending on a second click) over every row.
@@ -167,7 +170,25 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         )
 
         driver.execute_script("window.scrollTo(0, 0)")
-        shot = browser.full_page_screenshot(driver, screenshots / "dashboard.png", max_height=3400)
+        shot = browser.full_page_screenshot(driver, tmp_path / "dashboard.png", max_height=3400)
+    assert shot.stat().st_size > 50_000
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("NBA_FAILURES_UPDATE_SCREENSHOTS") == "1" and os.environ.get("NBA_FAILURES_DEMO_DUCKDB_PATH")),
+    reason="refreshes the README's dashboard screenshot: set NBA_FAILURES_UPDATE_SCREENSHOTS=1, NBA_FAILURES_DEMO_DUCKDB_PATH",
+)
+def test_readme_dashboard_screenshot_is_the_demo_run(tmp_path):
+    warehouse = DuckDBWarehouse(path=os.environ["NBA_FAILURES_DEMO_DUCKDB_PATH"])
+    page = tmp_path / "failure_dashboard.html"
+    result = materialize([failure_dashboard], resources={"warehouse": warehouse, "dashboard": DashboardOutput(path=str(page))})
+    assert result.success
+    with browser.chromium() as driver:
+        driver.get(page.as_uri())
+        drawn = "return document.querySelectorAll('.js-plotly-plot .main-svg').length"
+        wait_for(lambda: driver.execute_script(drawn) >= 2 * len(CHARTS), 30, "charts")
+        time.sleep(1)
+        shot = browser.full_page_screenshot(driver, README_SCREENSHOTS / "dashboard.png", max_height=3400)
     assert shot.stat().st_size > 50_000
 
 

@@ -10,7 +10,14 @@ import plotly
 import pytest
 
 from nba_failures.dashboard import figures
-from nba_failures.dashboard.html import OUTCOME_ORDER, TABLE_COLUMNS, failure_rows, failure_rows_json, render_dashboard, summary_markdown
+from nba_failures.dashboard.html import (
+    OUTCOME_ORDER,
+    TABLE_COLUMNS,
+    failure_rows,
+    failure_rows_json,
+    render_dashboard,
+    summary_markdown,
+)
 from nba_failures.reporting import empty_store_frame
 from nba_failures_tests import faults
 from nba_failures_tests.dashboard.page_data import embedded_rows

@@ -19,7 +19,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from nba_failures.failures.records import FailureType, ResolutionStatus
-from nba_failures.failures.store import FAILURE_STORES
+from nba_failures.reporting import read_store
 from nba_failures.scenarios.deliver import deliver_scenario
 from nba_failures.scenarios.make import make_scenario
 from nba_failures.sensors.runs import RUN_KEY_TAG, TRIGGER_TAG
@@ -33,7 +33,7 @@ INTERVAL_SECONDS = 3
 
 
 def stored(warehouse: DuckDBWarehouse) -> pd.DataFrame:
-    return pd.concat([store.to_canonical(warehouse.read(store.table)) for store in FAILURE_STORES], ignore_index=True).set_index("failure_key")
+    return read_store(warehouse).set_index("failure_key")
 
 
 @pytest.mark.slow
