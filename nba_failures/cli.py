@@ -107,7 +107,7 @@ def _summary(args: argparse.Namespace) -> int:
     totals = summary[[name for name, _ in OUTCOMES]].sum() if not summary.empty else {name: 0 for name, _ in OUTCOMES}
     print(f"\n{int(summary['failures'].sum()) if not summary.empty else 0} failures:")
     for name, meaning in OUTCOMES:
-        print(f"  {int(totals[name]):>7}  {name:<10} {meaning}")
+        print(f"  {int(totals[name]):>7}  {name.replace('_', ' '):<10} {meaning}")
     return 0
 
 

@@ -37,7 +37,7 @@ main { padding: 16px 24px; }
 .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px; margin-bottom: 16px; }
 .kpi { background: #fff; border-radius: 6px; padding: 10px 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08);
        border-top: 3px solid #ccd; }
-.kpi .value { font-size: 24px; font-weight: 600; }
+.kpi .value { font-size: 22px; font-weight: 600; white-space: nowrap; }
 .kpi .label { font-size: 12px; color: #555; }
 .kpi.to_fix { border-top-color: #e45756; } .kpi.bad_input { border-top-color: #b279a2; }
 .kpi.expected { border-top-color: #9d9d9d; } .kpi.fixed { border-top-color: #54a24b; }
