@@ -13,6 +13,9 @@
 # the pip step is skipped. The DuckDB extensions are (re)installed every run
 # from the wheel files (cheap, < 1 s), never from the network: without them,
 # DuckDB tries to auto-download `icu` / `ducklake` / `spatial` and hangs offline.
+# They go inside the venv, under $VENV/duckdb_home/.duckdb/extensions (never the
+# user's ~/.duckdb): the tests start the emulator with HOME=$VENV/duckdb_home,
+# where DuckDB looks for them (nba_failures_tests/bigquery_emulator.py).
 #
 # Only the last line on stdout is the path of the emulator's python; all
 # progress output goes to stderr.
@@ -127,17 +130,20 @@ else
     printf '%s' "$REQUIREMENTS" > "$MARKER"
 fi
 
-# Install the DuckDB extensions from the wheel files into DuckDB's extension
-# directory (~/.duckdb/extensions/v1.5.5/<platform>/), which is where the
-# emulator's duckdb.connect() looks for them.  Never touches the network.
+# Install the DuckDB extensions from the wheel files into the venv's own DuckDB
+# extension directory ($VENV/duckdb_home/.duckdb/extensions/v1.5.5/<platform>/).
+# Never touches the network.
 log "installing duckdb extensions from wheels"
-"$PY" - >&2 <<'PYEOF'
+DUCKDB_EXTENSIONS="$VENV/duckdb_home/.duckdb/extensions" "$PY" - >&2 <<'PYEOF'
 import importlib.util
+import os
 import pathlib
 
 import duckdb
 
-con = duckdb.connect()
+extension_directory = pathlib.Path(os.environ["DUCKDB_EXTENSIONS"])
+extension_directory.mkdir(parents=True, exist_ok=True)
+con = duckdb.connect(config={"extension_directory": str(extension_directory), "autoinstall_known_extensions": False})
 version = duckdb.__version__
 for name in ("icu", "spatial", "ducklake"):
     spec = importlib.util.find_spec(f"duckdb_extension_{name}")

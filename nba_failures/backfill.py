@@ -3,39 +3,110 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from dagster import DagsterInstance, ExecuteInProcessResult, build_resources, materialize
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, LoggerDefinition, build_resources, define_asset_job
+from dagster._core.definitions.materialize import EPHEMERAL_JOB_NAME
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from nba_failures import settings
-from nba_failures.failures.records import Phase, ResolutionStatus
+from nba_failures.failures.records import Phase
 from nba_failures.failures.store import FAILURE_STORES
+from nba_failures.reporting import OUTCOMES, outcome_of
 from nba_failures.warehouse.base import Warehouse
 
 
-def dagster_instance() -> DagsterInstance:
-    """The instance of `DAGSTER_HOME`, defaulting to the project's local one so `dagster dev` sees CLI runs."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.LOCAL_DATA_DIR / "dagster_home")))
+def dagster_home() -> Path:
+    """`DAGSTER_HOME`, set to the project's local one when unset (so `dagster dev` sees CLI runs) and created."""
+    default = settings.LOCAL_DATA_DIR / "dagster_home"
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(default)))
     home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if home == default and not config.exists():
+        # Without a config file Dagster warns on every start that it stores everything in this folder, which is the intent.
+        config.write_text("# The project's local Dagster instance: runs, events and schedules are stored in this folder.\n")
+    return home
+
+
+def dagster_instance() -> DagsterInstance:
+    """The instance of `DAGSTER_HOME` (see `dagster_home`)."""
+    dagster_home()
     return DagsterInstance.get()
 
 
-def run_backfill(start: dt.date, last: dt.date, instance: DagsterInstance | None = None, selection: str | None = None) -> ExecuteInProcessResult:
-    """Materialize the selected assets (default: all) for every day of `[start, last]` in one run."""
+@dataclass(frozen=True)
+class StepEvent:
+    """A step of the backfill run started, succeeded or failed (`error`: the failure's message)."""
+
+    step_key: str
+    event_type: str  # STEP_START, STEP_SUCCESS or STEP_FAILURE
+    total_steps: int
+    error: str | None = None
+
+
+STEP_EVENT_TYPES = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE")
+
+
+class _StepEventHandler(logging.Handler):
+    def __init__(self, on_step: Callable[[StepEvent], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self._on_step = on_step
+        self.total_steps = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)  # set by Dagster on the records of its structured events
+        if event is None or event.event_type_value not in STEP_EVENT_TYPES:
+            return
+        failure = event.step_failure_data.error if event.event_type_value == "STEP_FAILURE" else None
+        error = failure.message.strip() if failure else None
+        self._on_step(StepEvent(event.step_key, event.event_type_value, self.total_steps, error))
+
+
+def run_backfill(
+    start: dt.date,
+    last: dt.date,
+    instance: DagsterInstance | None = None,
+    selection: str | None = None,
+    on_step: Callable[[StepEvent], None] | None = None,
+    raise_on_error: bool = True,
+) -> ExecuteInProcessResult:
+    """Materialize the selected assets (default: all) for every day of `[start, last]` in one run.
+
+    With `on_step`, the run's only logger hands it each step's start, success and failure: Dagster's event
+    stream still goes to the instance's event log (the UI shows it), not to the console. Without, Dagster's
+    console logger prints every event."""
     from nba_failures.definitions import defs
 
-    assets = list(defs.assets)
-    return materialize(
-        assets,
-        instance=instance or dagster_instance(),
+    steps = _StepEventHandler(on_step) if on_step else None
+
+    def step_logger(_init_context) -> logging.Logger:
+        logger = logging.getLogger("nba_failures.backfill.steps")
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # the steps are printed by `on_step` alone
+        logger.handlers = [steps]  # this run's handler only, however many backfills ran in this process
+        return logger
+
+    backfill_defs = Definitions(
+        jobs=[define_asset_job(name=EPHEMERAL_JOB_NAME, selection=selection)],
+        assets=list(defs.assets),
         resources=defs.resources,
-        selection=selection,
+        loggers={"steps": LoggerDefinition(step_logger, description="Step starts, successes and failures.")} if steps else None,
+    )
+    job = backfill_defs.resolve_job_def(EPHEMERAL_JOB_NAME)
+    if steps:
+        steps.total_steps = len(job.graph.nodes)
+    return job.execute_in_process(
+        # A job uses its loggers only when the run config names them; otherwise Dagster's console logger.
+        run_config={"loggers": {"steps": {}}} if steps else None,
+        instance=instance or dagster_instance(),
         tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()},
+        raise_on_error=raise_on_error,
     )
 
 
@@ -49,17 +120,22 @@ def configured_warehouse() -> Iterator[Warehouse]:
         yield resources.warehouse
 
 
+_SUMMARY_COLUMNS = [
+    "phase", "processor_name", "failure_category", "failure_key", "failure_type", "is_correctable", "resolution_status",
+]  # fmt: skip
+
+
 def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
-    """Stored failures per processor and category: still failing, correctable, and by failure type."""
-    frames = [store.to_canonical(warehouse.read(store.table, start, end)) for store in FAILURE_STORES]
-    failures = pd.concat([frame for frame in frames if len(frame)] or frames, ignore_index=True)
-    failing = failures[failures["resolution_status"] != ResolutionStatus.RESOLVED.value]
-    if failing.empty:
-        return pd.DataFrame(columns=["phase", "processor_name", "failure_category", "failures", "correctable"])
+    """Stored failures per processor and category, counted by outcome (the columns of `OUTCOMES`)."""
+    outcomes = [name for name, _ in OUTCOMES]
+    frames = [store.to_canonical(warehouse.read(store.table, start, end))[_SUMMARY_COLUMNS] for store in FAILURE_STORES]
+    failures = pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
     keys = ["phase", "processor_name", "failure_category"]
-    counts = failing.groupby(keys).agg(failures=("failure_key", "size"), correctable=("is_correctable", "sum"))
-    by_type = failing.pivot_table(index=keys, columns="failure_type", values="failure_key", aggfunc="size", fill_value=0)
-    summary = counts.join(by_type).reset_index()
+    if failures.empty:
+        return pd.DataFrame(columns=[*keys, "failures", *outcomes])
+    counts = pd.crosstab([failures[key] for key in keys], outcome_of(failures)).reindex(columns=outcomes, fill_value=0)
+    counts.insert(0, "failures", counts.sum(axis=1))
+    summary = counts.rename_axis(columns=None).reset_index()
     phase_order = {phase.value: order for order, phase in enumerate(Phase)}
     summary = summary.sort_values(["phase", "processor_name", "failures"], key=lambda c: c.map(phase_order) if c.name == "phase" else c, ascending=[True, True, False])
     return summary.reset_index(drop=True)

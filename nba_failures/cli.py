@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
+import logging
+import os
 import sys
+import textwrap
 import time
+import warnings
 from pathlib import Path
 
 
@@ -25,31 +31,83 @@ def _landing_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet() -> None:
+    """Keep Dagster's event stream, its warnings and third-party warnings off the console (`--verbose` shows them)."""
+    warnings.simplefilter("ignore")
+    logging.getLogger("dagster").setLevel(logging.ERROR)
+
+
+def _telemetry_notice() -> None:
+    """Dagster prints a 20-line telemetry notice the first time it runs in a DAGSTER_HOME: say it in one line."""
+    from dagster_shared import telemetry
+
+    if not telemetry.get_telemetry_enabled_from_dagster_yaml():
+        return
+    notice = io.StringIO()
+    with contextlib.redirect_stderr(notice):
+        telemetry.get_or_set_instance_id()  # prints the notice when it creates the id
+    if notice.getvalue():
+        print(
+            "note: Dagster keeps anonymized usage statistics for this instance; opt out with 'telemetry: enabled: false' "
+            f"in {os.environ['DAGSTER_HOME']}/dagster.yaml",
+            file=sys.stderr,
+        )
+
+
+def _step_printer():
+    """One line per finished step: its number, name and time; a failure's message under it."""
+    from nba_failures.backfill import StepEvent
+
+    started: dict[str, float] = {}
+
+    def report(event: StepEvent) -> None:
+        if event.event_type == "STEP_START":
+            started[event.step_key] = time.perf_counter()
+            return
+        took = time.perf_counter() - started.get(event.step_key, time.perf_counter())
+        width = len(str(event.total_steps))
+        outcome = "done" if event.event_type == "STEP_SUCCESS" else "FAILED"
+        line = f"[{len(started):>{width}}/{event.total_steps}] {event.step_key:<34} {outcome} in {took:.1f}s"
+        print(line, file=sys.stderr, flush=True)
+        if event.error:
+            print(textwrap.indent(event.error, "      "), file=sys.stderr, flush=True)
+
+    return report
+
+
 def _backfill(args: argparse.Namespace) -> int:
-    from nba_failures.backfill import run_backfill
+    if not args.verbose:
+        _quiet()
+    from nba_failures.backfill import dagster_home, dagster_instance, run_backfill
     from nba_failures.partitions import daily_partitions
 
     keys = daily_partitions.get_partition_keys()
     start = args.start or dt.date.fromisoformat(keys[0])
     last = args.end or dt.date.fromisoformat(keys[-1])
-    print(f"backfilling every asset for {start} .. {last} in one run", file=sys.stderr)
+    dagster_home()
+    if not args.verbose:
+        _telemetry_notice()
+    instance = dagster_instance()
+    print(f"backfilling {'every asset' if not args.select else args.select} for {start} .. {last} in one run", file=sys.stderr)
     began = time.perf_counter()
-    result = run_backfill(start, last, selection=args.select)
+    on_step = None if args.verbose else _step_printer()
+    result = run_backfill(start, last, instance=instance, selection=args.select, on_step=on_step, raise_on_error=False)
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s", file=sys.stderr)
     _summary(args)
     return 0 if result.success else 1
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from nba_failures.backfill import configured_warehouse, failure_summary
+    from nba_failures.backfill import OUTCOMES, configured_warehouse, failure_summary
 
     with configured_warehouse() as warehouse:
         summary = failure_summary(warehouse)
-    print("\nFailures per processor and category (stored, not resolved; by failure type)")
+    print("\nFailures per processor and category in the store, by what they mean")
     print(summary.to_string(index=False) if not summary.empty else "(none)")
-    total = int(summary["failures"].sum()) if not summary.empty else 0
-    correctable = int(summary["correctable"].sum()) if not summary.empty else 0
-    print(f"total: {total} failures, {correctable} correctable")
+    totals = summary[[name for name, _ in OUTCOMES]].sum() if not summary.empty else {name: 0 for name, _ in OUTCOMES}
+    print(f"\n{int(summary['failures'].sum()) if not summary.empty else 0} failures:")
+    for name, meaning in OUTCOMES:
+        print(f"  {int(totals[name]):>7}  {name.replace('_', ' '):<10} {meaning}")
     return 0
 
 
@@ -76,9 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--start", type=dt.date.fromisoformat, help="first day (default: season start)")
     backfill.add_argument("--end", type=dt.date.fromisoformat, help="last day, inclusive (default: season end)")
     backfill.add_argument("--select", help="Dagster asset selection (default: every asset)")
+    backfill.add_argument(
+        "--verbose", action="store_true", help="print Dagster's event stream and warnings instead of one line per step"
+    )
     backfill.set_defaults(handler=_backfill)
 
-    summary = commands.add_parser("summary", help="print failures per processor and category")
+    summary = commands.add_parser("summary", help="print failures per processor and category, by what they mean")
     summary.set_defaults(handler=_summary)
 
     docs = commands.add_parser("docs", help="documentation generated from the code").add_subparsers(dest="docs_command", required=True)

@@ -17,9 +17,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
-from nba_failures.failures.records import OPEN_STATUSES, FailureCategory, ResolutionStatus
+from nba_failures.failures.records import OPEN_STATUSES, FailureCategory, FailureType, ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES
 from nba_failures.warehouse.base import Warehouse
 
@@ -48,6 +49,31 @@ PERMANENT_COLUMNS = (
     "analysis_date", "processor_name", "entity_type", "entity_id", "failure_category", "failure_type", "retry_attempts",
     "permanent_cause", "permanent_reason",
 )  # fmt: skip
+# What each failure means for whoever reads the summary, in print order: (column, explanation).
+OUTCOMES = (
+    ("expected", "describe reality, nothing to do: players who did not play, too little history early in the season"),
+    ("to_fix", "correctable and open: data our pipeline lacks; the retry sensor reruns them once it has landed"),
+    ("bad_input", "the delivered input is wrong (unparsable row, bad file, totals that disagree): needs a corrected delivery"),
+    ("other_open", "open and neither of those (the check could not run, or a stale failure a rerun clears)"),
+    ("given_up", "PERMANENT: retried the most times allowed with the data there, or its data never arrived in time"),
+    ("fixed", "resolved: a later run no longer found them"),
+)
+
+
+def outcome_of(failures: pd.DataFrame) -> pd.Series:
+    """Each stored failure's outcome, one of `OUTCOMES`."""
+    status = failures["resolution_status"]
+    is_open = status.isin(OPEN_STATUSES)
+    outcomes = {
+        "expected": status == ResolutionStatus.EXPECTED.value,
+        "fixed": status == ResolutionStatus.RESOLVED.value,
+        "given_up": status == ResolutionStatus.PERMANENT.value,
+        "to_fix": is_open & failures["is_correctable"].astype(bool),
+        "bad_input": is_open & (failures["failure_type"] == FailureType.BAD_INPUT.value),
+    }
+    return pd.Series(np.select(list(outcomes.values()), list(outcomes), default="other_open"), index=failures.index)
+
+
 VIEWS = ("all", "distribution", "recent", "correctable", "permanent")
 FORMATS = ("table", "json", "csv")
 

@@ -70,6 +70,13 @@ def default_emulator_python() -> Path:
     return Path(venv) / "bin" / "python"
 
 
+def duckdb_home(python: Path) -> Path:
+    """The home directory the emulator runs with: DuckDB finds the extensions that
+    ``.ci/install_bigquery_emulator.sh`` installed in its ``.duckdb/extensions``, inside the venv
+    (``<venv>/bin/python`` -> ``<venv>/duckdb_home``), not in the user's ``~/.duckdb``."""
+    return python.parent.parent / "duckdb_home"
+
+
 def find_emulator_python() -> Path:
     """Return the emulator's python or raise :class:`EmulatorNotInstalledError`."""
     explicit = os.environ.get(PYTHON_ENV)
@@ -177,6 +184,8 @@ class BigQueryEmulator:
         # CLI flags win over these, but keep stray settings from leaking in.
         for name in ("BIGQUERY_PORT", "GRPC_PORT", "DATA_DIR", "DEFAULT_PROJECT_ID"):
             env.pop(name, None)
+        # DuckDB looks for extensions under $HOME/.duckdb: the install script put them under the venv's own home.
+        env["HOME"] = str(duckdb_home(Path(python)))
         cmd = [
             str(python),
             "-c",

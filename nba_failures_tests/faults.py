@@ -191,22 +191,22 @@ def stop_emulator_after_staging_load(monkeypatch, emulator, table_name: str) -> 
     """Stop the BigQuery emulator right after the first staging load job for `table_name` has finished:
     the staging table is loaded, the MERGE into the target has not run. Returns the staging ids it stopped after.
 
-    Patches the official client's `load_table_from_dataframe` (the only load `BigQueryWarehouse` issues).
+    Patches the official client's `load_table_from_file` (the only load `BigQueryWarehouse` issues).
     """
     from google.cloud import bigquery
 
-    original = bigquery.Client.load_table_from_dataframe
+    original = bigquery.Client.load_table_from_file
     stopped: list[str] = []
 
-    def load_then_stop(self, dataframe, destination, *args, **kwargs):
-        job = original(self, dataframe, destination, *args, **kwargs)
+    def load_then_stop(self, file, destination, *args, **kwargs):
+        job = original(self, file, destination, *args, **kwargs)
         if f"._staging_{table_name}_" in str(destination) and not stopped:
             job.result()
             emulator.stop()
             stopped.append(str(destination))
         return job
 
-    monkeypatch.setattr(bigquery.Client, "load_table_from_dataframe", load_then_stop)
+    monkeypatch.setattr(bigquery.Client, "load_table_from_file", load_then_stop)
     return stopped
 
 

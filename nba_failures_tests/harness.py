@@ -39,7 +39,7 @@ def run_assets(
         selection=selection,
         partition_key=partition_key,
         tags=tags,
-        instance=instance or DagsterInstance.ephemeral(),
+        instance=instance,  # none: materialize makes an ephemeral instance and cleans up its temporary folder
         raise_on_error=raise_on_error,
     )
 

@@ -12,6 +12,10 @@ _SUMMED = (
     "offensive_rebounds", "defensive_rebounds", "assists", "turnovers",
 )  # fmt: skip
 TEAM_TOTAL_COLUMNS = (*_SUMMED, "possessions")
+# What a team failure carries: a missing team's stat columns are all NA and would retype the mismatches' columns.
+_FAILURE_COLUMNS = [
+    "game_date", "team_abbr", "game_id", "failure_category", "reason", "missing_game_ids", "expected_count", "actual_count",
+]  # fmt: skip
 
 
 def scheduled_team_games(schedule: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +60,9 @@ def team_offense(parsed: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataF
         expected_count=scheduled_points[mismatch].astype(int),
         actual_count=lambda f: f["points"].astype(int),
     )
-    failures = pd.concat([frame for frame in (missing, wrong) if not frame.empty] or [missing], ignore_index=True).rename(columns={"game_date": "analysis_date", "team_abbr": "entity_id"})
+    failing = [frame for frame in (missing, wrong) if not frame.empty] or [missing]
+    failing = [frame.reindex(columns=_FAILURE_COLUMNS) for frame in failing]
+    failures = pd.concat(failing, ignore_index=True).rename(columns={"game_date": "analysis_date", "team_abbr": "entity_id"})
     return rows, failures
 
 

@@ -34,7 +34,7 @@ def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dash
     frame = read_store(warehouse)
     generated_at = pd.Timestamp.now(tz="UTC")
     path = Path(dashboard.path).resolve()
-    page = render_dashboard(frame, generated_at, source=type(warehouse).__name__, table_limit=dashboard.table_limit)
+    page = render_dashboard(frame, generated_at, source=warehouse.location, table_limit=dashboard.table_limit)
     write_atomically(path, page)
     numbers = summary(frame)
     context.log.info(
@@ -47,6 +47,7 @@ def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dash
             "summary": MetadataValue.md(summary_markdown(numbers, path)),
             "failures": numbers["failures"],
             "open_correctable": numbers["open_correctable"],
+            "bad_input": numbers["bad_input"],
             "resolved": numbers["resolved"],
             "permanent": numbers["permanent"],
             "page_bytes": len(page.encode()),

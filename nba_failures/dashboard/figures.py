@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nba_failures.failures.records import OPEN_STATUSES, FailureType, ResolutionStatus
+from nba_failures.reporting import outcome_of
 
 # One color per failure type and per status, the same on every chart.
 TYPE_ORDER = [t.value for t in (FailureType.PLAYER_DNP, FailureType.DATA_GAP, FailureType.MIXED)] + [
@@ -30,7 +31,20 @@ STATUS_COLORS = {
     "PERMANENT": "#6f4e7c",
     "EXPECTED": "#9d9d9d",
 }
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2), height=420)
+# Titles are the cards' headings in the page, not plotly's: the top margin only leaves room for the toolbar, and
+# the legend stands right of the plot area (plotly makes room for it), under the toolbar: nothing overlaps.
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=34, b=10), height=400, legend=dict(font=dict(size=11)))
+# Per chart: the card's title and what it shows, in page order.
+CHART_TITLES = {
+    "matrix": ("Failures by processor × category", "Every stored failure, whatever its status; color on a log scale."),
+    "weekly": ("Failures per week of the season", "By analysis date (weeks start on Monday), stacked by processor."),
+    "type_share": ("What the failures are", "Share of each failure type per processor: DNP and too little history are expected."),
+    "backlog": ("Correctable backlog", "Open DATA_GAP / MIXED failures at the end of each day (UTC), what opened and closed."),
+    "backlog_by_date": ("Correctable failures by analysis date", "By resolution status."),
+    "retries": ("Retry outcomes", "Correctable or retried failures by number of retries and status."),
+    "resolve_time": ("Time to resolve", "From first seen to resolved, for resolved failures, by processor."),
+    "top_entities": ("Most failing entities", "The 15 players, teams, games or days with the most failures, by type."),
+}
 
 
 # ------------------------------------------------------------------------------------------- frames
@@ -154,6 +168,7 @@ def summary(frame: pd.DataFrame) -> dict[str, object]:
         "resolved": int((status == ResolutionStatus.RESOLVED.value).sum()),
         "permanent": int((status == ResolutionStatus.PERMANENT.value).sum()),
         "expected": int((status == ResolutionStatus.EXPECTED.value).sum()),
+        "bad_input": int((outcome_of(frame) == "bad_input").sum()),
         "retry_attempts": int(frame["retry_attempts"].sum()),
         "median_hours_to_resolve": round(float(hours.median()), 4) if len(hours) else None,
         "by_type": {t: int(n) for t, n in frame["failure_type"].value_counts().items()},
@@ -163,20 +178,46 @@ def summary(frame: pd.DataFrame) -> dict[str, object]:
 # ------------------------------------------------------------------------------------------ figures
 
 
-def _empty(title: str, message: str = "no failures in the store") -> go.Figure:
+_NO_FAILURES = "no failures in the store"
+
+
+def nothing_correctable(frame: pd.DataFrame) -> str:
+    """Why the correctable panels are empty, in the store's own numbers."""
+    if frame.empty:
+        return _NO_FAILURES
+    outcomes = outcome_of(frame).value_counts()
+    parts = [f"{outcomes[name]} {label}" for name, label in _NOT_CORRECTABLE if outcomes.get(name)]
+    if set(outcomes.index) <= {"expected"}:
+        return "no correctable failures: every failure is expected<br>(players who did not play, too little history)"
+    return "no correctable failures: " + ", ".join(parts)
+
+
+_NOT_CORRECTABLE = (
+    ("expected", "expected"), ("bad_input", "bad input"), ("other_open", "other open"), ("given_up", "given up"),
+    ("fixed", "fixed"),
+)  # fmt: skip
+
+
+def _empty(message: str = _NO_FAILURES) -> go.Figure:
     figure = go.Figure()
     figure.add_annotation(
-        text=message, showarrow=False, font=dict(size=16, color="#777"), xref="paper", yref="paper", x=0.5, y=0.5
+        text=message, showarrow=False, font=dict(size=15, color="#666"), xref="paper", yref="paper", x=0.5, y=0.5
     )
-    figure.update_layout(title=title, xaxis=dict(visible=False), yaxis=dict(visible=False), **_LAYOUT)
+    figure.update_layout(xaxis=dict(visible=False), yaxis=dict(visible=False), **{**_LAYOUT, "height": 260})
+    return figure
+
+
+def _fit(figure: go.Figure) -> go.Figure:
+    """Axes take the room their tick labels and titles need (long processor names, dates) instead of being cut."""
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)
     return figure
 
 
 def matrix_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Failures by processor × category (season)"
     matrix = processor_category_matrix(frame)
     if matrix.empty:
-        return _empty(title)
+        return _empty()
     counts = matrix.to_numpy()
     # Color on a log scale so that 2 failures still show next to 2,000; the cells print the counts.
     figure = go.Figure(
@@ -186,38 +227,29 @@ def matrix_figure(frame: pd.DataFrame) -> go.Figure:
             xgap=2, ygap=2,
         )
     )  # fmt: skip
-    figure.update_layout(
-        title=title, **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=90), "height": max(300, 40 * len(matrix) + 140)}
-    )
-    return figure
+    figure.update_layout(**{**_LAYOUT, "height": max(300, 36 * len(matrix) + 160)})
+    figure.update_xaxes(tickangle=-30)
+    return _fit(figure)
 
 
 def weekly_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Failures per week of the season, by processor"
     weekly = weekly_by_processor(frame)
     if weekly.empty:
-        return _empty(title)
-    weeks = sorted(weekly["week"].dt.strftime("%Y-%m-%d").unique())
+        return _empty()
     figure = go.Figure()
     for processor, rows in weekly.groupby("processor_name"):
-        figure.add_bar(
-            x=rows["week"].dt.strftime("%Y-%m-%d"),
-            y=rows["failures"],
-            name=processor,
-            hovertemplate=f"{processor}<br>week of %{{x}}: %{{y}}<extra></extra>",
-        )
-    figure.update_layout(
-        title=title, barmode="stack", xaxis=dict(title="week of (Monday, analysis date)", type="category", categoryorder="array", categoryarray=weeks),
-        yaxis_title="failures", **_LAYOUT,
-    )  # fmt: skip
-    return figure
+        hover = f"{processor}<br>week of %{{x|%Y-%m-%d}}: %{{y}}<extra></extra>"
+        figure.add_bar(x=rows["week"], y=rows["failures"], name=processor, hovertemplate=hover)
+    # A date axis: plotly picks readable ticks (month and day) for a few weeks or a whole season.
+    weeks = dict(type="date", tickformat="%b %d<br>%Y", title="week of (Monday)")
+    figure.update_layout(barmode="stack", xaxis=weeks, yaxis_title="failures", **_LAYOUT)
+    return _fit(figure)
 
 
 def type_share_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "DNP vs DATA_GAP vs MIXED: share of failure types by processor"
     share = type_share(frame)
     if share.empty:
-        return _empty(title)
+        return _empty()
     counts = pd.crosstab(frame["processor_name"], frame["failure_type"])
     figure = go.Figure()
     for failure_type in share.columns:
@@ -226,20 +258,15 @@ def type_share_figure(frame: pd.DataFrame) -> go.Figure:
             marker_color=TYPE_COLORS.get(failure_type), customdata=counts.loc[share.index, failure_type].to_numpy(),
             hovertemplate=f"%{{y}}<br>{failure_type}: %{{x:.1%}} (%{{customdata}})<extra></extra>",
         )  # fmt: skip
-    figure.update_layout(
-        title=title,
-        barmode="stack",
-        xaxis=dict(tickformat=".0%", range=[0, 1]),
-        **{**_LAYOUT, "margin": dict(l=220, r=20, t=50, b=50)},
-    )
-    return figure
+    height = max(400, 30 * len(share) + 160)
+    figure.update_layout(barmode="stack", xaxis=dict(tickformat=".0%", range=[0, 1]), **{**_LAYOUT, "height": height})
+    return _fit(figure)
 
 
 def backlog_figure(frame: pd.DataFrame, until: pd.Timestamp | None = None) -> go.Figure:
-    title = "Correctable backlog over time: open DATA_GAP / MIXED failures per day"
     backlog = correctable_backlog(frame, until)
     if backlog.empty:
-        return _empty(title, "no correctable failures")
+        return _empty(nothing_correctable(frame))
     days = backlog["day"].dt.strftime("%Y-%m-%d")  # one category per calendar day: no sub-day ticks on short spans
     figure = go.Figure()
     figure.add_bar(x=days, y=backlog["opened"], name="first seen", marker_color="#f58518", opacity=0.6)
@@ -247,35 +274,33 @@ def backlog_figure(frame: pd.DataFrame, until: pd.Timestamp | None = None) -> go
     figure.add_scatter(
         x=days, y=backlog["open"], mode="lines+markers", name="open at end of day", line=dict(color="#e45756", shape="hv")
     )
-    figure.update_layout(
-        title=title, barmode="relative", xaxis=dict(title="day (UTC)", type="category"), yaxis_title="failures", **_LAYOUT
-    )
-    return figure
+    figure.update_layout(barmode="relative", xaxis=dict(title="day (UTC)", type="category"), yaxis_title="failures", **_LAYOUT)
+    return _fit(figure)
 
 
 def backlog_by_date_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Correctable failures by analysis date and status"
     table = correctable_by_analysis_date(frame)
     if table.empty:
-        return _empty(title, "no correctable failures")
-    return _stacked_by_status(table, title, "analysis date")
+        return _empty(nothing_correctable(frame))
+    return _stacked_by_status(table, "analysis date")
 
 
 def retry_figure(frame: pd.DataFrame) -> go.Figure:
-    title = "Retry outcomes: correctable failures by retry attempts and status"
     table = retry_outcomes(frame)
     if table.empty:
-        return _empty(title, "no correctable failures")
-    return _stacked_by_status(table.set_axis([str(a) for a in table.index]), title, "retry attempts")
+        return _empty(nothing_correctable(frame))
+    figure = _stacked_by_status(table.set_axis([str(a) for a in table.index]), "retry attempts")
+    figure.update_xaxes(type="category")
+    return figure
 
 
-def _stacked_by_status(table: pd.DataFrame, title: str, xaxis_title: str) -> go.Figure:
+def _stacked_by_status(table: pd.DataFrame, xaxis_title: str) -> go.Figure:
     """One stacked bar per index value, one segment per resolution status (the table's columns)."""
     figure = go.Figure()
     for status in table.columns:
         figure.add_bar(x=table.index, y=table[status], name=status, marker_color=STATUS_COLORS.get(status))
-    figure.update_layout(title=title, barmode="stack", xaxis_title=xaxis_title, yaxis_title="failures", **_LAYOUT)
-    return figure
+    figure.update_layout(barmode="stack", xaxis_title=xaxis_title, yaxis_title="failures", **_LAYOUT)
+    return _fit(figure)
 
 
 def duration_unit(hours: pd.Series) -> tuple[str, float]:
@@ -297,35 +322,31 @@ def format_duration(hours: float | None) -> str:
 
 def resolve_time_figure(frame: pd.DataFrame) -> go.Figure:
     hours = hours_to_resolve(frame)
-    unit, per_unit = duration_unit(hours)
-    title = f"Time to resolve (resolved_at − first_seen_at), {unit}"
     if hours.empty:
-        return _empty(title, "nothing resolved yet")
+        never = "nothing resolved yet: a failure is resolved when a later run<br>of its processor no longer finds it"
+        return _empty(_NO_FAILURES if frame.empty else never)
+    unit, per_unit = duration_unit(hours)
     figure = go.Figure()
     for processor in sorted(set(hours.index)):
         figure.add_histogram(x=hours.loc[[processor]].to_numpy() / per_unit, name=processor, nbinsx=30)
-    figure.update_layout(
-        title=title, barmode="stack", xaxis=dict(title=unit, rangemode="tozero"), yaxis_title="resolved failures", **_LAYOUT
-    )
-    return figure
+    figure.update_layout(barmode="stack", xaxis=dict(title=unit, rangemode="tozero"), yaxis_title="resolved failures", **_LAYOUT)
+    return _fit(figure)
 
 
 def top_entities_figure(frame: pd.DataFrame, n: int = 15) -> go.Figure:
-    title = f"Top {n} entities by failures"
     top = top_entities(frame, n)
     if top.empty:
-        return _empty(title)
+        return _empty()
     labels = (top["entity_type"] + " " + top["entity_id"]).to_list()
     figure = go.Figure()
     for failure_type in [t for t in TYPE_ORDER if t in top.columns]:
         figure.add_bar(
             y=labels, x=top[failure_type], orientation="h", name=failure_type, marker_color=TYPE_COLORS.get(failure_type)
         )
-    figure.update_layout(
-        title=title, barmode="stack", yaxis=dict(autorange="reversed"), xaxis_title="failures",
-        **{**_LAYOUT, "margin": dict(l=200, r=20, t=50, b=50), "height": max(420, 28 * len(top) + 120)},
-    )  # fmt: skip
-    return figure
+    height = max(420, 26 * len(top) + 150)
+    layout = {**_LAYOUT, "height": height}
+    figure.update_layout(barmode="stack", yaxis=dict(autorange="reversed"), xaxis_title="failures", **layout)
+    return _fit(figure)
 
 
 def build_figures(frame: pd.DataFrame, until: pd.Timestamp | None = None) -> dict[str, go.Figure]:

@@ -16,6 +16,11 @@ from nba_failures.warehouse.schema import TableSpec
 class Warehouse(ConfigurableResource):
     """Typed reads and partition replacement over `TableSpec` tables. Values are always bound parameters."""
 
+    @property
+    def location(self) -> str:
+        """Where the tables are, in words for a person (e.g. "DuckDB file /path/warehouse.duckdb")."""
+        raise NotImplementedError
+
     def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
         raise NotImplementedError
 

@@ -4,6 +4,14 @@ Writes never stream: rows are loaded into a staging table by a load job, then on
 atomically (streaming inserts sit in a buffer that blocks DML; the system we replace lost DELETEs to it).
 The staging table is dropped after the MERGE, whether it succeeded or not; one that could not be dropped (the
 service went away mid-write) is named after its slice, and the next write of that slice drops it.
+
+Frames cross as Arrow: a Parquet file written with the table's own Arrow schema is loaded with
+`load_table_from_file`, and query results are fetched with `to_arrow`. The client's DataFrame helpers
+(`load_table_from_dataframe`, `to_dataframe`) are deprecated in favour of pandas-gbq, which cannot be used
+here: `to_gbq` creates a missing table through a client of its own on the public endpoint (ignoring the
+client it is given, so it hangs against an emulator or any other endpoint), and neither call takes the
+bounded retry below (they retry for the client's default 10 minutes and re-raise service errors as their
+own exception type).
 """
 
 from __future__ import annotations
@@ -11,12 +19,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import io
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import requests
 from dagster_gcp import BigQueryResource
 from google.api_core import exceptions as api_exceptions
@@ -83,6 +94,11 @@ class BigQueryWarehouse(Warehouse):
     )
 
     @property
+    def location(self) -> str:
+        endpoint = f" at {self.bigquery.api_endpoint}" if self.bigquery.api_endpoint else ""
+        return f"BigQuery project {self.bigquery.project}{endpoint}"
+
+    @property
     def _retry(self):
         return bigquery.DEFAULT_RETRY.with_timeout(self.retry_deadline_seconds)
 
@@ -136,8 +152,9 @@ class BigQueryWarehouse(Warehouse):
         with self._operation("read", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
             job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
-            frame = job.result(retry=self._retry, job_retry=self._job_retry).to_dataframe(create_bqstorage_client=False)
-        return selected.conform(frame)
+            # REST pages only: the Storage Read API needs a gRPC service the emulator has and a real project may not grant.
+            rows = job.result(retry=self._retry, job_retry=self._job_retry).to_arrow(create_bqstorage_client=False)
+        return selected.conform(rows.to_pandas(types_mapper=_NULLABLE_PANDAS_TYPES.get))
 
     def replace(
         self,
@@ -160,9 +177,18 @@ class BigQueryWarehouse(Warehouse):
         with self._operation("replace", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
             self._drop_staging_tables(client, table, slice_prefix)
-            load = bigquery.LoadJobConfig(schema=table.bigquery_schema(), write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
+            load = bigquery.LoadJobConfig(
+                schema=table.bigquery_schema(),
+                source_format=bigquery.SourceFormat.PARQUET,
+                write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            )
+            # Parquet writes a list column as a nested group; list inference loads it as the REPEATED column it is.
+            load.parquet_options = bigquery.ParquetOptions()
+            load.parquet_options.enable_list_inference = True
             try:
-                client.load_table_from_dataframe(conformed, staging_id, job_config=load, timeout=self.retry_deadline_seconds).result(retry=self._retry)
+                parquet = _parquet_file(table.arrow_table(conformed, conformed=True))
+                loading = client.load_table_from_file(parquet, staging_id, job_config=load, timeout=self.retry_deadline_seconds)
+                loading.result(retry=self._retry)
                 # The one statement that changes the target: it applies whole or not at all.
                 merging = client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
                 merging.result(retry=self._retry, job_retry=self._job_retry)
@@ -200,6 +226,17 @@ def staging_prefix(table: TableSpec, start: dt.date, end: dt.date, where_in: Map
     filters = sorted((name, sorted(map(str, values))) for name, values in (where_in or {}).items())
     slice_key = json.dumps([start.isoformat(), end.isoformat(), filters])
     return f"_staging_{table.name}_{hashlib.sha256(slice_key.encode()).hexdigest()[:12]}_"
+
+
+# Arrow's integers, booleans and floats become pandas' nullable types: a NULL must not turn an INT64 column into floats.
+_NULLABLE_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.float64(): pd.Float64Dtype()}
+
+
+def _parquet_file(rows: pa.Table) -> io.BytesIO:
+    parquet = io.BytesIO()
+    pq.write_table(rows, parquet)
+    parquet.seek(0)
+    return parquet
 
 
 def _slice_clauses(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -46,6 +47,10 @@ class DuckDBWarehouse(Warehouse):
     """One DuckDB file; datasets are schemas. Waits for the single-writer lock rather than failing."""
 
     path: str = Field(description="Path of the DuckDB database file.")
+
+    @property
+    def location(self) -> str:
+        return f"DuckDB file {Path(self.path).resolve()}"
 
     @contextmanager
     def session(self) -> Iterator[None]:

@@ -1,7 +1,9 @@
 """In headless Chromium (Debian's `chromium` + `chromium-driver`, driven by Selenium): the dashboard draws its
 charts and table from the real store, and the Dagster UI, started here on loopback, shows
 `classified_failures` with its failure metadata. Screenshots go to a temporary directory, or to the README's
-docs/screenshots/ when NBA_FAILURES_UPDATE_SCREENSHOTS=1 (so a test run does not rewrite committed files)."""
+docs/screenshots/ when NBA_FAILURES_UPDATE_SCREENSHOTS=1 (so a test run does not rewrite committed files): the
+UI's from the test store, the dashboard's from the DuckDB file of a whole-season `nba-failures backfill` (what the
+demo shows) named by NBA_FAILURES_DEMO_DUCKDB_PATH."""
 
 import os
 import signal
@@ -17,8 +19,9 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from nba_failures import settings
 from nba_failures.dashboard.assets import DashboardOutput, failure_dashboard
-from nba_failures.dashboard.html import TABLE_COLUMNS
+from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, TABLE_PAGE_SIZE, failure_rows
 from nba_failures.reporting import read_store
+from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.dashboard import browser
 from nba_failures_tests.dashboard.store_data import MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
 
@@ -59,7 +62,6 @@ def dashboard_page(failure_store, tmp_path_factory) -> Path:
     result = materialize(
         [failure_dashboard],
         resources={"warehouse": failure_store.warehouse, "dashboard": DashboardOutput(path=str(path))},
-        instance=DagsterInstance.ephemeral(),
     )
     assert result.success
     return path
@@ -83,7 +85,7 @@ return Array.from(document.querySelectorAll(".chart")).map(function (chart) {
 """
 
 
-def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page, screenshots):
+def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashboard_page, tmp_path):
     frame = read_store(failure_store.warehouse)
     processors = frame["processor_name"].nunique()
     types = frame["failure_type"].nunique()
@@ -130,10 +132,16 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         assert [counts[label] for label in labels] == sorted(counts, reverse=True)[: len(labels)] and len(labels) == 15
         assert sorted(ticks) == sorted(labels)
         kpi = driver.execute_script("return document.querySelector('[data-kpi=failures] .value').textContent")
-        assert int(kpi) == len(frame)
-        assert driver.execute_script("return document.querySelectorAll('#failures tbody tr').length") == len(frame)
+        assert int(kpi.replace(",", "")) == len(frame)
+        # The table: every failure counted, one page of rows drawn, each row one line high or a little more.
+        page_rows = "return Array.from(document.querySelectorAll('#failures tbody tr'))"
+        assert int(driver.find_element("id", "shown-rows").text) == min(len(frame), DEFAULT_TABLE_LIMIT)
+        assert driver.execute_script(page_rows + ".length") == TABLE_PAGE_SIZE
+        assert max(driver.execute_script(page_rows + ".map(r => r.getBoundingClientRect().height)")) < 60
+        table_width = driver.execute_script("return document.querySelector('section.drill').getBoundingClientRect().width")
+        assert table_width <= driver.execute_script("return document.documentElement.clientWidth")
 
-        # Sorting: click a header, the column is in order (ascending, then descending on a second click).
+        # Sorting: click a header, the column is in order (ascending, then descending on a second click) over every row.
         header = driver.find_element("css selector", "#failures th[data-column=entity_id]")
         header.click()
         assert driver.execute_script(
@@ -143,13 +151,16 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         retries = driver.find_element("css selector", "#failures th[data-column=occurrences]")
         retries.click()
         retries.click()
-        occurrences = driver.execute_script(
-            "return Array.from(document.querySelectorAll('#failures tbody tr')).map(r => parseInt(r.cells[9].textContent))"
-        )
-        assert occurrences == sorted(occurrences, reverse=True) and occurrences[0] == frame["occurrences"].max()
+        occurrences = driver.execute_script(page_rows + ".map(r => parseInt(r.cells[9].textContent))")
+        table_rows = failure_rows(frame)
+        assert occurrences == sorted(occurrences, reverse=True) and occurrences[0] == table_rows["occurrences"].astype(int).max()
+        # Paging: the next page starts where the first ended.
+        driver.find_element("id", "page-next").click()
+        assert driver.find_element("id", "page-range").text.startswith(f"{TABLE_PAGE_SIZE + 1}–")
+        driver.find_element("id", "page-previous").click()
 
         # Filtering: the rows mentioning the missing game.
-        text = frame[[name for name, _ in TABLE_COLUMNS]].astype(str).agg(" ".join, axis=1).str.lower()
+        text = table_rows.agg(" ".join, axis=1).str.lower()
         driver.find_element("id", "failure-filter").send_keys(MISSING_GAME)
         shown = int(driver.find_element("id", "shown-rows").text)
         assert shown == int(text.str.contains(MISSING_GAME.lower(), regex=False).sum()) >= 5
@@ -159,7 +170,25 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         )
 
         driver.execute_script("window.scrollTo(0, 0)")
-        shot = browser.full_page_screenshot(driver, screenshots / "dashboard.png", max_height=3400)
+        shot = browser.full_page_screenshot(driver, tmp_path / "dashboard.png", max_height=3400)
+    assert shot.stat().st_size > 50_000
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("NBA_FAILURES_UPDATE_SCREENSHOTS") == "1" and os.environ.get("NBA_FAILURES_DEMO_DUCKDB_PATH")),
+    reason="refreshes the README's dashboard screenshot: set NBA_FAILURES_UPDATE_SCREENSHOTS=1, NBA_FAILURES_DEMO_DUCKDB_PATH",
+)
+def test_readme_dashboard_screenshot_is_the_demo_run(tmp_path):
+    warehouse = DuckDBWarehouse(path=os.environ["NBA_FAILURES_DEMO_DUCKDB_PATH"])
+    page = tmp_path / "failure_dashboard.html"
+    result = materialize([failure_dashboard], resources={"warehouse": warehouse, "dashboard": DashboardOutput(path=str(page))})
+    assert result.success
+    with browser.chromium() as driver:
+        driver.get(page.as_uri())
+        drawn = "return document.querySelectorAll('.js-plotly-plot .main-svg').length"
+        wait_for(lambda: driver.execute_script(drawn) >= 2 * len(CHARTS), 30, "charts")
+        time.sleep(1)
+        shot = browser.full_page_screenshot(driver, README_SCREENSHOTS / "dashboard.png", max_height=3400)
     assert shot.stat().st_size > 50_000
 
 

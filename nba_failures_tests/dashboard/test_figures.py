@@ -1,16 +1,27 @@
 """The dashboard's frames and figures on the real pipeline's failure store, checked against the store read
 straight from the DuckDB file and against the bundled box scores."""
 
+import json
 from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
+import plotly
 import pytest
 
 from nba_failures.dashboard import figures
-from nba_failures.dashboard.html import TABLE_COLUMNS, failure_table_html, render_dashboard, summary_markdown
+from nba_failures.dashboard.html import (
+    DEFAULT_TABLE_LIMIT,
+    OUTCOME_ORDER,
+    TABLE_COLUMNS,
+    failure_rows,
+    failure_rows_json,
+    render_dashboard,
+    summary_markdown,
+)
 from nba_failures.reporting import empty_store_frame
 from nba_failures_tests import faults
+from nba_failures_tests.dashboard.page_data import embedded_rows
 from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER
 
 
@@ -137,22 +148,41 @@ def test_summary_numbers(failure_frame, stored_failures):
 
 
 def test_page_is_self_contained_with_every_chart_and_row(failure_frame, tmp_path):
-    page = render_dashboard(failure_frame, pd.Timestamp("2023-01-13 12:00", tz="UTC"), source="DuckDBWarehouse")
+    page = render_dashboard(failure_frame, pd.Timestamp("2023-01-13 12:00", tz="UTC"), source="DuckDB file /tmp/w.duckdb")
     assert page.count("Plotly.newPlot(") == len(figures.build_figures(failure_frame))
     assert external_resources(page) == []  # plotly.js is inlined, nothing is fetched
+    assert page.count(plotly.offline.get_plotlyjs()[-2000:]) == 1  # and inlined once
     assert page.count('data-chart="') == 8
-    table, rows = failure_table_html(failure_frame)
-    assert rows == len(failure_frame) and table.count("<tr>") == len(failure_frame) + 1  # + header
+    assert "Failure store: DuckDB file /tmp/w.duckdb" in page
+    rows = embedded_rows(page)
+    assert len(failure_frame) > DEFAULT_TABLE_LIMIT  # the page carries the table's rows, not the whole store
+    pd.testing.assert_frame_equal(rows, failure_rows(failure_frame))
+    assert list(rows.columns) == [name for name, _, _ in TABLE_COLUMNS]
     assert page.count('data-type="') == len(TABLE_COLUMNS)
+    assert page.count("<tr>") == 1  # the header: the rows are drawn a page at a time from the JSON, not inlined
 
     markdown = summary_markdown(figures.summary(failure_frame), tmp_path / "failure_dashboard.html")
     assert f"**{len(failure_frame)} failures**" in markdown and "| DATA_GAP | 7 |" in markdown
 
 
-def test_table_limit_keeps_the_newest(failure_frame):
-    table, rows = failure_table_html(failure_frame, limit=10)
-    assert rows == 10 and table.count("<tr>") == 11
-    assert f"<td>{LAST.isoformat()}</td>" in table and f"<td>{FIRST.isoformat()}</td>" not in table
+def test_table_limit_keeps_the_open_failures_then_the_newest(failure_frame):
+    rows = failure_rows(failure_frame, limit=10)
+    everything = failure_rows(failure_frame, limit=len(failure_frame))
+    assert len(rows) == 10 and len(everything) == len(failure_frame)
+    assert rows["outcome"].map(OUTCOME_ORDER.index).is_monotonic_increasing
+    assert (rows["outcome"] == "to_fix").sum() == figures.summary(failure_frame)["open_correctable"] == 5
+    last = rows["outcome"].iloc[-1]
+    kept = rows[rows["outcome"] == last]
+    left_out = everything[everything["outcome"] == last].iloc[len(kept) :]
+    assert kept["analysis_date"].min() >= left_out["analysis_date"].max()
+
+
+def test_embedded_rows_cannot_close_their_script_element():
+    rows = pd.DataFrame({"failure_reason": ["a </script><script>alert(1)</script>", "plain"]})
+    text = failure_rows_json(rows)
+    assert "</" not in text
+    decoded = json.loads(text)["columns"][0]
+    assert [decoded["values"][code] for code in decoded["codes"]] == list(rows["failure_reason"])
 
 
 def test_an_empty_store_renders_placeholders():
@@ -161,6 +191,17 @@ def test_an_empty_store_renders_placeholders():
     assert all(len(figure.data) == 0 and figure.layout.annotations for figure in built.values())
     page = render_dashboard(empty, pd.Timestamp.now(tz="UTC"))
     assert "no failures" in page and figures.summary(empty)["failures"] == 0
+
+
+def test_empty_correctable_panels_say_why(failure_frame):
+    expected_only = failure_frame[failure_frame["resolution_status"] == "EXPECTED"]
+    built = figures.build_figures(expected_only)
+    for name in ("backlog", "backlog_by_date", "retries"):
+        assert "every failure is expected" in built[name].layout.annotations[0].text, name
+    assert "nothing resolved yet" in built["resolve_time"].layout.annotations[0].text
+    bad_and_expected = failure_frame[~failure_frame["is_correctable"]]
+    message = figures.nothing_correctable(bad_and_expected)
+    assert message.startswith("no correctable failures: ") and "expected" in message
 
 
 def test_durations_read_in_the_unit_that_fits():
