@@ -22,6 +22,7 @@ from nba_failures.partitions import daily_partitions
 from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
@@ -29,7 +30,8 @@ TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, Entit
 TEAM_DEFENSE = ProcessorSpec("team_defense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_DEFENSE_GAME_SUMMARY)
 UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS, EntityType.PLAYER, UPCOMING_PLAYER_GAME_CONTEXT)
 
-_analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="analytics", kinds={"duckdb", "bigquery"})
+_analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="analytics", kinds={"duckdb", "bigquery"},
+                        pool=warehouse_pool())
 
 
 def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -37,6 +37,7 @@ from nba_failures.precompute.tables import (
 from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)
@@ -45,7 +46,8 @@ DEFENSE_ZONES = ProcessorSpec("team_defense_zone_analysis", Phase.PRECOMPUTE, En
 COMPOSITE = ProcessorSpec("player_composite_factors", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_COMPOSITE_FACTORS)
 FEATURE_STORE = ProcessorSpec("ml_feature_store", Phase.PRECOMPUTE, EntityType.PLAYER, ML_FEATURE_STORE)
 
-_precompute_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="precompute", kinds={"duckdb", "bigquery"})
+_precompute_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="precompute", kinds={"duckdb", "bigquery"},
+                         pool=warehouse_pool())
 
 
 def _skip_missing_days(recorder: FailureRecorder, schedule: pd.DataFrame, start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]) -> set[dt.date]:

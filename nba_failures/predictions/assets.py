@@ -22,11 +22,13 @@ from nba_failures.predictions.tables import PLAYER_POINTS_PREDICTIONS
 from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_schedule
 from nba_failures.raw.tables import NBAC_SCHEDULE
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
 
 POINTS_PREDICTIONS = ProcessorSpec("player_points_predictions", Phase.PREDICTION, EntityType.PLAYER, PLAYER_POINTS_PREDICTIONS)
 
-_prediction_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="predictions", kinds={"duckdb", "bigquery", "scikitlearn"})
+_prediction_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="predictions", kinds={"duckdb", "bigquery", "scikitlearn"},
+                         pool=warehouse_pool())
 
 
 @asset(**_prediction_asset, deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule],

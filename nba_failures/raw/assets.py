@@ -12,13 +12,15 @@ from nba_failures.processing import AssetEvents, RowAccounting, publish, rows_ac
 from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHEDULE)
 GAMEBOOK = ProcessorSpec("nbac_gamebook_player_stats", Phase.RAW, EntityType.GAME, NBAC_GAMEBOOK_PLAYER_STATS)
 REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER_REGISTRY)
 
-_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"})
+_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"},
+                  pool=warehouse_pool())
 
 
 @asset(**_raw_asset, check_specs=[rows_accounted_for_check("nbac_schedule")], description="The season schedule, one row per game (nba_raw.nbac_schedule).")
