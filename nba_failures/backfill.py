@@ -18,7 +18,9 @@ from nba_failures.warehouse.base import Warehouse
 
 def dagster_instance() -> DagsterInstance:
     """The instance of `DAGSTER_HOME`, defaulting to the project's local one so `dagster dev` sees CLI runs."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.LOCAL_DATA_DIR / "dagster_home")))
+    # Dagster accepts only an absolute DAGSTER_HOME; a relative one is taken from the working directory.
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.LOCAL_DATA_DIR / "dagster_home").resolve()
+    os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     return DagsterInstance.get()
 
