@@ -41,7 +41,8 @@ def partitioned_check(name: str, asset_name: str, description: str) -> AssetChec
 
 def rows_accounted_for_check(asset_name: str) -> AssetCheckSpec:
     """Declared by processors whose input rows must each end as an output row or a failure row."""
-    return partitioned_check(ROWS_ACCOUNTED_FOR, asset_name, "input rows = rows written + failed rows + rows excluded by definition")
+    description = "input rows = rows written + failed rows + rows excluded by definition"
+    return partitioned_check(ROWS_ACCOUNTED_FOR, asset_name, description)
 
 
 _PREVIEW_COLUMNS = ("analysis_date", "entity_type", "entity_id", "failure_category", "can_retry", "failure_reason")
@@ -99,17 +100,24 @@ def publish(
             "failures_preview": _preview(of_day),
         }
         context.add_asset_metadata(day_metadata, partition_key=day.isoformat())
-    totals: dict[str, object] = {"rows_written": written, "failures": len(recorder), "failures_by_category": MetadataValue.json(recorder.counts_by_category())}
+    by_category = MetadataValue.json(recorder.counts_by_category())
+    totals: dict[str, object] = {"rows_written": written, "failures": len(recorder), "failures_by_category": by_category}
     check_results: list[AssetCheckResult] = []
     if accounting is not None:
         balanced = accounting.input_rows == written + accounting.failed_input_rows + accounting.excluded_input_rows
-        counted = {"input_rows": accounting.input_rows, "rows_written": written, "failed_input_rows": accounting.failed_input_rows, "excluded_input_rows": accounting.excluded_input_rows}
+        counted = {
+            "input_rows": accounting.input_rows,
+            "rows_written": written,
+            "failed_input_rows": accounting.failed_input_rows,
+            "excluded_input_rows": accounting.excluded_input_rows,
+        }
         totals |= {**counted, "rows_accounted_for": balanced}
         if not balanced:
             context.log.error(f"{processor.name}: input {accounting} does not balance with {written} rows written")
         if any(spec.name == ROWS_ACCOUNTED_FOR for spec in context.assets_def.check_specs):
             # Processors count input rows per run, not per day: each day's entry carries the run's balance, labelled as such.
-            check_results.append(AssetCheckResult(check_name=ROWS_ACCOUNTED_FOR, passed=balanced, metadata=window_metadata(start, end, counted)))
+            balance = window_metadata(start, end, counted)
+            check_results.append(AssetCheckResult(check_name=ROWS_ACCOUNTED_FOR, passed=balanced, metadata=balance))
     metadata = {
         "table": processor.table.qualified_name,
         "entity_type": processor.entity_type.value,
@@ -130,7 +138,8 @@ def window_metadata(start: dt.date, end: dt.date, totals: Mapping[str, object]) 
     last = end - dt.timedelta(days=1)
     if last == start:
         return {"partition_range": f"{start.isoformat()}..{last.isoformat()}", **totals}
-    return {"partition_range": f"{start.isoformat()}..{last.isoformat()}", **{f"range_{name}": value for name, value in totals.items()}}
+    labelled = {f"range_{name}": value for name, value in totals.items()}
+    return {"partition_range": f"{start.isoformat()}..{last.isoformat()}", **labelled}
 
 
 def partition_check_evaluations(
@@ -145,9 +154,12 @@ def partition_check_evaluations(
     assets_def = context.assets_def
     selected = context.selected_asset_check_keys
     partition_keys = [day.isoformat() for day in results_by_day]
-    stored = context.instance.fetch_materializations(AssetRecordsFilter(asset_key=assets_def.key, asset_partitions=partition_keys), limit=len(partition_keys))
+    materialized = AssetRecordsFilter(asset_key=assets_def.key, asset_partitions=partition_keys)
+    stored = context.instance.fetch_materializations(materialized, limit=len(partition_keys))
     targets = {
-        record.partition_key: AssetCheckEvaluationTargetMaterializationData(run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp)
+        record.partition_key: AssetCheckEvaluationTargetMaterializationData(
+            run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp
+        )
         for record in stored.records
         if record.run_id == context.run.run_id
     }

@@ -60,9 +60,21 @@ class PostgresServer:
         password_file.write_text(PASSWORD)
         if self._as_server_user:
             shutil.chown(password_file, "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", USER, f"--pwfile={password_file}", "--auth=scram-sha-256", "-E", "UTF8")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            f"--pwfile={password_file}",
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+        )
         options = f"-h {self.host} -p {self.port} -k {self.root} -c max_connections=200 -c fsync=off"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start"
+        )
         return self
 
     def __exit__(self, *exc) -> None:

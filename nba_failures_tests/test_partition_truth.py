@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
@@ -65,7 +64,9 @@ query CheckPartitionStatuses($assetKey: AssetKeyInput!) {
   assetNodeOrError(assetKey: $assetKey) {
     ... on AssetNode {
       assetChecksOrError {
-        ... on AssetChecks { checks { name partitionStatuses { ... on AssetCheckTimePartitionStatuses { ranges { startKey endKey status } } } } }
+        ... on AssetChecks {
+          checks { name partitionStatuses { ... on AssetCheckTimePartitionStatuses { ranges { startKey endKey status } } } }
+        }
       }
     }
   }
@@ -122,7 +123,9 @@ def _partition_metadata(context, asset: str, day: dt.date) -> dict[str, object]:
 
 def test_each_day_of_a_range_run_shows_its_own_failure_store_counts(range_run) -> None:
     path, _, context = range_run
-    stored = pd.concat([faults.read_table(path, name).rename(columns={"prediction_date": "analysis_date"}) for name in STORE_TABLES])
+    stored = pd.concat(
+        [faults.read_table(path, name).rename(columns={"prediction_date": "analysis_date"}) for name in STORE_TABLES]
+    )
     totals = []
     for day in (FIRST, DAY, LAST):
         of_day = stored[stored["analysis_date"].map(pd.Timestamp) == pd.Timestamp(day)]
@@ -134,7 +137,9 @@ def test_each_day_of_a_range_run_shows_its_own_failure_store_counts(range_run) -
         # The store merge is one for the whole run: shown as the range's, never as the day's.
         assert shown["partition_range"] == f"{FIRST}..{LAST}" and "new" not in shown
         totals.append(shown["range_failures_classified"])
-    assert set(totals) == {len(stored)} and len(stored) > max(len(stored[stored["analysis_date"].map(pd.Timestamp) == pd.Timestamp(d)]) for d in (FIRST, DAY, LAST))
+    assert set(totals) == {len(stored)} and len(stored) > max(
+        len(stored[stored["analysis_date"].map(pd.Timestamp) == pd.Timestamp(d)]) for d in (FIRST, DAY, LAST)
+    )
 
 
 def test_each_day_of_a_range_run_shows_its_own_rows_and_failures(range_run) -> None:
@@ -153,21 +158,31 @@ def test_each_day_of_a_range_run_shows_its_own_rows_and_failures(range_run) -> N
         assert shown["range_rows_written"] == len(rows) and shown["range_failures"] == len(failures)
 
 
-@pytest.mark.parametrize(("asset", "check"), [("classified_failures", "failures_accounted_for"), ("player_game_summary", "rows_accounted_for")])
+@pytest.mark.parametrize(
+    ("asset", "check"), [("classified_failures", "failures_accounted_for"), ("player_game_summary", "rows_accounted_for")]
+)
 def test_each_day_of_a_range_run_has_its_own_check_result(range_run, asset: str, check: str) -> None:
     path, run_id, context = range_run
-    stored = pd.concat([faults.read_table(path, name).rename(columns={"prediction_date": "analysis_date"}) for name in STORE_TABLES])
+    stored = pd.concat(
+        [faults.read_table(path, name).rename(columns={"prediction_date": "analysis_date"}) for name in STORE_TABLES]
+    )
     for day in (FIRST, DAY, LAST):
         variables = {"assetKey": {"path": [asset]}, "checkName": check, "partition": day.isoformat()}
         [execution] = _query(context, CHECK_EXECUTIONS, variables)["assetCheckExecutions"]
         assert (execution["runId"], execution["partition"], execution["status"]) == (run_id, day.isoformat(), "SUCCEEDED")
         shown = _values(execution["evaluation"]["metadataEntries"])
         if check == "failures_accounted_for":
-            assert shown["recorded"] == shown["stored_open"] == int((stored["analysis_date"].map(pd.Timestamp) == pd.Timestamp(day)).sum())
+            assert (
+                shown["recorded"]
+                == shown["stored_open"]
+                == int((stored["analysis_date"].map(pd.Timestamp) == pd.Timestamp(day)).sum())
+            )
         else:
             # Input rows are counted per run: the balance shown is the range's, and says so.
             assert shown["partition_range"] == f"{FIRST}..{LAST}" and shown["range_input_rows"] > 0
-    checks = _query(context, CHECK_PARTITION_STATUSES, {"assetKey": {"path": [asset]}})["assetNodeOrError"]["assetChecksOrError"]["checks"]
+    checks = _query(context, CHECK_PARTITION_STATUSES, {"assetKey": {"path": [asset]}})["assetNodeOrError"]["assetChecksOrError"][
+        "checks"
+    ]
     [statuses] = [entry["partitionStatuses"]["ranges"] for entry in checks if entry["name"] == check]
     assert statuses == [{"startKey": FIRST.isoformat(), "endKey": LAST.isoformat(), "status": "SUCCEEDED"}]
     # Nothing recorded for no partition.

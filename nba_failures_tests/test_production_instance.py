@@ -37,8 +37,9 @@ BACKFILL_FIRST, BACKFILL_LAST = dt.date(2023, 1, 9), dt.date(2023, 1, 12)
 CLI_FIRST, CLI_LAST = dt.date(2023, 1, 10), dt.date(2023, 1, 13)
 ARRIVAL_DAYS = (dt.date(2023, 1, 11), dt.date(2023, 1, 13))
 INTERVAL_SECONDS = 3
-# What a run or a sensor's bookkeeping sets; every other column must equal the serial run's.
-RUN_SPECIFIC_COLUMNS = ("run_id", "finished_at", "predicted_at")
+# What says which run wrote a row and when (a cache's age is measured at prediction time); every other column
+# must equal the serial run's.
+RUN_SPECIFIC_COLUMNS = ("run_id", "finished_at", "predicted_at", "features_created_at", "cache_age_hours")
 
 LAUNCH_BACKFILL = """
 mutation LaunchBackfill($params: LaunchBackfillParams!) {
@@ -87,7 +88,9 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
     warehouse_path = tmp_path / "warehouse.duckdb"
     # The serial run: every day the overlapping runs touch, with the history they read, in one run.
     dashboard = DashboardOutput(path=str(tmp_path / "dashboard.html"))
-    serial_run = run_assets(DuckDBWarehouse(path=str(warehouse_path)), landing, SERIAL_FIRST, SERIAL_LAST, resources={"dashboard": dashboard})
+    serial_run = run_assets(
+        DuckDBWarehouse(path=str(warehouse_path)), landing, SERIAL_FIRST, SERIAL_LAST, resources={"dashboard": dashboard}
+    )
     assert serial_run.success
     serial = _tables(warehouse_path)
 
@@ -107,7 +110,9 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
             monkeypatch.setenv(name, value)
         instance = DagsterInstance.get()
         with DagsterDaemon(home, env, tmp_path / "daemon.log") as daemon:
-            daemon.wait_for(lambda: "landed game files recorded" in daemon.log_tail(400), timeout=240, interval=1, what="first sensor tick")
+            daemon.wait_for(
+                lambda: "landed game files recorded" in daemon.log_tail(400), timeout=240, interval=1, what="first sensor tick"
+            )
 
             # 1. What the UI sends for "Materialize all" over a range: an asset backfill, run by the daemon.
             with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(PROJECT_DIR / "workspace.yaml")])) as workspace:
@@ -125,8 +130,17 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
                 for path in (landing / "gamebook" / day.isoformat()).iterdir():
                     path.touch()
             # 3. A CLI backfill, in its own process: it runs in process, never through the queue.
-            cli = [str(Path(sys.executable).with_name("nba-failures")), "backfill", "--start", CLI_FIRST.isoformat(), "--end", CLI_LAST.isoformat()]
-            backfill_cli = subprocess.Popen(cli, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cli = [
+                str(Path(sys.executable).with_name("nba-failures")),
+                "backfill",
+                "--start",
+                CLI_FIRST.isoformat(),
+                "--end",
+                CLI_LAST.isoformat(),
+            ]
+            backfill_cli = subprocess.Popen(
+                cli, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
             cli_output, _ = backfill_cli.communicate(timeout=900)
             assert backfill_cli.returncode == 0, cli_output[-3000:]
 
@@ -140,12 +154,18 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
             daemon.wait_for(settled, timeout=900, interval=5, what="backfill, arrival runs and the CLI run finished")
             # Sensors may still react to what those runs stored: quiet for a few ticks before judging.
             time.sleep(4 * INTERVAL_SECONDS)
-            daemon.wait_for(lambda: all(run.is_finished for run in instance.get_runs()), timeout=600, interval=5, what="no run in flight")
+            daemon.wait_for(
+                lambda: all(run.is_finished for run in instance.get_runs()), timeout=600, interval=5, what="no run in flight"
+            )
 
         runs = instance.get_runs()
         assert instance.get_backfill(result["backfillId"]).status == BulkActionStatus.COMPLETED_SUCCESS
         assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}, [(run.run_id, run.status, run.tags) for run in runs]
-        arrival_days = {run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start") for run in runs if run.tags.get("nba_failures/trigger") == "arrival"}
+        arrival_days = {
+            run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start")
+            for run in runs
+            if run.tags.get("nba_failures/trigger") == "arrival"
+        }
         assert arrival_days == {day.isoformat() for day in ARRIVAL_DAYS}
         assert any(run.tags.get("dagster/backfill") == result["backfillId"] for run in runs)
 

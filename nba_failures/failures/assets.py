@@ -13,8 +13,8 @@ from nba_failures.failures.store import write_classified
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.precompute import assets as precompute
-from nba_failures.processing import AssetEvents, partition_check_evaluations, window_metadata
 from nba_failures.predictions import assets as predictions
+from nba_failures.processing import AssetEvents, partition_check_evaluations, window_metadata
 from nba_failures.raw import assets as raw
 from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
@@ -51,12 +51,15 @@ class ClassificationConfig(Config):
     description="Every processor's failures of the day, classified (DNP vs DATA_GAP…) and merged into nba_processing.*_failures.",
 )
 @in_warehouse_session
-def classified_failures(context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker) -> AssetEvents:
+def classified_failures(
+    context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker
+) -> AssetEvents:
     start, end = partition_window(context)
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)
     classified = completeness.classify(warehouse, failures, start, end)
     counts = write_classified(warehouse, classified, start, end, warehouse.read(PROCESSOR_RUNS, start, end), context.run.run_id)
-    context.log.info(f"classified {len(classified)} failures: {json.dumps(_by_type(classified, 'processor_name'))}; {counts.summary()}")
+    matrix = _by_type(classified, "processor_name")
+    context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts.summary()}")
     days = days_in(start, end)
     by_day = {day: group for day, group in classified.groupby("analysis_date")} if len(classified) else {}
     of_day = {day: by_day.get(day, classified.iloc[:0]) for day in days}
@@ -65,7 +68,10 @@ def classified_failures(context: AssetExecutionContext, config: ClassificationCo
     # The store's lifecycle counts come from one merge over the whole window: a range run labels them as the range's.
     store_counts = {"new": counts.new, "still_open": counts.still_open, "resolved": counts.resolved, "reopened": counts.reopened}
     yield MaterializeResult(metadata=window_metadata(start, end, {"failures_classified": len(classified), **store_counts}))
-    checks = {day: classification_checks(classified_of_day, counts.failing_keys, config.correctable_rate_warn) for day, classified_of_day in of_day.items()}
+    checks = {
+        day: classification_checks(classified_of_day, counts.failing_keys, config.correctable_rate_warn)
+        for day, classified_of_day in of_day.items()
+    }
     yield from partition_check_evaluations(context, checks)
 
 
