@@ -24,8 +24,10 @@ from nba_failures.warehouse.base import Warehouse
 
 def dagster_home() -> Path:
     """`DAGSTER_HOME`, set to the project's local one when unset (so `dagster dev` sees CLI runs) and created."""
-    default = settings.LOCAL_DATA_DIR / "dagster_home"
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(default)))
+    default = (settings.LOCAL_DATA_DIR / "dagster_home").resolve()
+    # Dagster accepts only an absolute DAGSTER_HOME; a relative one is taken from the working directory.
+    home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
+    os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if home == default and not config.exists():

@@ -4,32 +4,47 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetRecordsFilter,
     MaterializeResult,
     MetadataValue,
+    Output,
     TableColumn,
     TableRecord,
     TableSchema,
 )
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
-from nba_failures.partitions import days_in, partition_window
+from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.warehouse.base import Warehouse
 
 PREVIEW_ROWS = 20
 ROWS_ACCOUNTED_FOR = "rows_accounted_for"
+# What a processor asset yields: its result, then each day partition's check evaluations.
+AssetEvents = Iterator[MaterializeResult | Output | AssetCheckEvaluation]
+
+
+def partitioned_check(name: str, asset_name: str, description: str) -> AssetCheckSpec:
+    """A check evaluated per day partition, so each day shows its own result (see `partition_check_evaluations`)."""
+    return AssetCheckSpec(name, asset=asset_name, description=description, partitions_def=daily_partitions)
 
 
 def rows_accounted_for_check(asset_name: str) -> AssetCheckSpec:
     """Declared by processors whose input rows must each end as an output row or a failure row."""
-    return AssetCheckSpec(ROWS_ACCOUNTED_FOR, asset=asset_name, description="input rows = rows written + failed rows + rows excluded by definition")
+    description = "input rows = rows written + failed rows + rows excluded by definition"
+    return partitioned_check(ROWS_ACCOUNTED_FOR, asset_name, description)
+
+
 _PREVIEW_COLUMNS = ("analysis_date", "entity_type", "entity_id", "failure_category", "can_retry", "failure_reason")
 
 
@@ -57,52 +72,117 @@ def publish(
     end: dt.date,
     accounting: RowAccounting | None = None,
     extra_metadata: dict[str, object] | None = None,
-) -> MaterializeResult:
-    """Replace the processor's rows and failures for `[start, end)` and return its metadata.
+    window_totals: dict[str, object] | None = None,
+) -> AssetEvents:
+    """Replace the processor's rows and failures for `[start, end)`, then report them day by day.
 
-    Failures go to the warehouse per analysis date: in a range run Dagster copies the same metadata to
-    every partition, so metadata alone cannot say which day a failure belongs to.
+    Failures go to the warehouse per analysis date. In a range run Dagster copies the result's metadata to
+    every partition of the range, so each day's own numbers are attached to that day's materialization and
+    the run's totals are labelled as the range's (`window_metadata`). `extra_metadata` describes the
+    processor (not a count); `window_totals` are measured over the run's window.
     """
     processor = recorder.processor
     failures = recorder.frame()
     scope = {"processor_name": [processor.name]}
+    runs = _runs_per_day(recorder, rows, failures, start, end)
     # Rows, failures and runs together: a failure left from an interrupted write never outlives its fix.
     with warehouse.transaction():
         written = warehouse.replace(processor.table, rows, start, end)
         warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_in=scope)
-        warehouse.replace(PROCESSOR_RUNS, _runs_per_day(recorder, rows, failures, start, end), start, end, where_in=scope)
-    metadata: dict[str, object] = {
-        "table": processor.table.qualified_name,
-        "entity_type": processor.entity_type.value,
-        "partition_range": f"{start.isoformat()}..{(end - dt.timedelta(days=1)).isoformat()}",
-        "rows_written": written,
-        "failures": len(recorder),
-        "failures_by_category": MetadataValue.json(recorder.counts_by_category()),
-        **(extra_metadata or {}),
-    }
-    if (end - start).days == 1:
-        # Not in a range run: its metadata is copied to every partition of the range, where a preview would
-        # show each day the range's first failures, and would be serialized twice per partition for nothing.
-        metadata["failures_preview"] = _preview(failures)
-    check_results = []
+        warehouse.replace(PROCESSOR_RUNS, runs, start, end, where_in=scope)
+    failures_by_day = {day: group for day, group in failures.groupby("analysis_date")} if len(failures) else {}
+    for day, rows_of_day, failures_of_day in zip(runs["analysis_date"], runs["rows_written"], runs["failures"]):
+        of_day = failures_by_day.get(day, failures.iloc[:0])
+        day_metadata = {
+            "rows_written": int(rows_of_day),
+            "failures": int(failures_of_day),
+            "failures_by_category": MetadataValue.json(_counts(of_day, "failure_category")),
+            "failures_preview": _preview(of_day),
+        }
+        context.add_asset_metadata(day_metadata, partition_key=day.isoformat())
+    by_category = MetadataValue.json(recorder.counts_by_category())
+    totals: dict[str, object] = {"rows_written": written, "failures": len(recorder), "failures_by_category": by_category}
+    check_results: list[AssetCheckResult] = []
     if accounting is not None:
-        metadata["input_rows"] = accounting.input_rows
-        metadata["failed_input_rows"] = accounting.failed_input_rows
-        metadata["excluded_input_rows"] = accounting.excluded_input_rows
         balanced = accounting.input_rows == written + accounting.failed_input_rows + accounting.excluded_input_rows
-        metadata["rows_accounted_for"] = balanced
+        counted = {
+            "input_rows": accounting.input_rows,
+            "rows_written": written,
+            "failed_input_rows": accounting.failed_input_rows,
+            "excluded_input_rows": accounting.excluded_input_rows,
+        }
+        totals |= {**counted, "rows_accounted_for": balanced}
         if not balanced:
             context.log.error(f"{processor.name}: input {accounting} does not balance with {written} rows written")
         if any(spec.name == ROWS_ACCOUNTED_FOR for spec in context.assets_def.check_specs):
-            check_results.append(
-                AssetCheckResult(
-                    check_name=ROWS_ACCOUNTED_FOR,
-                    passed=balanced,
-                    metadata={"input_rows": accounting.input_rows, "rows_written": written, "failed_input_rows": accounting.failed_input_rows, "excluded_input_rows": accounting.excluded_input_rows},
-                )
-            )
+            # Processors count input rows per run, not per day: each day's entry carries the run's balance, labelled as such.
+            balance = window_metadata(start, end, counted)
+            check_results.append(AssetCheckResult(check_name=ROWS_ACCOUNTED_FOR, passed=balanced, metadata=balance))
+    metadata = {
+        "table": processor.table.qualified_name,
+        "entity_type": processor.entity_type.value,
+        **window_metadata(start, end, {**totals, **(window_totals or {})}),
+        **(extra_metadata or {}),
+    }
     context.log.info(f"{processor.name} {metadata['partition_range']}: {written} rows, {json.dumps(recorder.counts_by_category())}")
-    return MaterializeResult(metadata=metadata, check_results=check_results)
+    yield MaterializeResult(metadata=metadata)
+    yield from partition_check_evaluations(context, {day: check_results for day in runs["analysis_date"]})
+
+
+def window_metadata(start: dt.date, end: dt.date, totals: Mapping[str, object]) -> dict[str, object]:
+    """Numbers measured over a run's window `[start, end)`, as they should read on each of its partitions.
+
+    For one day they are that day's own numbers. For a range they are copied to every day of it, so they are
+    named `range_…` and say which range.
+    """
+    last = end - dt.timedelta(days=1)
+    if last == start:
+        return {"partition_range": f"{start.isoformat()}..{last.isoformat()}", **totals}
+    labelled = {f"range_{name}": value for name, value in totals.items()}
+    return {"partition_range": f"{start.isoformat()}..{last.isoformat()}", **labelled}
+
+
+def partition_check_evaluations(
+    context: AssetExecutionContext, results_by_day: Mapping[dt.date, Sequence[AssetCheckResult]]
+) -> Iterator[Output | AssetCheckEvaluation]:
+    """Each day's check results as that day partition's own evaluations, aimed at the day's materialization.
+
+    An AssetCheckResult of a range run is recorded once, for no partition, and every partition's planned
+    evaluation ends SKIPPED. Yielded after the asset's MaterializeResult, when Dagster has stored the day's
+    materialization: an evaluation aimed at an older one would show as not covering the latest data.
+    """
+    assets_def = context.assets_def
+    selected = context.selected_asset_check_keys
+    partition_keys = [day.isoformat() for day in results_by_day]
+    materialized = AssetRecordsFilter(asset_key=assets_def.key, asset_partitions=partition_keys)
+    stored = context.instance.fetch_materializations(materialized, limit=len(partition_keys))
+    targets = {
+        record.partition_key: AssetCheckEvaluationTargetMaterializationData(
+            run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp
+        )
+        for record in stored.records
+        if record.run_id == context.run.run_id
+    }
+    checks = {spec.name: spec for spec in assets_def.check_specs if spec.key in selected}
+    reported = {result.check_name for results in results_by_day.values() for result in results} & set(checks)
+    for name in sorted(reported):
+        # The check's step output, which a downstream step may wait on; the evaluations follow.
+        yield Output(None, output_name=assets_def.get_output_name_for_asset_check_key(checks[name].key))
+    for day, results in results_by_day.items():
+        for result in results:
+            if result.check_name not in reported:
+                continue
+            yield AssetCheckEvaluation(
+                asset_key=assets_def.key,
+                check_name=result.check_name,
+                passed=result.passed,
+                metadata=result.metadata,
+                severity=result.severity,
+                description=result.description,
+                blocking=checks[result.check_name].blocking,
+                partition=day.isoformat(),
+                target_materialization_data=targets.get(day.isoformat()),
+            )
 
 
 def _runs_per_day(recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -121,6 +201,10 @@ def _runs_per_day(recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.Da
             "finished_at": pd.Timestamp.now(tz="UTC"),
         }
     )
+
+
+def _counts(failures: pd.DataFrame, column: str) -> dict[str, int]:
+    return {str(value): int(count) for value, count in sorted(failures[column].value_counts().items())}
 
 
 def _preview(failures: pd.DataFrame) -> MetadataValue:

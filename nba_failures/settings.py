@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -36,6 +37,15 @@ def landing_dir() -> Path:
 
 def duckdb_path() -> Path:
     return Path(os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH)
+
+
+def warehouse_pool() -> str | None:
+    """The Dagster pool of every step that opens the warehouse: one per DuckDB file, which takes one writer at a
+    time (deploy/dagster.yaml limits each pool to one step); none on BigQuery, where steps write in parallel."""
+    if os.environ.get(WAREHOUSE_ENV, "duckdb").lower() != "duckdb":
+        return None
+    # Pool names cannot hold whitespace.
+    return "duckdb:" + re.sub(r"\s", "_", str(duckdb_path().resolve()))
 
 
 def dashboard_path() -> Path:

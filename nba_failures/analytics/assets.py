@@ -4,7 +4,7 @@
 import datetime as dt
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
+from dagster import AssetExecutionContext, BackfillPolicy, asset
 
 from nba_failures.analytics.box_scores import parse_box_rows
 from nba_failures.analytics.player_games import summarize_player_games, summary_inputs
@@ -20,9 +20,10 @@ from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
-from nba_failures.processing import RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
+from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
@@ -30,7 +31,8 @@ TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, Entit
 TEAM_DEFENSE = ProcessorSpec("team_defense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_DEFENSE_GAME_SUMMARY)
 UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS, EntityType.PLAYER, UPCOMING_PLAYER_GAME_CONTEXT)
 
-_analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="analytics", kinds={"duckdb", "bigquery"})
+_analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="analytics", kinds={"duckdb", "bigquery"},
+                        pool=warehouse_pool())
 
 
 def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -46,50 +48,50 @@ def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.
        check_specs=[rows_accounted_for_check("player_game_summary")],
        description="One row per player per game played (nba_analytics.player_game_summary).")
 @in_warehouse_session
-def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, PLAYER_GAMES)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     summary, failures = summarize_player_games(parsed)
     recorder.record_frame(failures)
     excluded = int((~summary_inputs(parsed)).sum())
     accounting = RowAccounting(len(parsed), len(failures), excluded_input_rows=excluded)
-    return publish(context, warehouse, recorder, summary, start, end, accounting)
+    yield from publish(context, warehouse, recorder, summary, start, end, accounting)
 
 
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
        check_specs=[rows_accounted_for_check("team_offense_game_summary")],
        description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).")
 @in_warehouse_session
-def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, TEAM_OFFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     rows, failures = team_offense(parsed, schedule)
     recorder.record_frame(failures)
     missing = int((failures["failure_category"] == "MISSING_RAW_DATA").sum()) if len(failures) else 0
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), missing))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), missing))
 
 
 @asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
        check_specs=[rows_accounted_for_check("team_defense_game_summary")],
        description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).")
 @in_warehouse_session
-def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, TEAM_DEFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     offense, _ = team_offense(parsed, schedule)
     rows, failures = team_defense(offense, schedule)
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
 
 
 @asset(**_analytics_asset, deps=[player_game_summary, nbac_gamebook_player_stats, player_registry, nbac_schedule],
        description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).")
 @in_warehouse_session
-def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, UPCOMING_CONTEXT)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     season_start = daily_partitions.start.date()
     history = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
     rows, failures = upcoming_context(game_rosters(parsed), history, warehouse.read(NBAC_SCHEDULE, season_start, end))
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end)
+    yield from publish(context, warehouse, recorder, rows, start, end)

@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, ConfigurableResource, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, BackfillPolicy, ConfigurableResource, MaterializeResult, MetadataValue, asset
 from pydantic import Field
 
 from nba_failures import settings
@@ -12,6 +12,7 @@ from nba_failures.dashboard.figures import summary
 from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, render_dashboard, summary_markdown, write_atomically
 from nba_failures.failures.assets import classified_failures
 from nba_failures.reporting import read_store
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
 
 
@@ -25,6 +26,9 @@ class DashboardOutput(ConfigurableResource):
 @asset(
     group_name="failures",
     deps=[classified_failures],
+    # Unpartitioned, rendered once per run: a range run of every asset (CLI or UI) includes it.
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=warehouse_pool(),
     kinds={"plotly", "html"},
     description="Self-contained HTML dashboard of nba_processing.*_failures: where failures come from, DNP vs DATA_GAP, "
     "the correctable backlog, retry outcomes, top entities and a sortable drill-down table.",

@@ -11,10 +11,12 @@ from nba_failures.failures.checks import CHECK_SPECS, classification_checks
 from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
-from nba_failures.partitions import daily_partitions, partition_window
+from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.precompute import assets as precompute
 from nba_failures.predictions import assets as predictions
+from nba_failures.processing import AssetEvents, partition_check_evaluations, window_metadata
 from nba_failures.raw import assets as raw
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PROCESSOR_ASSETS = [
@@ -44,28 +46,47 @@ class ClassificationConfig(Config):
     backfill_policy=BackfillPolicy.single_run(),
     group_name="failures",
     deps=PROCESSOR_ASSETS,
+    pool=warehouse_pool(),
     kinds={"duckdb", "bigquery"},
     description="Every processor's failures of the day, classified (DNP vs DATA_GAP…) and merged into nba_processing.*_failures.",
 )
 @in_warehouse_session
-def classified_failures(context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker) -> MaterializeResult:
+def classified_failures(
+    context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker
+) -> AssetEvents:
     start, end = partition_window(context)
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)
     classified = completeness.classify(warehouse, failures, start, end)
     counts = write_classified(warehouse, classified, start, end, warehouse.read(PROCESSOR_RUNS, start, end), context.run.run_id)
-    by_type = classified.groupby(["processor_name", "failure_type"]).size() if len(classified) else pd.Series(dtype=int)
-    matrix = {processor: {t: int(n) for t, n in group.droplevel(0).items()} for processor, group in by_type.groupby(level=0)}
+    matrix = _by_type(classified, "processor_name")
     context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts.summary()}")
-    return MaterializeResult(
-        metadata={
-            "failures_classified": len(classified),
-            "by_processor_and_type": MetadataValue.json(matrix),
-            "correctable": int(classified["is_correctable"].sum()) if len(classified) else 0,
-            "unknown": int((classified["failure_type"] == "UNKNOWN").sum()) if len(classified) else 0,
-            "new": counts.new,
-            "still_open": counts.still_open,
-            "resolved": counts.resolved,
-            "reopened": counts.reopened,
-        },
-        check_results=classification_checks(classified, counts.failing_keys, config.correctable_rate_warn),
-    )
+    days = days_in(start, end)
+    by_day = {day: group for day, group in classified.groupby("analysis_date")} if len(classified) else {}
+    of_day = {day: by_day.get(day, classified.iloc[:0]) for day in days}
+    for day, classified_of_day in of_day.items():
+        context.add_asset_metadata(_classification_metadata(classified_of_day), partition_key=day.isoformat())
+    # The store's lifecycle counts come from one merge over the whole window: a range run labels them as the range's.
+    store_counts = {"new": counts.new, "still_open": counts.still_open, "resolved": counts.resolved, "reopened": counts.reopened}
+    yield MaterializeResult(metadata=window_metadata(start, end, {"failures_classified": len(classified), **store_counts}))
+    checks = {
+        day: classification_checks(classified_of_day, counts.failing_keys, config.correctable_rate_warn)
+        for day, classified_of_day in of_day.items()
+    }
+    yield from partition_check_evaluations(context, checks)
+
+
+def _classification_metadata(classified: pd.DataFrame) -> dict[str, object]:
+    """What one day's classification found, for that day's partition."""
+    return {
+        "failures_classified": len(classified),
+        "by_processor_and_type": MetadataValue.json(_by_type(classified, "processor_name")),
+        "by_category_and_type": MetadataValue.json(_by_type(classified, "failure_category")),
+        "correctable": int(classified["is_correctable"].sum()) if len(classified) else 0,
+        "unknown": int((classified["failure_type"] == "UNKNOWN").sum()) if len(classified) else 0,
+    }
+
+
+def _by_type(classified: pd.DataFrame, column: str) -> dict[str, dict[str, int]]:
+    """`column` value → failure_type → failures."""
+    counts = classified.groupby([column, "failure_type"]).size() if len(classified) else pd.Series(dtype=int)
+    return {str(value): {str(t): int(n) for t, n in group.droplevel(0).items()} for value, group in counts.groupby(level=0)}

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pandas as pd
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec
+from dagster import AssetCheckResult, AssetCheckSeverity
 
 from nba_failures.failures.records import FailureType
+from nba_failures.processing import partitioned_check
 
 ASSET = "classified_failures"
+# Evaluated per day partition: a day's entry is that day's classification.
 CHECK_SPECS = [
-    AssetCheckSpec("every_failure_classified", asset=ASSET, description="Every failure has a failure_type; UNKNOWN only with the reason."),
-    AssetCheckSpec("failures_accounted_for", asset=ASSET, description="Every recorded failure is one open row of the failure store."),
-    AssetCheckSpec("correctable_rate", asset=ASSET, description="Share of correctable failures stays under the configured threshold."),
+    partitioned_check("every_failure_classified", ASSET, "Every failure has a failure_type; UNKNOWN only with the reason."),
+    partitioned_check("failures_accounted_for", ASSET, "Every recorded failure is one open row of the failure store."),
+    partitioned_check("correctable_rate", ASSET, "Share of correctable failures stays under the configured threshold."),
 ]
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
+from dagster import AssetExecutionContext, BackfillPolicy, asset
 
 from nba_failures.analytics.assets import (
     player_game_summary,
@@ -35,9 +35,10 @@ from nba_failures.precompute.tables import (
     PLAYER_SHOT_ZONE_ANALYSIS,
     TEAM_DEFENSE_ZONE_ANALYSIS,
 )
-from nba_failures.processing import RowAccounting, publish, record_missing_days, start_run
+from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)
@@ -46,7 +47,8 @@ DEFENSE_ZONES = ProcessorSpec("team_defense_zone_analysis", Phase.PRECOMPUTE, En
 COMPOSITE = ProcessorSpec("player_composite_factors", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_COMPOSITE_FACTORS)
 FEATURE_STORE = ProcessorSpec("ml_feature_store", Phase.PRECOMPUTE, EntityType.PLAYER, ML_FEATURE_STORE)
 
-_precompute_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="precompute", kinds={"duckdb", "bigquery"})
+_precompute_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="precompute", kinds={"duckdb", "bigquery"},
+                         pool=warehouse_pool())
 
 
 def _skip_missing_days(recorder: FailureRecorder, schedule: pd.DataFrame, start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]) -> set[dt.date]:
@@ -80,7 +82,7 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
        description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).")
 @in_warehouse_session
-def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> MaterializeResult:
+def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> AssetEvents:
     recorder, start, end = start_run(context, DAILY_CACHE)
     season_start = daily_partitions.start.date()
     schedule = warehouse.read(NBAC_SCHEDULE, season_start, end)
@@ -92,13 +94,13 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
     listings = roster_listings(parse_box_rows(raw, schedule, read_player_identities(warehouse, season_start, end)), player_games)
     rows, failures = build_daily_cache(roster, player_games, listings, schedule, precompute_policy)
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule],
        description="Each dressed player's two-point / three-point / free-throw scoring over his last 10 games played.")
 @in_warehouse_session
-def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, SHOT_ZONES)
     roster = _roster(warehouse, start, end)
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, daily_partitions.start.date(), end)
@@ -106,13 +108,13 @@ def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehou
     roster = _without(roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present))
     rows, failures = player_shot_zones(roster, player_games)
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
 @asset(**_precompute_asset, deps=[team_defense_game_summary, nbac_schedule],
        description="What each team playing that day conceded, by zone, over its last 15 games.")
 @in_warehouse_session
-def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, DEFENSE_ZONES)
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
     defense_games = warehouse.read(TEAM_DEFENSE_GAME_SUMMARY, daily_partitions.start.date(), end)
@@ -120,26 +122,26 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
     schedule = _without(schedule, "game_date", skipped)
     rows, failures = team_defense_zones(schedule, defense_games)
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
 
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
        description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.")
 @in_warehouse_session
-def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, COMPOSITE)
     roster = _roster(warehouse, start, end)
     present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], **_days_run(warehouse, [SHOT_ZONES, DEFENSE_ZONES], start, end)}
     roster = _without(roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present))
     rows, failures = composite_factors(roster, warehouse.read(PLAYER_SHOT_ZONE_ANALYSIS, start, end), warehouse.read(TEAM_DEFENSE_ZONE_ANALYSIS, start, end))
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
 @asset(**_precompute_asset, deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
        description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).")
 @in_warehouse_session
-def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, FEATURE_STORE)
     roster = _roster(warehouse, start, end)
     present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], **_days_run(warehouse, [DAILY_CACHE, SHOT_ZONES, COMPOSITE], start, end)}
@@ -147,4 +149,4 @@ def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> Ma
     inputs = (warehouse.read(table, start, end) for table in (PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_COMPOSITE_FACTORS))
     rows, failures = feature_vectors(roster, *inputs)
     recorder.record_frame(failures)
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))

@@ -6,7 +6,7 @@ predicted, so its players are neither rows nor individual failures (as in Phase 
 
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
+from dagster import AssetExecutionContext, BackfillPolicy, asset
 
 from nba_failures.analytics.assets import player_game_summary, upcoming_player_game_context
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
@@ -19,20 +19,22 @@ from nba_failures.precompute.tables import ML_FEATURE_STORE
 from nba_failures.predictions.model import MODEL_NAME, MODEL_VERSION, evaluation, predict_points, ready_players, training_rows
 from nba_failures.predictions.policy import PredictionPolicy
 from nba_failures.predictions.tables import PLAYER_POINTS_PREDICTIONS
-from nba_failures.processing import RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
+from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
 from nba_failures.raw.assets import nbac_schedule
 from nba_failures.raw.tables import NBAC_SCHEDULE
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
 
 POINTS_PREDICTIONS = ProcessorSpec("player_points_predictions", Phase.PREDICTION, EntityType.PLAYER, PLAYER_POINTS_PREDICTIONS)
 
-_prediction_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="predictions", kinds={"duckdb", "bigquery", "scikitlearn"})
+_prediction_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="predictions", kinds={"duckdb", "bigquery", "scikitlearn"},
+                         pool=warehouse_pool())
 
 
 @asset(**_prediction_asset, deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule],
        check_specs=[rows_accounted_for_check("player_points_predictions")],
        description="Each dressed player's points, predicted by a model fitted on earlier days only (nba_predictions.player_points_predictions).")
-def player_points_predictions(context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy) -> MaterializeResult:
+def player_points_predictions(context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy) -> AssetEvents:
     recorder, start, end = start_run(context, POINTS_PREDICTIONS)
     predicted_at = pd.Timestamp.now(tz="UTC")
     season_start = daily_partitions.start.date()
@@ -54,6 +56,7 @@ def player_points_predictions(context: AssetExecutionContext, warehouse: Warehou
     recorder.record_frame(failures)
     scores = evaluation(outcome.predictions, player_games)
     context.log.info(f"player_points_predictions: {scores}")
-    extra = {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "stale_cache_hours": prediction_policy.stale_cache_hours,
-             "min_training_rows": prediction_policy.min_training_rows, "training_window_days": prediction_policy.training_window_days, **scores}  # fmt: skip
-    return publish(context, warehouse, recorder, outcome.predictions, start, end, RowAccounting(len(roster), len(failures)), extra_metadata=extra)
+    model = {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "stale_cache_hours": prediction_policy.stale_cache_hours,
+             "min_training_rows": prediction_policy.min_training_rows, "training_window_days": prediction_policy.training_window_days}  # fmt: skip
+    accounting = RowAccounting(len(roster), len(failures))
+    yield from publish(context, warehouse, recorder, outcome.predictions, start, end, accounting, extra_metadata=model, window_totals=scores)

@@ -2,35 +2,37 @@
 
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
+from dagster import AssetExecutionContext, BackfillPolicy, asset
 
 from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.identity import check_registry
 from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
 from nba_failures.partitions import daily_partitions, days_in
-from nba_failures.processing import RowAccounting, publish, rows_accounted_for_check, start_run
+from nba_failures.processing import AssetEvents, RowAccounting, publish, rows_accounted_for_check, start_run
 from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHEDULE)
 GAMEBOOK = ProcessorSpec("nbac_gamebook_player_stats", Phase.RAW, EntityType.GAME, NBAC_GAMEBOOK_PLAYER_STATS)
 REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER_REGISTRY)
 
-_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"})
+_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"},
+                  pool=warehouse_pool())
 
 
 @asset(**_raw_asset, check_specs=[rows_accounted_for_check("nbac_schedule")], description="The season schedule, one row per game (nba_raw.nbac_schedule).")
 @in_warehouse_session
-def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
+def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, SCHEDULE)
     schedule = read_schedule(landing.root)
     rows = schedule[(schedule["game_date"] >= start) & (schedule["game_date"] < end)].copy()
     for column in ("away_pts", "home_pts"):
         rows[column] = pd.to_numeric(rows[column], errors="coerce").astype("Int64")
-    return publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(rows), 0))
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(rows), 0))
 
 
 @asset(
@@ -40,7 +42,7 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
 )
 @in_warehouse_session
-def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
+def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, GAMEBOOK)
     scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
     extraction = extract_games(landing.root, landed_game_files(landing.root, start, end), scheduled, landing.game_file_limits)
@@ -50,13 +52,13 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
             entity_type=problem.entity_type, source_file=problem.source_file, source_line=problem.source_line,
         )  # fmt: skip
     rejected = sum(problem.rejected_rows for problem in extraction.problems)
-    extra = {"ignored_extra_columns": extraction.extra_columns} if extraction.extra_columns else None
-    return publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), extra)
+    ignored = {"ignored_extra_columns": extraction.extra_columns} if extraction.extra_columns else None
+    yield from publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), window_totals=ignored)
 
 
 @asset(**_raw_asset, check_specs=[rows_accounted_for_check("player_registry")], description="The player registry as it stood when each day was processed (nba_raw.player_registry).")
 @in_warehouse_session
-def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> MaterializeResult:
+def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, REGISTRY)
     registry = read_registry(landing.root)
     checked = check_registry(registry)
@@ -66,4 +68,4 @@ def player_registry(context: AssetExecutionContext, landing: LandingZone, wareho
         recorder.record_frame(checked.problems.assign(analysis_date=day))
     snapshots = pd.concat([checked.usable.assign(snapshot_date=day) for day in days], ignore_index=True)
     accounting = RowAccounting(len(registry) * len(days), checked.rejected_rows * len(days))
-    return publish(context, warehouse, recorder, snapshots, start, end, accounting)
+    yield from publish(context, warehouse, recorder, snapshots, start, end, accounting)

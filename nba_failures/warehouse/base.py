@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
@@ -76,7 +77,23 @@ class Warehouse(ConfigurableResource):
 
 
 def in_warehouse_session(compute: Callable) -> Callable:
-    """Run an asset's body inside `warehouse.session()` (its `warehouse` resource argument), under `@asset`."""
+    """Run an asset's body inside `warehouse.session()` (its `warehouse` resource argument), under `@asset`.
+
+    A body that yields its events (a result, then per-partition check evaluations) runs while Dagster
+    iterates it, so the session is held until its last event.
+    """
+    if inspect.isgeneratorfunction(compute):
+
+        @functools.wraps(compute)
+        def generator_wrapper(*args, **kwargs):
+            warehouse = kwargs.get("warehouse")
+            if not isinstance(warehouse, Warehouse):
+                yield from compute(*args, **kwargs)
+                return
+            with warehouse.session():
+                yield from compute(*args, **kwargs)
+
+        return generator_wrapper
 
     @functools.wraps(compute)
     def wrapper(*args, **kwargs):

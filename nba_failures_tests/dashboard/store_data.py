@@ -85,6 +85,12 @@ STORED_COLUMNS = [
 
 
 def stored_rows(warehouse_path: Path) -> pd.DataFrame:
-    """Every row of the three store tables, read with plain DuckDB (not the package's reader)."""
+    """Every row of the three store tables, read with plain DuckDB (not the package's reader); `day`: the date
+    it was recorded for (the prediction table names it prediction_date)."""
     tables = [faults.read_table(warehouse_path, name) for name in STORE_TABLES]
-    return pd.concat([table[STORED_COLUMNS] for table in tables if len(table)], ignore_index=True)
+    frames = [
+        table[STORED_COLUMNS].assign(day=pd.to_datetime(table.get("analysis_date", table.get("prediction_date"))).dt.date)
+        for table in tables
+        if len(table)
+    ]
+    return pd.concat(frames, ignore_index=True)

@@ -5,6 +5,7 @@ docs/screenshots/ when NBA_FAILURES_UPDATE_SCREENSHOTS=1 (so a test run does not
 UI's from the test store, the dashboard's from the DuckDB file of a whole-season `nba-failures backfill` (what the
 demo shows) named by NBA_FAILURES_DEMO_DUCKDB_PATH."""
 
+import json
 import os
 import signal
 import socket
@@ -23,7 +24,7 @@ from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, TABLE_PAGE_SIZE, fa
 from nba_failures.reporting import read_store
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.dashboard import browser
-from nba_failures_tests.dashboard.store_data import MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
+from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, stored_rows
 
 README_SCREENSHOTS = settings.PROJECT_DIR / "docs" / "screenshots"
 CHARTS = ("matrix", "weekly", "type_share", "backlog", "backlog_by_date", "retries", "resolve_time", "top_entities")
@@ -259,31 +260,37 @@ def _dismiss_popups(driver) -> None:
 
 
 def test_dagster_ui_shows_classified_failures_with_its_failure_metadata(failure_store, dagster_ui, screenshots):
+    """The range run's day partition shows that day's own classification, and the store's counts as the range's."""
     stored = stored_rows(failure_store.warehouse_path)
     still_failing = stored[stored["resolution_status"] != "RESOLVED"]  # classified by the latest run
+    of_day = still_failing[still_failing["day"] == LAST]
     with DagsterInstance.from_config(str(failure_store.dagster_home)) as instance:
         latest = instance.get_latest_materialization_event(AssetKey("classified_failures"))
     assert latest.run_id == failure_store.second_run_id
 
     with browser.chromium(1440, 1300) as driver:
-        driver.get(f"{dagster_ui}/assets/classified_failures")
+        driver.get(f"{dagster_ui}/assets/classified_failures?view=partitions&partition={LAST.isoformat()}")
 
         def metadata():
             _dismiss_popups(driver)
-            rows = {row[0]: row[-1] for row in driver.execute_script(_METADATA_ROWS) if len(row) >= 2}
-            return rows if {"failures_classified", "correctable", "resolved"} <= set(rows) else None
+            rows = {row[0]: row[1] for row in driver.execute_script(_METADATA_ROWS) if len(row) >= 2}
+            return rows if {"failures_classified", "correctable", "range_resolved"} <= set(rows) else None
 
-        values = wait_for(metadata, 90, "classified_failures metadata on the asset page", interval=1)
-        assert int(values["failures_classified"]) == len(still_failing)
-        assert int(values["correctable"]) == int(still_failing["is_correctable"].sum()) == 5
-        assert int(values["resolved"]) == int((stored["resolution_status"] == "RESOLVED").sum()) == 2
+        values = wait_for(metadata, 90, f"classified_failures metadata of partition {LAST}", interval=1)
+        assert len(of_day) < len(still_failing)  # the day's own numbers differ from the range's
+        assert int(values["failures_classified"]) == len(of_day)
+        assert int(values["correctable"]) == int(of_day["is_correctable"].sum())
         assert int(values["unknown"]) == 0
-        assert "upcoming_player_game_context" in values["by_processor_and_type"] and "DATA_GAP" in values["by_processor_and_type"]
-        # The page's other panels load on their own: wait for the downstream asset to be listed.
+        assert int(values["range_resolved"]) == int((stored["resolution_status"] == "RESOLVED").sum()) == 2
+        assert values["partition_range"] == f"{FIRST.isoformat()}..{LAST.isoformat()}"
+        by_processor = of_day.groupby(["processor_name", "failure_type"]).size()
+        expected = {name: {t: int(n) for t, n in group.droplevel(0).items()} for name, group in by_processor.groupby(level=0)}
+        assert json.loads(values["by_processor_and_type"]) == expected
+        # The partition list loads on its own: wait for the selected day to be listed with its neighbours.
         wait_for(
-            lambda: all(text in driver.find_element("tag name", "body").text for text in ("Latest materialization", "failure_dashboard")),
+            lambda: all(day.isoformat() in driver.find_element("tag name", "body").text for day in (FIRST, LAST)),
             30,
-            "the latest materialization and the downstream failure_dashboard on the asset page",
+            "the partition list on the asset page",
         )
         time.sleep(1)
         _dismiss_popups(driver)

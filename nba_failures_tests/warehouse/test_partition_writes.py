@@ -68,9 +68,11 @@ def test_range_run_writes_what_day_by_day_runs_write(landing: Path, tmp_path: Pa
 
     ranged_run = run_assets(ranged, landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS)
     assert ranged_run.success
-    # Each partition of a range run carries the range's counts, and no preview of other days' failures.
+    # Each partition of a range run carries its own day's counts and failures; the range's are labelled as such.
     in_range_metadata = faults.metadata(ranged_run, "player_game_summary", DAY)
-    assert in_range_metadata["partition_range"] == f"{FIRST}..{LAST}" and "failures_preview" not in in_range_metadata
+    assert in_range_metadata["partition_range"] == f"{FIRST}..{LAST}"
+    assert in_range_metadata["range_rows_written"] > in_range_metadata["rows_written"] > 0
+    assert {row["analysis_date"] for row in in_range_metadata["failures_preview"]} == {DAY.isoformat()}
     day = FIRST
     while day <= LAST:
         assert run_assets(daily, landing, day, selection=faults.FOUNDATION_ASSETS).success

@@ -1,0 +1,190 @@
+"""The production instance (deploy/dagster.yaml) on a real PostgreSQL server, with the daemon running.
+
+A UI-style backfill (the GraphQL mutation the UI sends), runs the arrival sensor requests for files that
+land again, and a CLI backfill all overlap on one embedded DuckDB warehouse. None may fail, no two warehouse
+steps of different runs may overlap in time (DuckDB takes one writer), and the tables must end as the
+serial run left them: these runs reprocess days whose data has not changed.
+"""
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster._core.execution.backfill import BulkActionStatus
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import WorkspaceFileTarget
+from dagster_graphql.test.utils import execute_dagster_graphql
+
+from nba_failures.dashboard.assets import DashboardOutput
+from nba_failures.definitions import defs
+from nba_failures.settings import PROJECT_DIR
+from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
+from nba_failures_tests import faults
+from nba_failures_tests.daemon import DagsterDaemon
+from nba_failures_tests.dashboard.store_data import STORE_TABLES, STORED_COLUMNS
+from nba_failures_tests.harness import copy_landing, run_assets
+from nba_failures_tests.postgres_server import PostgresServer
+
+SERIAL_FIRST, SERIAL_LAST = dt.date(2023, 1, 2), dt.date(2023, 1, 14)
+BACKFILL_FIRST, BACKFILL_LAST = dt.date(2023, 1, 9), dt.date(2023, 1, 12)
+CLI_FIRST, CLI_LAST = dt.date(2023, 1, 10), dt.date(2023, 1, 13)
+ARRIVAL_DAYS = (dt.date(2023, 1, 11), dt.date(2023, 1, 13))
+INTERVAL_SECONDS = 3
+# What says which run wrote a row and when (a cache's age is measured at prediction time); every other column
+# must equal the serial run's.
+RUN_SPECIFIC_COLUMNS = ("run_id", "finished_at", "predicted_at", "features_created_at", "cache_age_hours")
+
+LAUNCH_BACKFILL = """
+mutation LaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+_STEP_EVENTS = (DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+
+
+def _days(first: dt.date, last: dt.date) -> list[str]:
+    return [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+def _tables(path: Path) -> dict[str, pd.DataFrame]:
+    """Every table, without what differs from run to run: run ids, timestamps, and the failure store's lifecycle
+    (occurrences, retry state) which counts classification runs and sensor ticks. The store keeps each failure
+    and its classification."""
+    tables = faults.snapshot(path, exclude=RUN_SPECIFIC_COLUMNS)
+    for name in STORE_TABLES:
+        tables[name] = tables[name][STORED_COLUMNS].sort_values("failure_key", ignore_index=True)
+    return tables
+
+
+def _warehouse_step_intervals(instance: DagsterInstance, run_ids: list[str]) -> list[tuple[float, float, str, str]]:
+    """(start, end, run, step) of every step: all of ours open the warehouse."""
+    intervals = []
+    for run_id in run_ids:
+        started: dict[str, float] = {}
+        for record in instance.get_records_for_run(run_id, of_type=set(_STEP_EVENTS), limit=10_000).records:
+            entry = record.event_log_entry
+            if entry.dagster_event_type == DagsterEventType.STEP_START:
+                started[entry.step_key] = entry.timestamp
+            else:
+                intervals.append((started.pop(entry.step_key), entry.timestamp, run_id, entry.step_key))
+        assert not started, f"run {run_id}: steps never finished: {started}"
+    return sorted(intervals)
+
+
+@pytest.mark.slow
+def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path: Path, season_landing: Path, monkeypatch) -> None:
+    landing = copy_landing(season_landing, tmp_path / "landing")
+    warehouse_path = tmp_path / "warehouse.duckdb"
+    # The serial run: every day the overlapping runs touch, with the history they read, in one run.
+    dashboard = DashboardOutput(path=str(tmp_path / "dashboard.html"))
+    serial_run = run_assets(
+        DuckDBWarehouse(path=str(warehouse_path)), landing, SERIAL_FIRST, SERIAL_LAST, resources={"dashboard": dashboard}
+    )
+    assert serial_run.success
+    serial = _tables(warehouse_path)
+
+    with PostgresServer() as postgres:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        shutil.copy(PROJECT_DIR / "deploy" / "dagster.yaml", home / "dagster.yaml")
+        env = {
+            **postgres.instance_env(postgres.create_database("dagster")),
+            "DAGSTER_HOME": str(home),
+            "NBA_FAILURES_LANDING_DIR": str(landing),
+            "NBA_FAILURES_DUCKDB_PATH": str(warehouse_path),
+            "NBA_FAILURES_DASHBOARD_PATH": str(tmp_path / "dashboard.html"),
+            "NBA_FAILURES_SENSOR_INTERVAL_SECONDS": str(INTERVAL_SECONDS),
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        instance = DagsterInstance.get()
+        with DagsterDaemon(home, env, tmp_path / "daemon.log") as daemon:
+            daemon.wait_for(
+                lambda: "landed game files recorded" in daemon.log_tail(400), timeout=240, interval=1, what="first sensor tick"
+            )
+
+            # 1. What the UI sends for "Materialize all" over a range: an asset backfill, run by the daemon.
+            with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(PROJECT_DIR / "workspace.yaml")])) as workspace:
+                params = {
+                    "partitionNames": _days(BACKFILL_FIRST, BACKFILL_LAST),
+                    "assetSelection": [{"path": [key.to_user_string()]} for key in sorted(a.key for a in defs.assets)],
+                    "fromFailure": False,
+                }
+                launched = execute_dagster_graphql(workspace.create_request_context(), LAUNCH_BACKFILL, {"params": params})
+            assert not launched.errors, launched.errors
+            result = launched.data["launchPartitionBackfill"]
+            assert result["__typename"] == "LaunchBackfillSuccess", result
+            # 2. Game files of two days land again: the arrival sensor requests runs for them.
+            for day in ARRIVAL_DAYS:
+                for path in (landing / "gamebook" / day.isoformat()).iterdir():
+                    path.touch()
+            # 3. A CLI backfill, in its own process: it runs in process, never through the queue.
+            cli = [
+                str(Path(sys.executable).with_name("nba-failures")),
+                "backfill",
+                "--start",
+                CLI_FIRST.isoformat(),
+                "--end",
+                CLI_LAST.isoformat(),
+            ]
+            backfill_cli = subprocess.Popen(
+                cli, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            cli_output, _ = backfill_cli.communicate(timeout=900)
+            assert backfill_cli.returncode == 0, cli_output[-3000:]
+
+            def settled() -> bool:
+                backfill = instance.get_backfill(result["backfillId"])
+                runs_so_far = instance.get_runs()
+                arrival_runs = [run for run in runs_so_far if run.tags.get("nba_failures/trigger") == "arrival"]
+                in_flight = [run for run in runs_so_far if not run.is_finished]
+                return backfill.status != BulkActionStatus.REQUESTED and len(arrival_runs) >= len(ARRIVAL_DAYS) and not in_flight
+
+            daemon.wait_for(settled, timeout=900, interval=5, what="backfill, arrival runs and the CLI run finished")
+            # Sensors may still react to what those runs stored: quiet for a few ticks before judging.
+            time.sleep(4 * INTERVAL_SECONDS)
+            daemon.wait_for(
+                lambda: all(run.is_finished for run in instance.get_runs()), timeout=600, interval=5, what="no run in flight"
+            )
+
+        runs = instance.get_runs()
+        assert instance.get_backfill(result["backfillId"]).status == BulkActionStatus.COMPLETED_SUCCESS
+        assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}, [(run.run_id, run.status, run.tags) for run in runs]
+        arrival_days = {
+            run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start")
+            for run in runs
+            if run.tags.get("nba_failures/trigger") == "arrival"
+        }
+        assert arrival_days == {day.isoformat() for day in ARRIVAL_DAYS}
+        assert any(run.tags.get("dagster/backfill") == result["backfillId"] for run in runs)
+
+        # The runs overlapped, and their warehouse steps took turns: never two runs' steps at once.
+        records = {run.run_id: instance.get_run_record_by_id(run.run_id) for run in runs}
+        spans = sorted((record.start_time, record.end_time) for record in records.values())
+        assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in zip(spans, spans[1:])), spans
+        steps = _warehouse_step_intervals(instance, list(records))
+        for start, end, run_id, step in steps:
+            for other_start, other_end, other_run_id, other_step in steps:
+                overlapping = other_start < end and start < other_end
+                assert other_run_id == run_id or not overlapping, f"{run_id}:{step} and {other_run_id}:{other_step} ran at once"
+        instance.dispose()
+
+    # Every day was rewritten by the overlapping runs, and the tables are the serial run's.
+    processor_runs = faults.read_table(warehouse_path, "nba_processing.processor_runs")
+    rewritten = processor_runs[processor_runs["analysis_date"].map(str).isin(_days(BACKFILL_FIRST, CLI_LAST))]
+    assert serial_run.run_id not in set(rewritten["run_id"])
+    overlapped = _tables(warehouse_path)
+    assert set(overlapped) == set(serial)
+    for name in sorted(serial):
+        pd.testing.assert_frame_equal(overlapped[name], serial[name], obj=name)
