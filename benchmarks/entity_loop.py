@@ -16,8 +16,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.failures.records import FailureType
+from nba_failures.landing.contract import PLAYED_STATUS
 
 _TEAM = """
     SELECT team_abbr FROM (

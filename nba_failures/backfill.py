@@ -17,8 +17,8 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from nba_failures import settings
 from nba_failures.failures.records import Phase
-from nba_failures.failures.store import FAILURE_STORES
-from nba_failures.reporting import OUTCOMES, outcome_of
+from nba_failures.failures.store import read_failures
+from nba_failures.failures.views import OUTCOMES, outcome_of
 from nba_failures.warehouse.base import Warehouse
 
 
@@ -130,8 +130,7 @@ _SUMMARY_COLUMNS = [
 def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Stored failures per processor and category, counted by outcome (the columns of `OUTCOMES`)."""
     outcomes = [name for name, _ in OUTCOMES]
-    frames = [store.to_canonical(warehouse.read(store.table, start, end))[_SUMMARY_COLUMNS] for store in FAILURE_STORES]
-    failures = pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
+    failures = read_failures(warehouse, start, end)[_SUMMARY_COLUMNS]
     keys = ["phase", "processor_name", "failure_category"]
     if failures.empty:
         return pd.DataFrame(columns=[*keys, "failures", *outcomes])

@@ -15,18 +15,11 @@ import warnings
 from pathlib import Path
 
 
-def _progress(label: str):
-    def report(done: int, total: int) -> None:
-        if done == total or done % max(1, total // 20) == 0:
-            print(f"\r{label}: {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
-
-    return report
-
-
 def _landing_build(args: argparse.Namespace) -> int:
     from nba_failures.landing.build import build_landing_from_bundle
+    from nba_failures.progress import stderr_progress
 
-    games = build_landing_from_bundle(Path(args.out), progress=_progress("game files"))
+    games = build_landing_from_bundle(Path(args.out), progress=stderr_progress("writing", "game files"))
     print(f"landing directory {args.out}: {games} game files, schedule, registry")
     return 0
 

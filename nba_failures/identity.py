@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory
+from nba_failures.frames import by_distinct_value
 from nba_failures.landing.contract import ALIAS_SEPARATOR, REGISTRY_FILE
 from nba_failures.names import PLACEHOLDER_IDS, player_lookup
 from nba_failures.raw.tables import PLAYER_REGISTRY
@@ -176,3 +177,30 @@ def check_registry(registry: pd.DataFrame) -> RegistryCheck:
     )
     problems = pd.concat([bad_rows, ambiguities], ignore_index=True).assign(source_file=REGISTRY_SOURCE)
     return RegistryCheck(usable=usable, problems=problems.loc[:, PROBLEM_COLUMNS], rejected_rows=len(rejected))
+
+
+
+
+def box_listings(raw: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows with `player_status` normalized, `game_date` = the landing date, and who they list: the
+    listing itself, not validated.
+
+    The listed lookup is his player_lookup, or derived from his name when blank or a placeholder; resolved
+    against that day's `identities` (identity.player_identities), `entity_id` is his registry key,
+    `universal_player_id` his id and `identity_problem` '' (else the listed lookup, NA and why it names no one).
+    Enough for the completeness check (who was listed, with what status, in which landed game), which reads
+    only LISTING_COLUMNS and skips the stat validation of parse_box_rows.
+    """
+    rows = raw.copy()
+    rows["player_status"] = by_distinct_value(rows["player_status"], lambda status: status.str.strip().str.upper())
+    # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
+    lookup = by_distinct_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_IDS), ""))
+    names = rows["player_name"]
+    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(PLACEHOLDER_IDS), "")
+    rows["game_date"] = rows["landing_date"]
+    listed = pd.DataFrame({"game_date": rows["game_date"], "player_lookup": lookup.where(lookup != "", derived)})
+    identity = resolve_players(listed, identities)
+    rows["entity_id"] = identity["player_lookup"]
+    rows["universal_player_id"] = identity["universal_player_id"]
+    rows["identity_problem"] = identity["identity_problem"].where(listed["player_lookup"] != "", "")
+    return rows

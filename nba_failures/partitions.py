@@ -16,6 +16,7 @@ from itertools import groupby
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
+from nba_failures.landing.build import is_unbuilt_default
 from nba_failures.landing.contract import LandingFileError, read_schedule
 from nba_failures.settings import BUNDLED_SEASON_DIR, landing_dir
 
@@ -74,6 +75,8 @@ def partition_game_dates() -> list[dt.date]:
     its run with the error that names the file and row.
     """
     landing = landing_dir()
+    if is_unbuilt_default(landing):
+        return read_schedule(BUNDLED_SEASON_DIR)["game_date"].tolist()  # the default landing is the bundled season
     try:
         return read_schedule(landing)["game_date"].tolist()
     except LandingFileError as error:

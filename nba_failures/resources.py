@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
 from nba_failures.landing.contract import GameFileLimits
@@ -18,6 +18,12 @@ class LandingZone(ConfigurableResource):
         default=GameFileLimits.max_bytes, gt=0, description="A game file larger than this, on disk or decompressed, is refused unread."
     )
     max_game_file_rows: int = Field(default=GameFileLimits.max_rows, gt=0, description="A game file with more rows than this is refused.")
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        # The default landing directory is the bundled season, laid out on first use rather than at load.
+        from nba_failures.landing.build import ensure_default_landing
+
+        ensure_default_landing(self.root)
 
     @property
     def root(self) -> Path:

@@ -23,16 +23,9 @@ DEFAULT_DASHBOARD_PATH = LOCAL_DATA_DIR / "failure_dashboard.html"
 
 
 def landing_dir() -> Path:
-    """The landing directory: `NBA_FAILURES_LANDING_DIR`, else the bundled season laid out locally."""
-    configured = os.environ.get(LANDING_DIR_ENV)
-    if configured:
-        return Path(configured)
-    if not (DEFAULT_LANDING_DIR / "schedule.csv.gz").exists():
-        # Imported lazily: building is a one-off, and settings must stay import-cheap.
-        from nba_failures.landing.build import build_landing_from_bundle
-
-        build_landing_from_bundle(DEFAULT_LANDING_DIR)
-    return DEFAULT_LANDING_DIR
+    """The landing directory: `NBA_FAILURES_LANDING_DIR`, else the bundled season laid out locally (the landing
+    resource lays it out when a run or sensor first uses it, so loading the code location writes nothing)."""
+    return Path(os.environ.get(LANDING_DIR_ENV) or DEFAULT_LANDING_DIR)
 
 
 def duckdb_path() -> Path:

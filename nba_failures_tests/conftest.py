@@ -61,8 +61,8 @@ def failure_store(tmp_path_factory, season_landing):
 
 @pytest.fixture(scope="session")
 def failure_frame(failure_store):
-    """That store read through the package (`reporting.read_store`)."""
-    from nba_failures.reporting import read_store
+    """That store read through the package (`failures.views.read_store`)."""
+    from nba_failures.failures.views import read_store
 
     return read_store(failure_store.warehouse)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -102,7 +103,7 @@ def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing:
     summary = _run([cli, "summary"], env)
     assert summary.stdout == backfill.stdout[backfill.stdout.index("\nFailures per processor"):]
     report = json.loads(_run([cli, "report", "--format", "json"], env).stdout)
-    total = int(summary.stdout.split("total: ")[1].split(" failures")[0])
+    total = int(re.search(r"^(\d+) failures:$", summary.stdout, re.MULTILINE).group(1))
     assert report["total_failures"] == total > 0
 
     client = bigquery_emulator.client(project=project)

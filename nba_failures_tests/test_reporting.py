@@ -14,7 +14,7 @@ import pytest
 
 from nba_failures import settings
 from nba_failures.failures.store import FAILURE_STORES
-from nba_failures.reporting import (
+from nba_failures.failures.views import (
     DISTRIBUTION_COLUMNS,
     build_report,
     correctable_failures,
@@ -22,8 +22,8 @@ from nba_failures.reporting import (
     filter_failures,
     read_store,
     recent_failures,
-    render,
 )
+from nba_failures.reporting import render
 from nba_failures_tests.dashboard.store_data import (
     FIRST,
     LAST,
@@ -93,7 +93,7 @@ def test_filters_go_to_the_warehouse_as_parameters(failure_store, failure_frame)
 
 def test_progress_reports_each_table(failure_store):
     seen = []
-    read_store(failure_store.warehouse, progress=lambda done, total, label: seen.append((done, total)))
+    read_store(failure_store.warehouse, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
 
 

@@ -6,62 +6,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from nba_failures.identity import resolve_players
-from nba_failures.landing.contract import GAME_FILE_NAME
-from nba_failures.names import PLACEHOLDER_IDS, player_lookup
+from nba_failures.frames import by_distinct_value
+from nba_failures.identity import box_listings
+from nba_failures.landing.contract import COUNTING_STATS, GAME_FILE_NAME, NOT_PLAYED_STATUSES, PLAYED_STATUS
 
-COUNTING_STATS = (
-    "points", "rebounds", "assists", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made",
-    "ft_attempted", "offensive_rebounds", "defensive_rebounds", "steals", "blocks", "turnovers", "personal_fouls",
-)  # fmt: skip
-PLAYED_STATUS = "ACTIVE"
-NOT_PLAYED_STATUSES = ("DNP", "INACTIVE", "OUT")
 # Four overtimes is the longest a regular-season game has run in years; more is a corrupt value.
 MAX_MINUTES = 48 + 4 * 5
 MAX_STAT_VALUE = 1000
-
-
-def _by_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd.DataFrame]) -> pd.Series | pd.DataFrame:
-    """`transform(column)`, computed once per distinct value: a box-score column repeats few values.
-
-    A column with missing values is transformed whole, so a None stays exactly what the transform makes of it.
-    """
-    if column.isna().any():
-        return transform(column)
-    codes, distinct = pd.factorize(column)
-    result = transform(pd.Series(distinct, dtype=column.dtype, name=column.name))
-    if isinstance(result, pd.DataFrame):
-        return result.iloc[codes].set_axis(column.index)
-    return pd.Series(result.to_numpy()[codes], index=column.index, name=result.name)
-
-
-# The raw columns box_listings reads: who a row lists, for which game, team and day, with what status.
-LISTING_COLUMNS = ("game_id", "landing_date", "team_abbr", "player_lookup", "player_name", "player_status", "dnp_reason")
-
-
-def box_listings(raw: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
-    """The raw rows with `player_status` normalized, `game_date` = the landing date, and who they list: the
-    listing itself, not validated.
-
-    The listed lookup is his player_lookup, or derived from his name when blank or a placeholder; resolved
-    against that day's `identities` (identity.player_identities), `entity_id` is his registry key,
-    `universal_player_id` his id and `identity_problem` '' (else the listed lookup, NA and why it names no one).
-    Enough for the completeness check (who was listed, with what status, in which landed game), which reads
-    only LISTING_COLUMNS and skips the stat validation of parse_box_rows.
-    """
-    rows = raw.copy()
-    rows["player_status"] = _by_value(rows["player_status"], lambda status: status.str.strip().str.upper())
-    # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    lookup = _by_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_IDS), ""))
-    names = rows["player_name"]
-    derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(PLACEHOLDER_IDS), "")
-    rows["game_date"] = rows["landing_date"]
-    listed = pd.DataFrame({"game_date": rows["game_date"], "player_lookup": lookup.where(lookup != "", derived)})
-    identity = resolve_players(listed, identities)
-    rows["entity_id"] = identity["player_lookup"]
-    rows["universal_player_id"] = identity["universal_player_id"]
-    rows["identity_problem"] = identity["identity_problem"].where(listed["player_lookup"] != "", "")
-    return rows
 
 
 def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +33,7 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
         problems.loc[mask] = problems.loc[mask] + (text[mask] if isinstance(text, pd.Series) else text) + "; "
 
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
-    file_game = _by_value(rows["source_file"], lambda files: files.str.rsplit("/", n=1).str[-1].str.extract(GAME_FILE_NAME, expand=False))
+    file_game = by_distinct_value(rows["source_file"], lambda files: files.str.rsplit("/", n=1).str[-1].str.extract(GAME_FILE_NAME, expand=False))
     flag(rows["game_id"] != file_game, lambda: "game_id '" + rows["game_id"] + "' is not the game of its file")
     flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), lambda: "unknown player_status '" + rows["player_status"] + "'")
 
@@ -102,15 +53,15 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
          lambda: "teams " + rows["team_abbr"] + " vs " + rows["opponent_abbr"] + " are not the scheduled teams")
 
     played = rows["player_status"] == PLAYED_STATUS
-    minutes = _by_value(rows["minutes"], lambda values: pd.to_numeric(values, errors="coerce"))
+    minutes = by_distinct_value(rows["minutes"], lambda values: pd.to_numeric(values, errors="coerce"))
     flag(played & minutes.isna(), lambda: "minutes '" + rows["minutes"] + "' is not a number")
     flag(played & ((minutes < 0) | (minutes > MAX_MINUTES)), lambda: "minutes " + rows["minutes"] + " out of range")
-    clock = _by_value(rows["minutes_raw"], lambda values: values.str.extract(r"^(\d{1,2}):(\d{2})$")).astype(float)
+    clock = by_distinct_value(rows["minutes_raw"], lambda values: values.str.extract(r"^(\d{1,2}):(\d{2})$")).astype(float)
     flag(played & (rows["minutes_raw"] != "") & (clock[0].isna() | (clock[1] >= 60)), lambda: "minutes_raw '" + rows["minutes_raw"] + "' is not MM:SS")
     rows["minutes"] = minutes.where(played).astype("Float64")
 
     for stat in (*COUNTING_STATS, "plus_minus"):
-        value = _by_value(rows[stat], lambda values: pd.to_numeric(values, errors="coerce"))
+        value = by_distinct_value(rows[stat], lambda values: pd.to_numeric(values, errors="coerce"))
         # 'inf' and 1e30 parse as numbers but are no box-score count (and would not fit an integer column).
         integral = value.notna() & (value.abs() <= MAX_STAT_VALUE) & (value == value.round())
         # The source leaves plus-minus blank for some players who played: unknown, not invalid.
@@ -127,6 +78,6 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
 
     duplicate = rows["entity_id"].ne("") & rows.duplicated(["game_id", "team_abbr", "entity_id"], keep="first")
     flag(duplicate, "duplicate row for this player and game")
-    rows["starter"] = _by_value(rows["starter"], lambda values: values.str.strip().str.lower().eq("true"))
+    rows["starter"] = by_distinct_value(rows["starter"], lambda values: values.str.strip().str.lower().eq("true"))
     rows["problem"] = problems.str.rstrip("; ")
     return rows.drop(columns=["away_abbr", "home_abbr"])

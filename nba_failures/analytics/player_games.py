@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.failures.records import EntityType, FailureCategory
+from nba_failures.landing.contract import PLAYED_STATUS
 
 
 def summary_inputs(parsed: pd.DataFrame) -> pd.Series:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nba_failures.analytics.box_scores import COUNTING_STATS
+from nba_failures.landing.contract import COUNTING_STATS
 from nba_failures.warehouse.schema import Column, ColumnType, TableSpec, integer, number, required, required_date, string
 
 _STAT_COLUMNS = tuple(integer(stat, f"{stat.replace('_', ' ')}.") for stat in COUNTING_STATS)

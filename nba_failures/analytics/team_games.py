@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.failures.records import FailureCategory
+from nba_failures.landing.contract import PLAYED_STATUS
 
 _SUMMED = (
     "points", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made", "ft_attempted",

@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.failures.records import FailureCategory
+from nba_failures.landing.contract import PLAYED_STATUS
 
 DRESSED_STATUSES = (PLAYED_STATUS, "DNP")
 MIN_GAMES_FOR_FORM = 3

@@ -11,7 +11,7 @@ from nba_failures import settings
 from nba_failures.dashboard.figures import summary
 from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, render_dashboard, summary_markdown, write_atomically
 from nba_failures.failures.assets import classified_failures
-from nba_failures.reporting import read_store
+from nba_failures.failures.views import read_store
 from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
 

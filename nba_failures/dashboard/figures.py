@@ -1,4 +1,4 @@
-"""Pure functions from the failure store (the canonical frame of `reporting.read_store`) to the dashboard's
+"""Pure functions from the failure store (the canonical frame of `failures.views.read_store`) to the dashboard's
 frames and Plotly figures. Nothing here reads the warehouse or writes a file."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nba_failures.failures.records import OPEN_STATUSES, FailureType, ResolutionStatus
-from nba_failures.reporting import outcome_of
+from nba_failures.failures.views import outcome_of
 
 # One color per failure type and per status, the same on every chart.
 TYPE_ORDER = [t.value for t in (FailureType.PLAYER_DNP, FailureType.DATA_GAP, FailureType.MIXED)] + [

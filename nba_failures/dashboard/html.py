@@ -13,7 +13,7 @@ import plotly
 import plotly.graph_objects as go
 
 from nba_failures.dashboard.figures import CHART_TITLES, build_figures, format_duration, summary
-from nba_failures.reporting import outcome_of
+from nba_failures.failures.views import outcome_of
 
 # The drill-down table's columns: (store column, heading, how it sorts).
 TABLE_COLUMNS = (

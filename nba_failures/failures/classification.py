@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nba_failures.analytics.box_scores import NOT_PLAYED_STATUSES, PLAYED_STATUS
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType
-from nba_failures.landing.contract import game_date_of
+from nba_failures.landing.contract import NOT_PLAYED_STATUSES, PLAYED_STATUS, game_date_of
 
 # Player failures whose cause is "games are missing": these get the three-source check.
 COMPLETENESS_CATEGORIES = frozenset({FailureCategory.INCOMPLETE_DATA.value, FailureCategory.STALE_DATA.value})

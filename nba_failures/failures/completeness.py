@@ -8,7 +8,6 @@ import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nba_failures.analytics.box_scores import LISTING_COLUMNS, box_listings
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.classification import (
     SUMMARY_EVIDENCE_COLUMNS,
@@ -18,8 +17,8 @@ from nba_failures.failures.classification import (
 )
 from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS, RootProcessors, attach_prerequisites
 from nba_failures.failures.tables import PROCESSOR_FAILURES
-from nba_failures.identity import read_player_identities
-from nba_failures.landing.contract import game_date_of
+from nba_failures.identity import box_listings, read_player_identities
+from nba_failures.landing.contract import LISTING_COLUMNS, game_date_of
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 

@@ -17,6 +17,7 @@ import pandas as pd
 from nba_failures.failures.records import RETRIED_TYPES, FailureType, Phase, ResolutionStatus
 from nba_failures.failures.tables import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.landing.contract import game_date_of
+from nba_failures.progress import Progress
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import TableSpec
 
@@ -72,12 +73,22 @@ def store_for(phase: Phase) -> FailureStoreTable:
     return next(store for store in FAILURE_STORES if phase in store.phases)
 
 
-def read_failures(warehouse: Warehouse, where_in: Mapping[str, Sequence] | None = None) -> pd.DataFrame:
-    """Rows of the three store tables as one canonical frame; `store_index` says which table each lives in."""
-    frames = [
-        store.to_canonical(warehouse.read(store.table, where_in=where_in)).assign(store_index=index)
-        for index, store in enumerate(FAILURE_STORES)
-    ]
+def read_failures(
+    warehouse: Warehouse,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    where_in: Mapping[str, Sequence] | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Rows of `[since, until)` of the three store tables as one canonical frame; `store_index` says which table
+    each lives in. The window and the `IN` filters are the warehouse's bound parameters."""
+    frames = []
+    for index, store in enumerate(FAILURE_STORES):
+        if progress:
+            progress(index, len(FAILURE_STORES))
+        frames.append(store.to_canonical(warehouse.read(store.table, since, until, where_in)).assign(store_index=index))
+    if progress:
+        progress(len(FAILURE_STORES), len(FAILURE_STORES))
     columns = list(dict.fromkeys(column for frame in frames for column in frame.columns))
     # A column with no value in one table (cache_age_hours of raw failures) says nothing about its type: left out
     # before the concat, so pandas takes the types from the tables that have values.

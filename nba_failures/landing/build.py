@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from nba_failures.landing.contract import ALIAS_SEPARATOR, GAMEBOOK_COLUMNS, REGISTRY_FILE, SCHEDULE_FILE, gamebook_path
 from nba_failures.names import fold_accents
-from nba_failures.settings import BUNDLED_SEASON_DIR
-
-Progress = Callable[[int, int], None]
+from nba_failures.progress import Progress
+from nba_failures.settings import BUNDLED_SEASON_DIR, DEFAULT_LANDING_DIR
 
 
 def load_bundled_boxscores() -> pd.DataFrame:
@@ -59,3 +57,14 @@ def build_landing_from_bundle(out_dir: Path, progress: Progress | None = None) -
     shutil.rmtree(out_dir, ignore_errors=True)
     staging.rename(out_dir)
     return games
+
+
+def is_unbuilt_default(landing_dir: Path) -> bool:
+    """Whether `landing_dir` is the default landing directory (the bundled season) and not laid out yet."""
+    return Path(landing_dir).resolve() == DEFAULT_LANDING_DIR.resolve() and not (DEFAULT_LANDING_DIR / SCHEDULE_FILE).exists()
+
+
+def ensure_default_landing(landing_dir: Path) -> None:
+    """Lay out the bundled season when `landing_dir` is the default one and it is not there yet."""
+    if is_unbuilt_default(landing_dir):
+        build_landing_from_bundle(DEFAULT_LANDING_DIR)

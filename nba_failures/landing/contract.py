@@ -47,6 +47,16 @@ GAMEBOOK_COLUMNS = (
     "offensive_rebounds", "defensive_rebounds", "steals", "blocks", "turnovers", "personal_fouls", "plus_minus",
     "minutes_raw", "team_abbr_bref", "opponent_abbr_bref", "box_order", "source_row",
 )  # fmt: skip
+# What a box score says of a listed player: he played, or one of the ways of not playing.
+PLAYED_STATUS = "ACTIVE"
+NOT_PLAYED_STATUSES = ("DNP", "INACTIVE", "OUT")
+# The counting stats of a played row, one column each.
+COUNTING_STATS = (
+    "points", "rebounds", "assists", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made",
+    "ft_attempted", "offensive_rebounds", "defensive_rebounds", "steals", "blocks", "turnovers", "personal_fouls",
+)  # fmt: skip
+# The raw columns box_listings reads: who a row lists, for which game, team and day, with what status.
+LISTING_COLUMNS = ("game_id", "landing_date", "team_abbr", "player_lookup", "player_name", "player_status", "dnp_reason")
 
 REGISTRY_COLUMNS = ("player_lookup", "universal_player_id", "player_name", "aliases")
 

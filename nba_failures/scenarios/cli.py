@@ -12,13 +12,13 @@ from nba_failures.scenarios.faults import FaultCounts, FaultKind
 
 
 def _make(args: argparse.Namespace) -> int:
-    from nba_failures.cli import _progress
+    from nba_failures.progress import stderr_progress
     from nba_failures.scenarios.make import make_scenario
     from nba_failures.scenarios.truth import GROUND_TRUTH_FILE
 
     counts = FaultCounts(**{kind.value: getattr(args, kind.value) for kind in FaultKind})
     try:
-        truth = make_scenario(Path(args.out), args.seed, counts, args.start, args.end, progress=_progress("game files"))
+        truth = make_scenario(Path(args.out), args.seed, counts, args.start, args.end, progress=stderr_progress("writing", "game files"))
     except ValueError as error:
         print(f"scenario make: {error}", file=sys.stderr)
         return 2

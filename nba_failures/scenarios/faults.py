@@ -23,10 +23,9 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from nba_failures.analytics.box_scores import PLAYED_STATUS
 from nba_failures.identity import registry_index
 from nba_failures.landing.build import build_registry
-from nba_failures.landing.contract import ALIAS_SEPARATOR, gamebook_path
+from nba_failures.landing.contract import ALIAS_SEPARATOR, PLAYED_STATUS, gamebook_path
 
 MIN_REGISTRY_GAMES = 3
 # When `deliver` lands a fault's fix, in hours after the failures it causes are recorded: late game files come the

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from nba_failures.landing.build import Progress, build_landing_from_bundle, load_bundled_boxscores, write_game_files
+from nba_failures.landing.build import build_landing_from_bundle, load_bundled_boxscores, write_game_files
 from nba_failures.landing.contract import REGISTRY_FILE, read_registry, read_schedule
+from nba_failures.progress import Progress
 from nba_failures.scenarios.faults import (
     FaultCounts,
     FaultKind,

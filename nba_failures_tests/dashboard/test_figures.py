@@ -19,7 +19,7 @@ from nba_failures.dashboard.html import (
     render_dashboard,
     summary_markdown,
 )
-from nba_failures.reporting import empty_store_frame
+from nba_failures.failures.views import empty_store_frame
 from nba_failures_tests import faults
 from nba_failures_tests.dashboard.page_data import embedded_rows
 from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER

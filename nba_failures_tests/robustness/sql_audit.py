@@ -21,7 +21,9 @@ from pathlib import Path
 
 SQL_METHODS = {"execute", "executemany", "query", "sql"}
 IDENTIFIER_ATTRIBUTES = {"name", "qualified_name", "dataset", "partition_column", "duckdb_type", "column_names", "project", "hex"}
-IDENTIFIER_CALLS = {"duckdb_ddl", "duckdb_definition", "_table_id", "uuid4"}
+# Calls whose result is an identifier: DDL from a TableSpec, a table's id, a random or hashed name suffix
+# (`staging_prefix`: the table's name and a hex digest of the slice).
+IDENTIFIER_CALLS = {"duckdb_ddl", "duckdb_definition", "_table_id", "uuid4", "staging_prefix"}
 CONSTANT_PARAMETERS = {"alias"}
 
 
