@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,19 +14,25 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetRecordsFilter,
+    AssetsDefinition,
+    BackfillPolicy,
     MaterializeResult,
     MetadataValue,
     Output,
     TableColumn,
+    TableColumnConstraints,
     TableRecord,
     TableSchema,
+    asset,
 )
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions, days_in, partition_window
-from nba_failures.warehouse.base import Warehouse
+from nba_failures.settings import warehouse_backend, warehouse_pool
+from nba_failures.warehouse.base import Warehouse, in_warehouse_session
+from nba_failures.warehouse.schema import Mode, TableSpec
 
 PREVIEW_ROWS = 20
 ROWS_ACCOUNTED_FOR = "rows_accounted_for"
@@ -43,6 +49,42 @@ def rows_accounted_for_check(asset_name: str) -> AssetCheckSpec:
     """Declared by processors whose input rows must each end as an output row or a failure row."""
     description = "input rows = rows written + failed rows + rows excluded by definition"
     return partitioned_check(ROWS_ACCOUNTED_FOR, asset_name, description)
+
+
+def column_schema(table: TableSpec) -> TableSchema:
+    """The table's columns as Dagster shows them (`dagster/column_schema`), from the one TableSpec."""
+    columns = [
+        TableColumn(column.name, column.duckdb_type, column.description, TableColumnConstraints(nullable=column.mode is not Mode.REQUIRED))
+        for column in table.columns
+    ]  # fmt: skip
+    return TableSchema(columns=columns)
+
+
+def processor_asset(
+    processor: ProcessorSpec, *, group: str, description: str, deps: Sequence = (), extra_kinds: Sequence[str] = ()
+) -> Callable[[Callable[..., AssetEvents]], AssetsDefinition]:
+    """The asset of one processor, wired the same for all: daily partitions run as one range, the warehouse
+    session and pool, kinds of the configured backend, its table's column schema, and the `rows_accounted_for`
+    check (its body's `publish` evaluates it for each day). The body reads, calls pure logic and publishes."""
+
+    def decorate(compute: Callable[..., AssetEvents]) -> AssetsDefinition:
+        return asset(
+            name=processor.name,
+            partitions_def=daily_partitions,
+            backfill_policy=BackfillPolicy.single_run(),
+            group_name=group,
+            kinds={warehouse_backend(), *extra_kinds},
+            pool=warehouse_pool(),
+            deps=deps,
+            check_specs=[rows_accounted_for_check(processor.name)],
+            metadata={
+                "dagster/column_schema": column_schema(processor.table),
+                "dagster/table_name": processor.table.qualified_name,
+            },
+            description=description,
+        )(in_warehouse_session(compute))
+
+    return decorate
 
 
 _PREVIEW_COLUMNS = ("analysis_date", "entity_type", "entity_id", "failure_category", "can_retry", "failure_reason")
@@ -70,7 +112,7 @@ def publish(
     rows: pd.DataFrame,
     start: dt.date,
     end: dt.date,
-    accounting: RowAccounting | None = None,
+    accounting: RowAccounting,
     extra_metadata: dict[str, object] | None = None,
     window_totals: dict[str, object] | None = None,
 ) -> AssetEvents:
@@ -94,6 +136,7 @@ def publish(
     for day, rows_of_day, failures_of_day in zip(runs["analysis_date"], runs["rows_written"], runs["failures"]):
         of_day = failures_by_day.get(day, failures.iloc[:0])
         day_metadata = {
+            "dagster/row_count": int(rows_of_day),
             "rows_written": int(rows_of_day),
             "failures": int(failures_of_day),
             "failures_by_category": MetadataValue.json(_counts(of_day, "failure_category")),
@@ -102,22 +145,18 @@ def publish(
         context.add_asset_metadata(day_metadata, partition_key=day.isoformat())
     by_category = MetadataValue.json(recorder.counts_by_category())
     totals: dict[str, object] = {"rows_written": written, "failures": len(recorder), "failures_by_category": by_category}
-    check_results: list[AssetCheckResult] = []
-    if accounting is not None:
-        balanced = accounting.input_rows == written + accounting.failed_input_rows + accounting.excluded_input_rows
-        counted = {
-            "input_rows": accounting.input_rows,
-            "rows_written": written,
-            "failed_input_rows": accounting.failed_input_rows,
-            "excluded_input_rows": accounting.excluded_input_rows,
-        }
-        totals |= {**counted, "rows_accounted_for": balanced}
-        if not balanced:
-            context.log.error(f"{processor.name}: input {accounting} does not balance with {written} rows written")
-        if any(spec.name == ROWS_ACCOUNTED_FOR for spec in context.assets_def.check_specs):
-            # Processors count input rows per run, not per day: each day's entry carries the run's balance, labelled as such.
-            balance = window_metadata(start, end, counted)
-            check_results.append(AssetCheckResult(check_name=ROWS_ACCOUNTED_FOR, passed=balanced, metadata=balance))
+    balanced = accounting.input_rows == written + accounting.failed_input_rows + accounting.excluded_input_rows
+    counted = {
+        "input_rows": accounting.input_rows,
+        "rows_written": written,
+        "failed_input_rows": accounting.failed_input_rows,
+        "excluded_input_rows": accounting.excluded_input_rows,
+    }
+    totals |= {**counted, "rows_accounted_for": balanced}
+    if not balanced:
+        context.log.error(f"{processor.name}: input {accounting} does not balance with {written} rows written")
+    # Processors count input rows per run, not per day: each day's entry carries the run's balance, labelled as such.
+    balance = AssetCheckResult(check_name=ROWS_ACCOUNTED_FOR, passed=balanced, metadata=window_metadata(start, end, counted))
     metadata = {
         "table": processor.table.qualified_name,
         "entity_type": processor.entity_type.value,
@@ -126,7 +165,7 @@ def publish(
     }
     context.log.info(f"{processor.name} {metadata['partition_range']}: {written} rows, {json.dumps(recorder.counts_by_category())}")
     yield MaterializeResult(metadata=metadata)
-    yield from partition_check_evaluations(context, {day: check_results for day in runs["analysis_date"]})
+    yield from partition_check_evaluations(context, {day: [balance] for day in runs["analysis_date"]})
 
 
 def window_metadata(start: dt.date, end: dt.date, totals: Mapping[str, object]) -> dict[str, object]:

@@ -32,10 +32,15 @@ def duckdb_path() -> Path:
     return Path(os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB_PATH)
 
 
+def warehouse_backend() -> str:
+    """`duckdb` (the embedded default) or `bigquery`, from `NBA_FAILURES_WAREHOUSE`."""
+    return os.environ.get(WAREHOUSE_ENV, "duckdb").lower()
+
+
 def warehouse_pool() -> str | None:
     """The Dagster pool of every step that opens the warehouse: one per DuckDB file, which takes one writer at a
     time (deploy/dagster.yaml limits each pool to one step); none on BigQuery, where steps write in parallel."""
-    if os.environ.get(WAREHOUSE_ENV, "duckdb").lower() != "duckdb":
+    if warehouse_backend() != "duckdb":
         return None
     # Pool names cannot hold whitespace.
     return "duckdb:" + re.sub(r"\s", "_", str(duckdb_path().resolve()))

@@ -15,9 +15,16 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
+from nba_failures.analytics import assets as analytics
 from nba_failures.dashboard.assets import DashboardOutput
+from nba_failures.definitions import defs
+from nba_failures.failures.recorder import ProcessorSpec
+from nba_failures.precompute import assets as precompute
+from nba_failures.predictions import assets as predictions
+from nba_failures.raw import assets as raw
 from nba_failures.settings import PROJECT_DIR
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
+from nba_failures.warehouse.schema import Mode
 from nba_failures_tests import faults
 from nba_failures_tests.dashboard.store_data import STORE_TABLES, persistent_instance
 from nba_failures_tests.harness import copy_landing, run_assets
@@ -38,6 +45,7 @@ query PartitionEvents($assetKey: AssetKeyInput!, $partitionKey: String!) {
 fragment Entry on MetadataEntry {
   label
   ... on IntMetadataEntry { intValue }
+  ... on FloatMetadataEntry { floatValue }
   ... on TextMetadataEntry { text }
   ... on JsonMetadataEntry { jsonString }
   ... on BoolMetadataEntry { boolValue }
@@ -82,7 +90,7 @@ def _values(entries: list[dict]) -> dict[str, object]:
         elif "table" in entry:
             values[entry["label"]] = [json.loads(record) for record in entry["table"]["records"]]
         else:
-            values[entry["label"]] = next(value for key, value in entry.items() if key != "label")
+            values[entry["label"]] = next((value for key, value in entry.items() if key != "label"), None)  # None: a null entry
     return values
 
 
@@ -188,3 +196,46 @@ def test_each_day_of_a_range_run_has_its_own_check_result(range_run, asset: str,
     # Nothing recorded for no partition.
     unpartitioned = {"assetKey": {"path": [asset]}, "checkName": check, "partition": ""}
     assert _query(context, CHECK_EXECUTIONS, unpartitioned)["assetCheckExecutions"] == []
+
+
+# What the UI's asset page reads of a processor asset's definition: its kinds, its column schema, its checks.
+ASSET_DEFINITION = """
+query AssetDefinition($assetKey: AssetKeyInput!) {
+  assetNodeOrError(assetKey: $assetKey) {
+    ... on AssetNode {
+      kinds
+      metadataEntries {
+        label
+        ... on TableSchemaMetadataEntry { schema { columns { name type description constraints { nullable } } } }
+      }
+      assetChecksOrError { ... on AssetChecks { checks { name } } }
+    }
+  }
+}
+"""
+PROCESSORS = (*raw.PROCESSORS, *analytics.PROCESSORS, *precompute.PROCESSORS, *predictions.PROCESSORS)
+
+
+def test_every_asset_but_classification_and_dashboard_is_a_processor() -> None:
+    assets = {key.to_user_string() for asset in defs.assets for key in asset.keys}
+    assert assets - {processor.name for processor in PROCESSORS} == {"classified_failures", "failure_dashboard"}
+
+
+@pytest.mark.parametrize("processor", PROCESSORS, ids=lambda processor: processor.name)
+def test_every_processor_asset_shows_its_check_column_schema_and_daily_row_count(range_run, processor: ProcessorSpec) -> None:
+    path, run_id, context = range_run
+    node = _query(context, ASSET_DEFINITION, {"assetKey": {"path": [processor.name]}})["assetNodeOrError"]
+    assert "duckdb" in node["kinds"] and "bigquery" not in node["kinds"]  # the configured backend only
+    assert [check["name"] for check in node["assetChecksOrError"]["checks"]] == ["rows_accounted_for"]
+    [schema] = [entry["schema"]["columns"] for entry in node["metadataEntries"] if entry["label"] == "dagster/column_schema"]
+    table = processor.table
+    assert [(c["name"], c["type"], c["description"], c["constraints"]["nullable"]) for c in schema] == [
+        (c.name, c.duckdb_type, c.description, c.mode is not Mode.REQUIRED) for c in table.columns
+    ]
+    rows = faults.read_table(path, table.qualified_name)
+    for day in (FIRST, DAY, LAST):
+        shown = _partition_metadata(context, processor.name, day)
+        assert shown["dagster/row_count"] == int((rows[table.partition_column].map(pd.Timestamp) == pd.Timestamp(day)).sum())
+        variables = {"assetKey": {"path": [processor.name]}, "checkName": "rows_accounted_for", "partition": day.isoformat()}
+        [execution] = _query(context, CHECK_EXECUTIONS, variables)["assetCheckExecutions"]
+        assert (execution["runId"], execution["status"]) == (run_id, "SUCCEEDED")

@@ -4,7 +4,7 @@
 import datetime as dt
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, asset
+from dagster import AssetExecutionContext
 
 from nba_failures.analytics.box_scores import parse_box_rows
 from nba_failures.analytics.player_games import summarize_player_games, summary_inputs
@@ -20,19 +20,16 @@ from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
-from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
+from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
-from nba_failures.settings import warehouse_pool
-from nba_failures.warehouse.base import Warehouse, in_warehouse_session
+from nba_failures.warehouse.base import Warehouse
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
 TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_OFFENSE_GAME_SUMMARY)
 TEAM_DEFENSE = ProcessorSpec("team_defense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_DEFENSE_GAME_SUMMARY)
 UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS, EntityType.PLAYER, UPCOMING_PLAYER_GAME_CONTEXT)
-
-_analytics_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="analytics", kinds={"duckdb", "bigquery"},
-                        pool=warehouse_pool())
+PROCESSORS = (PLAYER_GAMES, TEAM_OFFENSE, TEAM_DEFENSE, UPCOMING_CONTEXT)
 
 
 def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -44,10 +41,10 @@ def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.
     return schedule, parse_box_rows(raw, schedule, read_player_identities(warehouse, start, end))
 
 
-@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
-       check_specs=[rows_accounted_for_check("player_game_summary")],
-       description="One row per player per game played (nba_analytics.player_game_summary).")
-@in_warehouse_session
+@processor_asset(
+    PLAYER_GAMES, group="analytics", deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
+    description="One row per player per game played (nba_analytics.player_game_summary).",
+)  # fmt: skip
 def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, PLAYER_GAMES)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
@@ -58,10 +55,10 @@ def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) ->
     yield from publish(context, warehouse, recorder, summary, start, end, accounting)
 
 
-@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
-       check_specs=[rows_accounted_for_check("team_offense_game_summary")],
-       description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).")
-@in_warehouse_session
+@processor_asset(
+    TEAM_OFFENSE, group="analytics", deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
+    description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).",
+)  # fmt: skip
 def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, TEAM_OFFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
@@ -71,10 +68,10 @@ def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehou
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), missing))
 
 
-@asset(**_analytics_asset, deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
-       check_specs=[rows_accounted_for_check("team_defense_game_summary")],
-       description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).")
-@in_warehouse_session
+@processor_asset(
+    TEAM_DEFENSE, group="analytics", deps=[nbac_gamebook_player_stats, player_registry, nbac_schedule],
+    description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).",
+)  # fmt: skip
 def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, TEAM_DEFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
@@ -84,14 +81,17 @@ def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehou
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
 
 
-@asset(**_analytics_asset, deps=[player_game_summary, nbac_gamebook_player_stats, player_registry, nbac_schedule],
-       description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).")
-@in_warehouse_session
+@processor_asset(
+    UPCOMING_CONTEXT, group="analytics", deps=[player_game_summary, nbac_gamebook_player_stats, player_registry, nbac_schedule],
+    description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).",
+)  # fmt: skip
 def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, UPCOMING_CONTEXT)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     season_start = daily_partitions.start.date()
     history = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
-    rows, failures = upcoming_context(game_rosters(parsed), history, warehouse.read(NBAC_SCHEDULE, season_start, end))
+    roster = game_rosters(parsed)
+    rows, failures = upcoming_context(roster, history, warehouse.read(NBAC_SCHEDULE, season_start, end))
     recorder.record_frame(failures)
-    yield from publish(context, warehouse, recorder, rows, start, end)
+    # Every dressed player gets his row; a short history is a failure recorded beside the row, not instead of it.
+    yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), 0))

@@ -16,7 +16,7 @@ from nba_failures.precompute import assets as precompute
 from nba_failures.predictions import assets as predictions
 from nba_failures.processing import AssetEvents, partition_check_evaluations, window_metadata
 from nba_failures.raw import assets as raw
-from nba_failures.settings import warehouse_pool
+from nba_failures.settings import warehouse_backend, warehouse_pool
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PROCESSOR_ASSETS = [
@@ -47,7 +47,7 @@ class ClassificationConfig(Config):
     group_name="failures",
     deps=PROCESSOR_ASSETS,
     pool=warehouse_pool(),
-    kinds={"duckdb", "bigquery"},
+    kinds={warehouse_backend()},
     description="Every processor's failures of the day, classified (DNP vs DATA_GAP…) and merged into nba_processing.*_failures.",
 )
 @in_warehouse_session

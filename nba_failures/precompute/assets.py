@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, asset
+from dagster import AssetExecutionContext
 
 from nba_failures.analytics.assets import (
     player_game_summary,
@@ -35,20 +35,17 @@ from nba_failures.precompute.tables import (
     PLAYER_SHOT_ZONE_ANALYSIS,
     TEAM_DEFENSE_ZONE_ANALYSIS,
 )
-from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, start_run
+from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
-from nba_failures.settings import warehouse_pool
-from nba_failures.warehouse.base import Warehouse, in_warehouse_session
+from nba_failures.warehouse.base import Warehouse
 
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)
 SHOT_ZONES = ProcessorSpec("player_shot_zone_analysis", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_SHOT_ZONE_ANALYSIS)
 DEFENSE_ZONES = ProcessorSpec("team_defense_zone_analysis", Phase.PRECOMPUTE, EntityType.TEAM, TEAM_DEFENSE_ZONE_ANALYSIS)
 COMPOSITE = ProcessorSpec("player_composite_factors", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_COMPOSITE_FACTORS)
 FEATURE_STORE = ProcessorSpec("ml_feature_store", Phase.PRECOMPUTE, EntityType.PLAYER, ML_FEATURE_STORE)
-
-_precompute_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="precompute", kinds={"duckdb", "bigquery"},
-                         pool=warehouse_pool())
+PROCESSORS = (DAILY_CACHE, SHOT_ZONES, DEFENSE_ZONES, COMPOSITE, FEATURE_STORE)
 
 
 def _skip_missing_days(recorder: FailureRecorder, schedule: pd.DataFrame, start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]) -> set[dt.date]:
@@ -79,9 +76,10 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
     return frame[~frame[column].isin(days)].reset_index(drop=True)
 
 
-@asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
-       description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).")
-@in_warehouse_session
+@processor_asset(
+    DAILY_CACHE, group="precompute", deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
+    description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).",
+)  # fmt: skip
 def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> AssetEvents:
     recorder, start, end = start_run(context, DAILY_CACHE)
     season_start = daily_partitions.start.date()
@@ -97,9 +95,10 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
-@asset(**_precompute_asset, deps=[upcoming_player_game_context, player_game_summary, nbac_schedule],
-       description="Each dressed player's two-point / three-point / free-throw scoring over his last 10 games played.")
-@in_warehouse_session
+@processor_asset(
+    SHOT_ZONES, group="precompute", deps=[upcoming_player_game_context, player_game_summary, nbac_schedule],
+    description="Each dressed player's two-point / three-point / free-throw scoring over his last 10 games played.",
+)  # fmt: skip
 def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, SHOT_ZONES)
     roster = _roster(warehouse, start, end)
@@ -111,9 +110,10 @@ def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehou
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
-@asset(**_precompute_asset, deps=[team_defense_game_summary, nbac_schedule],
-       description="What each team playing that day conceded, by zone, over its last 15 games.")
-@in_warehouse_session
+@processor_asset(
+    DEFENSE_ZONES, group="precompute", deps=[team_defense_game_summary, nbac_schedule],
+    description="What each team playing that day conceded, by zone, over its last 15 games.",
+)  # fmt: skip
 def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, DEFENSE_ZONES)
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
@@ -125,9 +125,10 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(2 * len(schedule), len(failures)))
 
 
-@asset(**_precompute_asset, deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
-       description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.")
-@in_warehouse_session
+@processor_asset(
+    COMPOSITE, group="precompute", deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
+    description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.",
+)  # fmt: skip
 def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, COMPOSITE)
     roster = _roster(warehouse, start, end)
@@ -138,9 +139,10 @@ def player_composite_factors(context: AssetExecutionContext, warehouse: Warehous
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
-@asset(**_precompute_asset, deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
-       description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).")
-@in_warehouse_session
+@processor_asset(
+    FEATURE_STORE, group="precompute", deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
+    description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).",
+)  # fmt: skip
 def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, FEATURE_STORE)
     roster = _roster(warehouse, start, end)

@@ -6,7 +6,7 @@ predicted, so its players are neither rows nor individual failures (as in Phase 
 
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, asset
+from dagster import AssetExecutionContext
 
 from nba_failures.analytics.assets import player_game_summary, upcoming_player_game_context
 from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
@@ -19,21 +19,26 @@ from nba_failures.precompute.tables import ML_FEATURE_STORE
 from nba_failures.predictions.model import MODEL_NAME, MODEL_VERSION, evaluation, predict_points, ready_players, training_rows
 from nba_failures.predictions.policy import PredictionPolicy
 from nba_failures.predictions.tables import PLAYER_POINTS_PREDICTIONS
-from nba_failures.processing import AssetEvents, RowAccounting, publish, record_missing_days, rows_accounted_for_check, start_run
+from nba_failures.processing import (
+    AssetEvents,
+    RowAccounting,
+    processor_asset,
+    publish,
+    record_missing_days,
+    start_run,
+)
 from nba_failures.raw.assets import nbac_schedule
 from nba_failures.raw.tables import NBAC_SCHEDULE
-from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
 
 POINTS_PREDICTIONS = ProcessorSpec("player_points_predictions", Phase.PREDICTION, EntityType.PLAYER, PLAYER_POINTS_PREDICTIONS)
-
-_prediction_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="predictions", kinds={"duckdb", "bigquery", "scikitlearn"},
-                         pool=warehouse_pool())
+PROCESSORS = (POINTS_PREDICTIONS,)
 
 
-@asset(**_prediction_asset, deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule],
-       check_specs=[rows_accounted_for_check("player_points_predictions")],
-       description="Each dressed player's points, predicted by a model fitted on earlier days only (nba_predictions.player_points_predictions).")
+@processor_asset(
+    POINTS_PREDICTIONS, group="predictions", deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["scikitlearn"],
+    description="Each dressed player's points, predicted by a model fitted on earlier days only (nba_predictions.player_points_predictions).",
+)  # fmt: skip
 def player_points_predictions(context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy) -> AssetEvents:
     recorder, start, end = start_run(context, POINTS_PREDICTIONS)
     predicted_at = pd.Timestamp.now(tz="UTC")

@@ -2,30 +2,29 @@
 
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, asset
+from dagster import AssetExecutionContext
 
 from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.identity import check_registry
 from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
-from nba_failures.partitions import daily_partitions, days_in
-from nba_failures.processing import AssetEvents, RowAccounting, publish, rows_accounted_for_check, start_run
+from nba_failures.partitions import days_in
+from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, start_run
 from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
-from nba_failures.settings import warehouse_pool
-from nba_failures.warehouse.base import Warehouse, in_warehouse_session
+from nba_failures.warehouse.base import Warehouse
 
 SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHEDULE)
 GAMEBOOK = ProcessorSpec("nbac_gamebook_player_stats", Phase.RAW, EntityType.GAME, NBAC_GAMEBOOK_PLAYER_STATS)
 REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER_REGISTRY)
-
-_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"},
-                  pool=warehouse_pool())
+PROCESSORS = (SCHEDULE, GAMEBOOK, REGISTRY)
 
 
-@asset(**_raw_asset, check_specs=[rows_accounted_for_check("nbac_schedule")], description="The season schedule, one row per game (nba_raw.nbac_schedule).")
-@in_warehouse_session
+@processor_asset(
+    SCHEDULE, group="raw",
+    description="The season schedule, one row per game (nba_raw.nbac_schedule).",
+)  # fmt: skip
 def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, SCHEDULE)
     schedule = read_schedule(landing.root)
@@ -35,13 +34,10 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(rows), 0))
 
 
-@asset(
-    **_raw_asset,
-    deps=[nbac_schedule],
-    check_specs=[rows_accounted_for_check("nbac_gamebook_player_stats")],
+@processor_asset(
+    GAMEBOOK, group="raw", deps=[nbac_schedule],
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
-)
-@in_warehouse_session
+)  # fmt: skip
 def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, GAMEBOOK)
     scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
@@ -56,8 +52,10 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
     yield from publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), window_totals=ignored)
 
 
-@asset(**_raw_asset, check_specs=[rows_accounted_for_check("player_registry")], description="The player registry as it stood when each day was processed (nba_raw.player_registry).")
-@in_warehouse_session
+@processor_asset(
+    REGISTRY, group="raw",
+    description="The player registry as it stood when each day was processed (nba_raw.player_registry).",
+)  # fmt: skip
 def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, REGISTRY)
     registry = read_registry(landing.root)
