@@ -21,7 +21,7 @@ TABLE_COLUMNS = (
     ("entity_id", "id", "text"), ("failure_category", "category", "text"), ("failure_type", "type", "text"),
     ("outcome", "outcome", "text"), ("resolution_status", "status", "text"), ("retry_attempts", "retries", "number"),
     ("occurrences", "seen", "number"), ("first_seen_at", "first seen", "date"), ("resolved_at", "resolved", "date"),
-    ("failure_reason", "reason", "text"),
+    ("waiting_for", "waiting for", "text"), ("permanent_cause", "given up because", "text"), ("failure_reason", "reason", "text"),
 )  # fmt: skip
 # What someone opening the page acts on comes first in the table, then the newest.
 OUTCOME_ORDER = ("to_fix", "bad_input", "given_up", "other_open", "fixed", "expected")
