@@ -1,12 +1,23 @@
 """Run every benchmark and write `benchmarks/results.md`: `python -m benchmarks` (or `python benchmarks/run.py`).
 
-    python -m benchmarks                 # the real season, 3 and 10 seasons, 1k/10k/100k failures (~7 min)
+    python -m benchmarks                 # every case below, full inputs (~20 min)
     python -m benchmarks --quick         # a tiny input (4 game days, 100 failures): checks that it all runs
-    python -m benchmarks --only a,c      # a subset: a backfill, b one day, c classification, d seasons
+    python -m benchmarks --only e,f      # a subset of the cases
 
-Each scenario runs in a child process (`benchmarks.scenarios`) with its own landing directory and DuckDB
-file under the work directory (default `.local/benchmarks`); generated landing directories are kept for
-the next run. Timings are wall and CPU time (CPU = `time.process_time` of the child, every thread); peak
+In process (the measured call only):
+    a  single-run backfill of the season        c  classification vs the per-entity loop
+    b  rerun of one day                         d  growth with the number of seasons
+Whole commands, as a user runs them (benchmarks.commands: subprocess wall time, median of several runs,
+where the time went from the run's events in the fresh DAGSTER_HOME):
+    e  `nba-failures backfill`, the season from an empty warehouse, and the plain-SQL yardstick
+       (benchmarks.yardstick) of its core computation: the ratio between them
+    f  `nba-failures backfill --start D --end D`, one day again after the season
+    g  `python -c 'import nba_failures.definitions'`, loading the code location
+    h  a retry run of one day launched as the sensor launches it (benchmarks.sensor_launch)
+
+Each in-process scenario runs in a child process (`benchmarks.scenarios`) with its own landing directory and
+DuckDB file under the work directory (default `.local/benchmarks`); generated landing directories are kept
+for the next run. Timings are wall and CPU time (CPU = `time.process_time` of the child, every thread); peak
 memory is the child's `ru_maxrss`. The machine's load average is recorded before and after: other
 processes on a shared machine inflate wall times, CPU times much less.
 """
@@ -19,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -29,8 +41,21 @@ if __package__ in (None, ""):  # `python benchmarks/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
+from benchmarks.commands import (
+    CommandTiming,
+    RunEvents,
+    backfill_breakdown,
+    breakdown_text,
+    command_env,
+    fmt_spread,
+    fresh_home,
+    import_profile,
+    newest_run_events,
+    spread,
+    time_command,
+)
 from benchmarks.scenarios import RESULT_PREFIX
-from benchmarks.seasons import build_landing
+from benchmarks.seasons import build_landing, season_frames
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
@@ -42,7 +67,26 @@ TARGETS = {
     "c_seconds": 1.0,  # s, 100k failures
     "c_speedup": 100.0,  # × the per-entity loop
     "d_ratio": 12.0,  # 10 seasons / 1 season
+    "e": 20.0,  # s, whole `nba-failures backfill` of the season from empty
+    "f": 4.0,  # s, whole `nba-failures backfill` of one day
+    "g": 1.0,  # s, whole process importing the code location
+    "h": 5.0,  # s, a sensor-launched retry run of one day, launch to success
 }
+NBA_FAILURES = str(Path(sys.executable).with_name("nba-failures"))
+
+IN_PROCESS_NOTE = (
+    "Wall and CPU are seconds inside the measured call (interpreter start and imports excluded); CPU is "
+    "`time.process_time()` of the child process (all its threads). Where a case was repeated the minimum is shown. "
+    "Peak RSS is `ru_maxrss` of the child process that ran the case (the whole process, imports included)."
+)
+WHOLE_COMMAND_NOTE = (
+    "Whole commands: wall seconds from just before the process starts to its exit (interpreter, imports, run planning, "
+    "event storage, the printed summary), median of the runs; each backfill with a fresh DAGSTER_HOME (the default SQLite "
+    "instance) and, for the season, an empty warehouse; the one-day rerun and the retry start from the season's warehouse "
+    "and instance. CPU (median) and peak RSS (largest) are the process's and its waited-for children's, from `wait4`. "
+    "(h) is timed inside its launcher, from the start of run creation to the run's RUN_SUCCESS event (the launched run "
+    "is a process of its own)."
+)
 
 
 class Plan:
@@ -57,6 +101,10 @@ class Plan:
         self.seasons = [1, 2] if quick else [1, 3, 10]
         self.repeat = 1 if quick else 3
         self.repeat_backfill = 1 if quick else 2
+        self.repeat_command = 1 if quick else 3  # whole commands that run a pipeline
+        self.repeat_short = 1 if quick else 5  # whole commands of a few seconds at most
+        # The yardstick reads the bundled CSVs: in quick mode it stops where the tiny landing directory does.
+        self.last_day = max(season_frames(1, self.days)[0]["game_date"]) if quick else None
 
 
 def _run_child(scenario: list[str], landing: Path, database: Path, log: Path) -> dict:
@@ -82,6 +130,221 @@ def _fmt(seconds: float) -> str:
 
 def _met(ok: bool) -> str:
     return "yes" if ok else "**no**"
+
+
+def _command_row(
+    case: str, command: str, walls: list[float], timings: list[CommandTiming], target: str, target_s: float | None
+) -> list[str]:
+    figures = spread(walls)
+    met = _met(figures["median"] <= target_s) if target_s is not None else ""
+    cpu = statistics.median(timing.cpu_s for timing in timings) if timings else None
+    rss = max(timing.peak_rss_mb for timing in timings) if timings else None
+    return [
+        case, command, _fmt(figures["median"]), f"{_fmt(figures['min'])}–{_fmt(figures['max'])}", str(len(walls)),
+        "" if cpu is None else _fmt(cpu), "" if rss is None else f"{rss:.0f}", target, met,
+    ]  # fmt: skip
+
+
+def _median_run(timings: list[CommandTiming]) -> int:
+    """Index of the run with the median wall time (the lower middle one of an even count)."""
+    return sorted(range(len(timings)), key=lambda index: timings[index].wall_s)[(len(timings) - 1) // 2]
+
+
+def _events_note(case: str, events: RunEvents) -> str:
+    counts = ", ".join(f"{kind} {count}" for kind, count in events.event_counts.most_common(6))
+    return (
+        f"{case} Dagster's event storage: the run wrote {sum(events.event_counts.values()):,} events ({counts}); "
+        f"storing the same events again into a fresh SQLite instance takes {events.storage_replay_s:.2f} s "
+        "(spread over the planning and the steps above)."
+    )
+
+
+def run_commands(plan: Plan, only: set[str], work: Path, landing: Path) -> tuple[list[list[str]], list[str]]:
+    """Cases e–h: whole commands, timed as subprocesses; (table rows, notes)."""
+    label = "quick" if plan.quick else "full"
+    rows: list[list[str]] = []
+    notes: list[str] = []
+    python = sys.executable
+
+    # (e) also leaves the state f and h start from: the season in the warehouse and its run in DAGSTER_HOME.
+    season_db, season_home = work / f"cmd_{label}_season.duckdb", work / f"cmd_{label}_season_home"
+    season_runs = plan.repeat_command if "e" in only else 1 if only & {"f", "h"} else 0
+    timings: list[CommandTiming] = []
+    events: list[RunEvents] = []
+    for attempt in range(season_runs):
+        print(f"(e) `nba-failures backfill` of the season, whole process, run {attempt + 1}/{season_runs}", file=sys.stderr)
+        season_db.unlink(missing_ok=True)
+        home = fresh_home(season_home)
+        timings.append(
+            time_command(
+                [NBA_FAILURES, "backfill"],
+                command_env(landing, season_db, home),
+                PROJECT_DIR,
+                work / f"cmd_season_{label}_{attempt}.log",
+            )
+        )
+        events.append(newest_run_events(home, replay_storage=attempt == season_runs - 1))
+        if events[-1].status != "SUCCESS":
+            raise RuntimeError(f"season backfill run {events[-1].run_id} ended {events[-1].status}")
+    if "e" in only:
+        yardstick_command = [python, "-m", "benchmarks.yardstick", "--database", str(work / f"yardstick_{label}.duckdb")]
+        yardstick_command += ["--last-day", plan.last_day] if plan.last_day else []
+        yardstick = [
+            time_command(yardstick_command, dict(os.environ), PROJECT_DIR, work / f"yardstick_{label}_{attempt}.log")
+            for attempt in range(plan.repeat_short)
+        ]
+        season_walls = [timing.wall_s for timing in timings]
+        yardstick_walls = [timing.wall_s for timing in yardstick]
+        ratio = statistics.median(season_walls) / statistics.median(yardstick_walls)
+        median = _median_run(timings)
+        rows.append(
+            _command_row(
+                "(e) full-season backfill from empty",
+                f"`nba-failures backfill`, fresh DAGSTER_HOME; {ratio:.0f}× the yardstick",
+                season_walls,
+                timings,
+                f"≤ {TARGETS['e']:.0f} s",
+                TARGETS["e"],
+            )
+        )
+        rows.append(
+            _command_row(
+                "(e) yardstick: the core computation in plain SQL",
+                "`python -m benchmarks.yardstick` (DuckDB, bundled CSVs)",
+                yardstick_walls,
+                yardstick,
+                "",
+                None,
+            )
+        )
+        notes.append(
+            f"(e) ratio to the yardstick, median / median: {ratio:.1f}× "
+            f"({fmt_spread(spread(season_walls))} s vs {fmt_spread(spread(yardstick_walls))} s)."
+        )
+        notes.append(
+            "(e) where the time of the median run went: "
+            + breakdown_text(backfill_breakdown(timings[median], events[median]), timings[median].wall_s)
+        )
+        notes.append(_events_note("(e)", events[-1]))
+
+    if "f" in only:
+        print(f"(f) `nba-failures backfill --start {plan.day} --end {plan.day}`, whole process", file=sys.stderr)
+        day_db, day_home = work / f"cmd_{label}_day.duckdb", work / f"cmd_{label}_day_home"
+        timings, events = [], []
+        for attempt in range(plan.repeat_command):
+            # Every run starts from the state right after the season's backfill.
+            shutil.copyfile(season_db, day_db)
+            shutil.rmtree(day_home, ignore_errors=True)
+            shutil.copytree(season_home, day_home)
+            command = [NBA_FAILURES, "backfill", "--start", plan.day, "--end", plan.day]
+            timings.append(
+                time_command(
+                    command, command_env(landing, day_db, day_home), PROJECT_DIR, work / f"cmd_day_{label}_{attempt}.log"
+                )
+            )
+            events.append(newest_run_events(day_home, replay_storage=attempt == plan.repeat_command - 1))
+        median = _median_run(timings)
+        rows.append(
+            _command_row(
+                f"(f) rerun of one day ({plan.day})",
+                f"`nba-failures backfill --start {plan.day} --end {plan.day}` after the season",
+                [t.wall_s for t in timings],
+                timings,
+                f"≤ {TARGETS['f']:.0f} s",
+                TARGETS["f"],
+            )
+        )
+        notes.append(
+            "(f) where the time of the median run went: "
+            + breakdown_text(backfill_breakdown(timings[median], events[median]), timings[median].wall_s)
+        )
+        notes.append(_events_note("(f)", events[-1]))
+
+    if "g" in only:
+        print("(g) importing the code location, whole process", file=sys.stderr)
+        env = command_env(landing, season_db, fresh_home(work / f"cmd_{label}_import_home"))
+        measured = {}
+        for name, code in (
+            ("definitions", "import nba_failures.definitions"),
+            ("dagster", "import dagster"),
+            ("interpreter", "pass"),
+        ):
+            measured[name] = [
+                time_command([python, "-c", code], env, PROJECT_DIR, work / f"cmd_import_{name}_{label}.log")
+                for _ in range(plan.repeat_short)
+            ]
+        walls = {name: [timing.wall_s for timing in timings] for name, timings in measured.items()}
+        rows.append(
+            _command_row(
+                "(g) load the code location",
+                "`python -c 'import nba_failures.definitions'`",
+                walls["definitions"],
+                measured["definitions"],
+                f"≤ {TARGETS['g']:.0f} s",
+                TARGETS["g"],
+            )
+        )
+        rows.append(
+            _command_row(
+                "(g) of which: `import dagster` alone",
+                "`python -c 'import dagster'`",
+                walls["dagster"],
+                measured["dagster"],
+                "",
+                None,
+            )
+        )
+        rows.append(
+            _command_row(
+                "(g) of which: the interpreter alone", "`python -c pass`", walls["interpreter"], measured["interpreter"], "", None
+            )
+        )
+        total, packages = import_profile(python, "nba_failures.definitions", env, PROJECT_DIR)
+        notes.append(
+            f"(g) import time by top-level package (self time, one run with the interpreter's import timing, "
+            f"{total:.2f} s in all): "
+            + ", ".join(f"{package} {seconds:.2f} s" for package, seconds in packages)
+        )
+
+    if "h" in only:
+        print(f"(h) sensor-launched retry run of {plan.day}, launch to success", file=sys.stderr)
+        retry_db, retry_home = work / f"cmd_{label}_retry.duckdb", work / f"cmd_{label}_retry_home"
+        shutil.copyfile(season_db, retry_db)
+        shutil.rmtree(retry_home, ignore_errors=True)
+        shutil.copytree(season_home, retry_home)
+        log = work / f"cmd_retry_{label}.log"
+        command = [python, "-m", "benchmarks.sensor_launch", "--day", plan.day, "--repeat", str(plan.repeat_command)]
+        time_command(command, command_env(landing, retry_db, retry_home), PROJECT_DIR, log)
+        result = json.loads(
+            next(line for line in reversed(log.read_text().splitlines()) if line.startswith(RESULT_PREFIX))[len(RESULT_PREFIX) :]
+        )
+        runs = result["runs"]
+        walls = [run["run_end"] - run["began"] for run in runs]
+        rows.append(
+            _command_row(
+                f"(h) sensor-launched retry run of one day ({plan.day})",
+                f"{runs[0]['assets']} assets a {result['processor']} retry reruns; run creation to RUN_SUCCESS",
+                walls,
+                [],
+                f"≤ {TARGETS['h']:.0f} s",
+                TARGETS["h"],
+            )
+        )
+        run = sorted(runs, key=lambda run: run["run_end"] - run["began"])[(len(runs) - 1) // 2]
+        steps = sorted(run["steps"].items(), key=lambda item: -item[1])
+        phases = [
+            ("job subset and execution plan from the code server, run created", run["created"] - run["began"]),
+            ("launch (the run launcher starts the run's process)", run["launched"] - run["created"]),
+            ("run process start-up to RUN_START (interpreter, imports, code location)", run["run_start"] - run["launched"]),
+            *((f"step {step}", seconds) for step, seconds in steps[:4]),
+            (f"the other {max(0, len(steps) - 4)} steps", sum(seconds for _, seconds in steps[4:])),
+            ("in the run, between steps", run["run_end"] - run["run_start"] - sum(run["steps"].values())),
+        ]
+        notes.append(
+            f"(h) where the time of the median run went ({run['events']} events): "
+            + breakdown_text(phases, run["run_end"] - run["began"])
+        )
+    return rows, notes
 
 
 def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
@@ -171,8 +434,16 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
             if seasons == max(plan.seasons):
                 notes.append(steps_note(f"(d) {seasons} seasons", d))
 
+    command_rows: list[list[str]] = []
+    if only & {"e", "f", "g", "h"}:
+        command_rows, command_notes = run_commands(plan, only, work, landing_for(1))
+        notes += command_notes
+
     header = ["benchmark", "input", "wall (s)", "CPU (s)", "peak RSS (MB)", "target", "met"]
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(row) + " |" for row in rows]
+    table = _table(header, rows) if rows else []
+    command_header = ["whole command", "what runs", "median wall (s)", "min–max (s)", "runs", "CPU (s)", "peak RSS (MB)"]
+    command_header += ["target", "met"]
+    command_table = _table(command_header, command_rows) if command_rows else []
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("dagster", "pandas", "duckdb", "pyarrow"))
     text = "\n".join(
         [
@@ -185,10 +456,10 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
             *(["**Quick mode: a tiny input that checks the benchmarks run; these are not the benchmark figures.**", ""] if plan.quick else []),
             *table,
             "",
-            "Wall and CPU are seconds inside the measured call (interpreter start and imports excluded); CPU is "
-            "`time.process_time()` of the child process (all its threads). Where a case was repeated the minimum is shown. "
-            "Peak RSS is `ru_maxrss` of the child process that ran the case (the whole process, imports included).",
+            *([IN_PROCESS_NOTE, ""] if table else []),
+            *command_table,
             "",
+            *([WHOLE_COMMAND_NOTE, ""] if command_table else []),
             *(f"- {note}" for note in notes),
         ]
     )
@@ -196,10 +467,14 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
     return text
 
 
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(row) + " |" for row in rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny input: 4 game days, 100 failures, 1 and 2 season copies")
-    parser.add_argument("--only", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h", help="comma-separated subset of a–h")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK, help="landing directories and DuckDB files")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="markdown table to write")
     args = parser.parse_args(argv)
