@@ -5,22 +5,25 @@ interpreter, the imports, run planning, Dagster's event storage and the printed 
 lines it writes to stderr are timestamped as they arrive: the CLI's own lines mark where start-up ends and
 where the run returned. After it exits, the run's events in the DAGSTER_HOME instance (SQLite, the default)
 give the rest: when the run was created (its first event, the planned materializations), started, each step
-and when it succeeded. The event storage's share is estimated by storing the run's own events again into a
-fresh SQLite instance (the same writes, nothing else).
+and when it succeeded. The event storage's share is measured in one extra, untimed run of the same command
+with a clock on the storage's writes (`benchmarks.storage_probe`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
 import subprocess
-import tempfile
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchmarks.storage_probe import PROBE_PREFIX
 
 
 @dataclass
@@ -80,15 +83,14 @@ class RunEvents:
     run_end: float
     steps: dict[str, float]  # step key -> wall seconds
     event_counts: Counter
-    storage_replay_s: float
 
     @property
     def steps_s(self) -> float:
         return sum(self.steps.values())
 
 
-def newest_run_events(home: Path, replay_storage: bool = True) -> RunEvents:
-    """Events of the newest run in the instance at `home`; `replay_storage` also times storing them again."""
+def newest_run_events(home: Path) -> RunEvents:
+    """Events of the newest run in the instance at `home`."""
     from dagster import DagsterEventType, DagsterInstance
 
     with DagsterInstance.from_config(str(home)) as instance:
@@ -113,19 +115,24 @@ def newest_run_events(home: Path, replay_storage: bool = True) -> RunEvents:
             run_end=by_type[end_type],
             steps=steps,
             event_counts=counts,
-            storage_replay_s=_replay_seconds(entries) if replay_storage else 0.0,
         )
 
 
-def _replay_seconds(entries) -> float:
-    """Seconds to store `entries` one by one into a fresh default (SQLite) instance, as the run stored them."""
-    from dagster import DagsterInstance
+@dataclass
+class EventStorageTime:
+    """Seconds one run of a command spent writing to Dagster's event log and run storage, of its wall seconds."""
 
-    with tempfile.TemporaryDirectory() as directory, DagsterInstance.from_config(directory) as fresh:
-        began = time.perf_counter()
-        for entry in entries:
-            fresh.event_log_storage.store_event(entry)
-        return time.perf_counter() - began
+    seconds: float
+    writes: int
+    wall_s: float
+
+
+def time_event_storage(arguments: Sequence[str], env: dict[str, str], cwd: Path, log: Path) -> EventStorageTime:
+    """Run `nba-failures <arguments>` once under `benchmarks.storage_probe` (not one of the timed runs)."""
+    timing = time_command([sys.executable, "-m", "benchmarks.storage_probe", *arguments], env, cwd, log)
+    line = next(line for _, line in reversed(timing.lines) if line.startswith(PROBE_PREFIX))
+    probe = json.loads(line[len(PROBE_PREFIX) :])
+    return EventStorageTime(probe["seconds"], probe["writes"], timing.wall_s)
 
 
 def fresh_home(path: Path) -> Path:

@@ -49,13 +49,14 @@ def statements(season_dir: Path, last_day: str | None) -> list[str]:
         f"CREATE TABLE box AS SELECT * FROM read_csv('{season_dir / 'player_boxscores.csv.gz'}', dateformat='%Y-%m-%d') {kept}",
         f"CREATE TABLE schedule AS SELECT * FROM read_csv('{season_dir / 'schedule.csv.gz'}', dateformat='%Y-%m-%d') {kept}",
         """CREATE TABLE team_games AS
-           SELECT game_id, game_date, home_abbr AS team_abbr, away_abbr AS opponent_abbr, home_pts AS scheduled_points FROM schedule
+           SELECT game_id, game_date, home_abbr AS team_abbr, away_abbr AS opponent_abbr, home_pts AS scheduled_points
+           FROM schedule
            UNION ALL
            SELECT game_id, game_date, away_abbr, home_abbr, away_pts FROM schedule""",
         """CREATE TABLE player_game_summary AS
-           SELECT game_id, game_date, player_lookup, team_abbr, opponent_abbr, home_away, starter, minutes, points, rebounds, assists,
-                  steals, blocks, turnovers, personal_fouls, plus_minus, fg_made, fg_attempted, three_made, three_attempted, ft_made, ft_attempted,
-                  offensive_rebounds, defensive_rebounds,
+           SELECT game_id, game_date, player_lookup, team_abbr, opponent_abbr, home_away, starter, minutes, points, rebounds,
+                  assists, steals, blocks, turnovers, personal_fouls, plus_minus, fg_made, fg_attempted, three_made,
+                  three_attempted, ft_made, ft_attempted, offensive_rebounds, defensive_rebounds,
                   fg_made / nullif(fg_attempted, 0) AS fg_pct,
                   three_made / nullif(three_attempted, 0) AS three_pct,
                   ft_made / nullif(ft_attempted, 0) AS ft_pct,
@@ -65,8 +66,10 @@ def statements(season_dir: Path, last_day: str | None) -> list[str]:
            SELECT *, fg_attempted - offensive_rebounds + turnovers + 0.44 * ft_attempted AS possessions,
                   100 * points / nullif(fg_attempted - offensive_rebounds + turnovers + 0.44 * ft_attempted, 0) AS rating,
                   points <> scheduled_points AS points_mismatch
-           FROM (SELECT t.game_id, t.game_date, t.team_abbr, t.opponent_abbr, t.scheduled_points, {team_sums}, count(*) AS players_used
-                 FROM team_games t JOIN box b ON b.game_id = t.game_id AND b.team_abbr = t.team_abbr AND b.player_status = 'ACTIVE'
+           FROM (SELECT t.game_id, t.game_date, t.team_abbr, t.opponent_abbr, t.scheduled_points, {team_sums},
+                        count(*) AS players_used
+                 FROM team_games t
+                 JOIN box b ON b.game_id = t.game_id AND b.team_abbr = t.team_abbr AND b.player_status = 'ACTIVE'
                  GROUP BY t.game_id, t.game_date, t.team_abbr, t.opponent_abbr, t.scheduled_points)""",
         f"""CREATE TABLE team_defense_game_summary AS
            SELECT d.game_id, d.game_date, d.team_abbr, d.opponent_abbr, {opponent}
@@ -82,9 +85,11 @@ def statements(season_dir: Path, last_day: str | None) -> list[str]:
            SELECT l.player_lookup, l.game_date AS analysis_date, l.game_id, l.team_abbr,
                   {", ".join(f"w.l{n}_avg_{stat}" for n in (5, 10) for stat in AVERAGED_STATS)},
                   coalesce(w.l5_games, 0) AS l5_games_averaged, coalesce(w.l10_games, 0) AS l10_games_averaged
-           FROM listings l ASOF LEFT JOIN played_windows w ON w.player_lookup = l.player_lookup AND w.game_date < l.game_date""",
+           FROM listings l
+           ASOF LEFT JOIN played_windows w ON w.player_lookup = l.player_lookup AND w.game_date < l.game_date""",
         f"""CREATE TABLE league_days AS
-           SELECT game_date, coalesce(lag(game_date, {COMPLETENESS_DAYS}) OVER (ORDER BY game_date), min(game_date) OVER ()) AS window_start
+           SELECT game_date,
+                  coalesce(lag(game_date, {COMPLETENESS_DAYS}) OVER (ORDER BY game_date), min(game_date) OVER ()) AS window_start
            FROM (SELECT DISTINCT game_date FROM schedule)""",
         # His team at each of its games is that of his latest listing on or before the game.
         """CREATE TABLE his_team_games AS
@@ -94,11 +99,13 @@ def statements(season_dir: Path, last_day: str | None) -> list[str]:
            ASOF JOIN listings l ON l.player_lookup = c.player_lookup AND l.game_date <= c.game_date
            WHERE l.team_abbr = c.team_abbr""",
         """CREATE TABLE player_completeness_l14d AS
-           SELECT l.player_lookup, l.game_date AS analysis_date, count(g.game_id) AS expected_games, count(s.game_id) AS actual_games,
+           SELECT l.player_lookup, l.game_date AS analysis_date,
+                  count(g.game_id) AS expected_games, count(s.game_id) AS actual_games,
                   100 * count(s.game_id) / nullif(count(g.game_id), 0) AS completeness_pct
            FROM listings l
            JOIN league_days d ON d.game_date = l.game_date
-           LEFT JOIN his_team_games g ON g.player_lookup = l.player_lookup AND g.game_date >= d.window_start AND g.game_date < l.game_date
+           LEFT JOIN his_team_games g
+                  ON g.player_lookup = l.player_lookup AND g.game_date >= d.window_start AND g.game_date < l.game_date
            LEFT JOIN player_game_summary s ON s.player_lookup = g.player_lookup AND s.game_id = g.game_id
            GROUP BY ALL""",
     ]
