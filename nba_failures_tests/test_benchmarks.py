@@ -23,7 +23,14 @@ WHOLE_COMMAND_CASES = (
     "(h) sensor-launched retry run of one day",
 )
 # Where the time of a whole command went: start-up, planning, steps, event storage, the summary; and the yardstick.
-BREAKDOWN_PHRASES = ("ratio to the yardstick", "interpreter start-up", "run planning", "step ", "event storage", "failure summary")
+BREAKDOWN_PHRASES = (
+    "ratio to the yardstick",
+    "interpreter start-up",
+    "run planning",
+    "step ",
+    "event storage",
+    "failure summary",
+)
 
 
 @pytest.mark.slow
