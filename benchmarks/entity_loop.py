@@ -21,20 +21,28 @@ from nba_failures.landing.contract import PLAYED_STATUS
 
 _TEAM = """
     SELECT team_abbr FROM (
-        SELECT landing_date AS d, team_abbr FROM nba_raw.nbac_gamebook_player_stats WHERE player_lookup = ? AND landing_date >= ? AND landing_date < ?
+        SELECT landing_date AS d, team_abbr FROM nba_raw.nbac_gamebook_player_stats
+        WHERE player_lookup = ? AND landing_date >= ? AND landing_date < ?
         UNION ALL
-        SELECT game_date AS d, team_abbr FROM nba_analytics.player_game_summary WHERE player_lookup = ? AND game_date >= ? AND game_date < ?
+        SELECT game_date AS d, team_abbr FROM nba_analytics.player_game_summary
+        WHERE player_lookup = ? AND game_date >= ? AND game_date < ?
     ) ORDER BY d DESC LIMIT 1
 """
-_SCHEDULE = "SELECT game_id FROM nba_raw.nbac_schedule WHERE (home_abbr = ? OR away_abbr = ?) AND game_date >= ? AND game_date < ? ORDER BY game_id"
+_SCHEDULE = (
+    "SELECT game_id FROM nba_raw.nbac_schedule WHERE (home_abbr = ? OR away_abbr = ?) AND game_date >= ? AND game_date < ? "
+    "ORDER BY game_id"
+)
 _PLAYED = "SELECT game_id FROM nba_analytics.player_game_summary WHERE player_lookup = ? AND game_date >= ? AND game_date < ?"
 _RAW_LINE = """
     SELECT (SELECT count(*) FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = ?) AS listed,
-           (SELECT first(upper(trim(player_status))) FROM nba_raw.nbac_gamebook_player_stats WHERE game_id = ? AND player_lookup = ?) AS status
+           (SELECT first(upper(trim(player_status))) FROM nba_raw.nbac_gamebook_player_stats
+            WHERE game_id = ? AND player_lookup = ?) AS status
 """
 
 
-def classify_one_by_one(database: str, failures: pd.DataFrame, lookback_days: int = 14, min_history_games: int = 5) -> tuple[pd.DataFrame, int]:
+def classify_one_by_one(
+    database: str, failures: pd.DataFrame, lookback_days: int = 14, min_history_games: int = 5
+) -> tuple[pd.DataFrame, int]:
     """(failure_key, failure_type) per failure, and the number of queries it took."""
     verdicts = []
     queries = 0

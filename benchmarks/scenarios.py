@@ -40,10 +40,17 @@ def backfill(args: argparse.Namespace) -> dict:
 
     keys = daily_partitions.get_partition_keys()
     with DagsterInstance.ephemeral() as instance:
-        run = lambda: run_backfill(dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]), instance=instance)  # noqa: E731
+        run = lambda: run_backfill(dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]), instance=instance)
         result, wall, cpu = _timed(run)
         materializations = len(result.get_asset_materialization_events())
-    return {"success": result.success, "partitions": len(keys), "materializations": materializations, "wall_s": wall, "cpu_s": cpu, "steps_s": _step_seconds(result)}
+    return {
+        "success": result.success,
+        "partitions": len(keys),
+        "materializations": materializations,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "steps_s": _step_seconds(result),
+    }
 
 
 def _step_seconds(result) -> dict[str, float]:
@@ -67,7 +74,9 @@ def day(args: argparse.Namespace) -> dict:
     with DagsterInstance.ephemeral() as instance:
         for _ in range(args.repeat):
             for label, assets in (("partitioned", partitioned), ("with_dashboard", kept)):
-                result, wall, cpu = _timed(lambda assets=assets: materialize(assets, instance=instance, resources=defs.resources, partition_key=args.day))
+                result, wall, cpu = _timed(
+                    lambda assets=assets: materialize(assets, instance=instance, resources=defs.resources, partition_key=args.day)
+                )
                 if not result.success:
                     raise RuntimeError(f"run of {args.day} failed")
                 runs[label].append((wall, cpu))
@@ -96,15 +105,28 @@ def classify(args: argparse.Namespace) -> dict:
             failures = pool.head(size).reset_index(drop=True)
             best = None
             for _ in range(args.repeat):
-                evidence, read_wall, read_cpu = _timed(lambda: checker.evidence(warehouse, failures, start, end))
-                classified, wall, cpu = _timed(lambda: checker.classify_with(failures, evidence))
-                timing = {"reads_wall_s": read_wall, "reads_cpu_s": read_cpu, "classify_wall_s": wall, "classify_cpu_s": cpu, "total_wall_s": read_wall + wall, "total_cpu_s": read_cpu + cpu}
+                evidence, read_wall, read_cpu = _timed(
+                    lambda failures=failures: checker.evidence(warehouse, failures, start, end)
+                )
+                classified, wall, cpu = _timed(
+                    lambda failures=failures, evidence=evidence: checker.classify_with(failures, evidence)
+                )
+                timing = {
+                    "reads_wall_s": read_wall,
+                    "reads_cpu_s": read_cpu,
+                    "classify_wall_s": wall,
+                    "classify_cpu_s": cpu,
+                    "total_wall_s": read_wall + wall,
+                    "total_cpu_s": read_cpu + cpu,
+                }
                 if best is None or timing["total_wall_s"] < best["total_wall_s"]:
                     best = timing
             best["types"] = classified["failure_type"].value_counts().to_dict()
             results[str(size)] = best
     loop_failures = pool.head(args.loop_size).reset_index(drop=True)
-    (verdicts, queries), loop_wall, loop_cpu = _timed(lambda: classify_one_by_one(str(duckdb_path()), loop_failures, checker.lookback_days, checker.min_history_games))
+    (verdicts, queries), loop_wall, loop_cpu = _timed(
+        lambda: classify_one_by_one(str(duckdb_path()), loop_failures, checker.lookback_days, checker.min_history_games)
+    )
     set_based = checker.classify(warehouse, loop_failures, start, end)
     agreement = verdicts.merge(set_based.loc[:, ["failure_key", "failure_type"]], on="failure_key", suffixes=("_loop", "_set"))
     return {

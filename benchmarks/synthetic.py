@@ -28,7 +28,9 @@ PROCESSORS = (
 def synthetic_failures(warehouse: Warehouse, count: int, seed: int = 8) -> pd.DataFrame:
     """`count` processor_failures rows (all columns), INCOMPLETE_DATA for real dressed players."""
     roster = warehouse.read(UPCOMING_PLAYER_GAME_CONTEXT).loc[:, ["game_date", "player_lookup"]].drop_duplicates()
-    pairs = roster.merge(pd.DataFrame({"processor_name": [p for p, _ in PROCESSORS], "phase": [ph.value for _, ph in PROCESSORS]}), how="cross")
+    pairs = roster.merge(
+        pd.DataFrame({"processor_name": [p for p, _ in PROCESSORS], "phase": [ph.value for _, ph in PROCESSORS]}), how="cross"
+    )
     if count > len(pairs):
         raise ValueError(f"{count} failures asked, the season has {len(pairs)} (player, day, processor) triples")
     chosen = pairs.iloc[np.random.default_rng(seed).permutation(len(pairs))[:count]].reset_index(drop=True)
