@@ -11,6 +11,7 @@ from nba_failures.landing.contract import landed_game_files, read_registry, read
 from nba_failures.partitions import daily_partitions, days_in
 from nba_failures.processing import AssetEvents, RowAccounting, publish, rows_accounted_for_check, start_run
 from nba_failures.raw.gamebook import extract_games
+from nba_failures.raw.landed import LANDED_GAME_FILES
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
 from nba_failures.settings import warehouse_pool
@@ -20,8 +21,11 @@ SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHED
 GAMEBOOK = ProcessorSpec("nbac_gamebook_player_stats", Phase.RAW, EntityType.GAME, NBAC_GAMEBOOK_PLAYER_STATS)
 REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER_REGISTRY)
 
-_raw_asset = dict(partitions_def=daily_partitions, backfill_policy=BackfillPolicy.single_run(), group_name="raw", kinds={"duckdb", "bigquery"},
-                  pool=warehouse_pool())
+# Every raw asset reads its day when that day's game files land: the schedule's rows and the registry's snapshot too.
+_raw_asset = {
+    "partitions_def": daily_partitions, "backfill_policy": BackfillPolicy.single_run(), "group_name": "raw", "kinds": {"duckdb", "bigquery"},
+    "pool": warehouse_pool(), "deps": [LANDED_GAME_FILES],
+}  # fmt: skip
 
 
 @asset(**_raw_asset, check_specs=[rows_accounted_for_check("nbac_schedule")], description="The season schedule, one row per game (nba_raw.nbac_schedule).")
@@ -36,8 +40,7 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
 
 
 @asset(
-    **_raw_asset,
-    deps=[nbac_schedule],
+    **{**_raw_asset, "deps": [LANDED_GAME_FILES, nbac_schedule]},
     check_specs=[rows_accounted_for_check("nbac_gamebook_player_stats")],
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
 )
