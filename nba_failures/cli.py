@@ -111,6 +111,50 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    _quiet()
+    from nba_failures import settings
+    from nba_failures.backfill import configured_warehouse, dagster_instance
+    from nba_failures.failures.store import read_failures
+    from nba_failures.scenarios import replay
+    from nba_failures.scenarios.truth import load_ground_truth
+
+    landing = args.landing or os.environ.get(settings.LANDING_DIR_ENV)
+    if not landing:
+        print(f"replay: name the daemon's landing directory (--landing or {settings.LANDING_DIR_ENV}); it is replaced", file=sys.stderr)
+        return 2
+    landing = Path(landing)
+    days = replay.prepare_replay(landing, args.seed, args.start, args.end)
+    events = replay.replay_timeline(days, load_ground_truth(landing))
+    span = events[-1].at_hours
+    print(f"replaying {len(days)} game days ({days[0]} .. {days[-1]}, seed {args.seed}) into {landing} at {args.speed:g}x: "
+          f"{len(events)} landings over {span:.0f} simulated hours, {span * 3600 / args.speed:.0f} s", flush=True)  # fmt: skip
+
+    def landed_line(item: replay.Landed) -> None:
+        what = item.event.fault.file if item.event.kind == "late_file" else item.event.fault.player_lookup if item.event.fault else ""
+        print(f"  {item.at:%H:%M:%S}  +{item.event.at_hours:5.0f} h  {item.event.kind:<12} {item.event.day}  {what}", flush=True)
+
+    landed = replay.run_replay(landing, events, args.speed, on_event=landed_line)
+    instance = dagster_instance()
+    classified = replay.wait_until_classified(instance, landed, args.settle_seconds)
+    quiet = replay.wait_until_quiet(instance, args.settle_seconds, quiet_seconds=3 * settings.sensor_interval_seconds())
+    fresh = replay.freshness(instance, landed, args.speed)
+    print("\nfreshness: game files landed -> that day's failures classified and stored")
+    print(fresh.drop(columns=["landed_at"]).to_string(index=False, float_format="{:.1f}".format))
+    measured = fresh["seconds"].dropna()
+    if len(measured):
+        print(f"median {measured.median():.1f} s, max {measured.max():.1f} s "
+              f"({measured.median() * args.speed / 3600:.1f} / {measured.max() * args.speed / 3600:.1f} simulated hours)")  # fmt: skip
+    with configured_warehouse() as warehouse:
+        store = read_failures(warehouse)
+    print("\nthe replayed days' failures by resolution status and category")
+    print(replay.healed(store, days).to_string(index=False))
+    if not (classified and quiet):
+        print(f"replay: the daemon had not caught up after {args.settle_seconds:g} s (is it running?)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _docs_tables(args: argparse.Namespace) -> int:
     from nba_failures.catalog import readme_with_tables, tables_markdown
 
@@ -141,6 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print failures per processor and category, by what they mean")
     summary.set_defaults(handler=_summary)
+
+    replay = commands.add_parser("replay", help="land a seeded season day by day on an accelerated clock for a running daemon, then report")
+    replay.add_argument("--speed", type=float, required=True, help="simulated seconds per real second (3600: a game day every 24 s)")
+    replay.add_argument("--landing", help="the daemon's landing directory, replaced (default: $NBA_FAILURES_LANDING_DIR)")
+    replay.add_argument("--seed", type=int, default=7, help="scenario seed: which files are late or missing, which rows malformed")
+    replay.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 1, 9), help="first game day (default 2023-01-09)")
+    replay.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2023, 1, 18), help="last game day (default 2023-01-18)")
+    replay.add_argument("--settle-seconds", type=float, default=600, help="how long to wait for the daemon to catch up (default 600)")
+    replay.set_defaults(handler=_replay)
 
     docs = commands.add_parser("docs", help="documentation generated from the code").add_subparsers(dest="docs_command", required=True)
     tables = docs.add_parser("tables", help="markdown of every warehouse table, from the one schema definition")
