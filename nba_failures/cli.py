@@ -113,6 +113,8 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     _quiet()
+    import pandas as pd
+
     from nba_failures import settings
     from nba_failures.backfill import configured_warehouse, dagster_instance
     from nba_failures.failures.store import read_failures
@@ -140,7 +142,8 @@ def _replay(args: argparse.Namespace) -> int:
     quiet = replay.wait_until_quiet(instance, args.settle_seconds, quiet_seconds=3 * settings.sensor_interval_seconds())
     fresh = replay.freshness(instance, landed, args.speed)
     print("\nfreshness: game files landed -> that day's failures classified and stored")
-    print(fresh.drop(columns=["landed_at"]).to_string(index=False, float_format="{:.1f}".format))
+    clock = {column: lambda at: f"{at:%H:%M:%S}" if pd.notna(at) else "not yet" for column in ("landed_at", "classified_at")}
+    print(fresh.to_string(index=False, formatters=clock, float_format="{:.1f}".format))
     measured = fresh["seconds"].dropna()
     if len(measured):
         print(f"median {measured.median():.1f} s, max {measured.max():.1f} s "

@@ -138,11 +138,12 @@ def freshness(instance: DagsterInstance, landed: list[Landed], speed: float) -> 
             continue
         classified = classified_after(instance, item.event.day, item.at)
         seconds = (classified - item.at).total_seconds() if classified is not None else None
+        what = f"late {item.event.fault.game_id}" if item.event.kind == "late_file" else "day's files"
         rows.append({
-            "day": item.event.day, "what": item.event.kind, "landed_at": item.at, "classified_at": classified,
+            "day": item.event.day, "landed": what, "landed_at": item.at, "classified_at": classified,
             "seconds": seconds, "simulated_hours": seconds * speed / 3600 if seconds is not None else None,
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=["day", "what", "landed_at", "classified_at", "seconds", "simulated_hours"])
+    return pd.DataFrame(rows, columns=["day", "landed", "landed_at", "classified_at", "seconds", "simulated_hours"])
 
 
 def wait_until_classified(
