@@ -7,6 +7,7 @@ serial run left them: these runs reprocess days whose data has not changed.
 """
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import subprocess
@@ -181,7 +182,7 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
         # The runs overlapped, and their warehouse steps took turns: never two runs' steps at once.
         records = {run.run_id: instance.get_run_record_by_id(run.run_id) for run in runs}
         spans = sorted((record.start_time, record.end_time) for record in records.values())
-        assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in zip(spans, spans[1:])), spans
+        assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in itertools.pairwise(spans)), spans
         steps = _warehouse_step_intervals(instance, list(records))
         for start, end, run_id, step in steps:
             for other_start, other_end, other_run_id, other_step in steps:
