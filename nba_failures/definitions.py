@@ -66,7 +66,11 @@ def build_resources() -> dict[str, object]:
 
 
 defs = Definitions(
-    assets=automated(load_assets_from_modules([landed_files, raw_assets, analytics_assets, failures_assets, precompute_assets, prediction_assets, dashboard_assets])),
+    assets=automated(
+        load_assets_from_modules(
+            [landed_files, raw_assets, analytics_assets, failures_assets, precompute_assets, prediction_assets, dashboard_assets]
+        )
+    ),
     sensors=[landed_game_files_sensor, pipeline_automation_sensor, correctable_failures_sensor],
     resources=build_resources(),
     # Steps are light and the embedded warehouse has one writer: a process per step only adds start-up

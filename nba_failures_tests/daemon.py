@@ -65,7 +65,8 @@ class DagsterDaemon:
 
 def cli_backfill(env: dict[str, str], first: dt.date, last: dt.date) -> None:
     """`nba-failures backfill` of `[first, last]` in its own process, with the daemon's environment."""
-    command = [str(Path(sys.executable).with_name("nba-failures")), "backfill", "--start", first.isoformat(), "--end", last.isoformat()]
+    cli = str(Path(sys.executable).with_name("nba-failures"))
+    command = [cli, "backfill", "--start", first.isoformat(), "--end", last.isoformat()]
     backfill = subprocess.run(command, check=False, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
     assert backfill.returncode == 0, backfill.stderr[-3000:]
 
@@ -76,7 +77,9 @@ def materialized_days(instance: DagsterInstance, asset_keys: Iterable[AssetKey],
     return {
         key.to_user_string(): {
             record.partition_key
-            for record in instance.fetch_materializations(AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=1000).records
+            for record in instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=1000
+            ).records
         }
         for key in asset_keys
     }

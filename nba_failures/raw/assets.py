@@ -23,8 +23,8 @@ REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER
 
 # Every raw asset reads its day when that day's game files land: the schedule's rows and the registry's snapshot too.
 _raw_asset = {
-    "partitions_def": daily_partitions, "backfill_policy": BackfillPolicy.single_run(), "group_name": "raw", "kinds": {"duckdb", "bigquery"},
-    "pool": warehouse_pool(), "deps": [LANDED_GAME_FILES],
+    "partitions_def": daily_partitions, "backfill_policy": BackfillPolicy.single_run(), "group_name": "raw",
+    "kinds": {"duckdb", "bigquery"}, "pool": warehouse_pool(), "deps": [LANDED_GAME_FILES],
 }  # fmt: skip
 
 

@@ -42,7 +42,8 @@ def deliver_scenario(landing_dir: Path, until_hours: float | None = None) -> Del
 
     fixes = [fault for fault in truth.faults if isinstance(fault, RegistryRemovalFault) and due(fault)]
     delivery.registry_fixes = restore_registry_rows(landing_dir, fixes)
-    delivery.already_delivered += [f"registry:{fault.player_lookup}" for fault in fixes if fault.player_lookup not in delivery.registry_fixes]
+    already = [fault.player_lookup for fault in fixes if fault.player_lookup not in delivery.registry_fixes]
+    delivery.already_delivered += [f"registry:{lookup}" for lookup in already]
 
     for fault in truth.faults:
         if not isinstance(fault, GameFileFault):

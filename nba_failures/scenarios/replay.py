@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
@@ -38,7 +39,7 @@ class ReplayEvent:
     """Something that lands `at_hours` simulated hours after the first game day: a day's files, a late file, a registry fix."""
 
     at_hours: float
-    kind: str  # "day", "late_file" or "registry_fix"
+    kind: Literal["day", "late_file", "registry_fix"]
     day: dt.date  # the game day it changes (a registry fix: the removed player's first game of the replay)
     fault: GameFileFault | RegistryRemovalFault | None = None
 
@@ -61,7 +62,9 @@ def replay_timeline(days: list[dt.date], truth: GroundTruth) -> list[ReplayEvent
     events = [ReplayEvent(hours, "day", day) for day, hours in landed_at.items()]
     for fault in truth.faults:
         if fault.fault_kind == FaultKind.LATE_GAME_FILE and fault.game_date in landed_at:
-            events.append(ReplayEvent(landed_at[fault.game_date] + fault.delivery_delay_hours, "late_file", fault.game_date, fault))
+            events.append(
+                ReplayEvent(landed_at[fault.game_date] + fault.delivery_delay_hours, "late_file", fault.game_date, fault)
+            )
         if fault.fault_kind == FaultKind.REGISTRY_REMOVAL:
             played = sorted(day for day in fault.played_dates if day in landed_at)
             if played:

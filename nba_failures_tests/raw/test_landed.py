@@ -47,7 +47,10 @@ class Ticks:
 
     def tick(self):
         context = build_sensor_context(
-            instance=self.instance, cursor=self.cursor, definitions=defs, resources={"landing": LandingZone(path=str(self.landing))}
+            instance=self.instance,
+            cursor=self.cursor,
+            definitions=defs,
+            resources={"landing": LandingZone(path=str(self.landing))},
         )
         result = landed_game_files_sensor(context)
         self.cursor = result.cursor

@@ -47,7 +47,9 @@ def test_a_replay_is_processed_day_by_day_by_the_daemon_and_its_late_files_heal(
         "NBA_FAILURES_RETRY_BACKOFF_SECONDS": "1",
     }
     with DagsterDaemon(home, env, tmp_path / "daemon.log") as daemon:
-        daemon.wait_for(lambda: "baseline of 0 days" in daemon.log_tail(400), timeout=180, interval=1, what="landed files baseline")
+        daemon.wait_for(
+            lambda: "baseline of 0 days" in daemon.log_tail(400), timeout=180, interval=1, what="landed files baseline"
+        )
         command = [str(Path(sys.executable).with_name("nba-failures")), "replay", "--speed", "7200", "--start", FIRST.isoformat(),
                    "--end", LAST.isoformat(), "--seed", str(SEED), "--settle-seconds", "420"]  # fmt: skip
         replay = subprocess.run(command, check=False, env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
