@@ -104,6 +104,57 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    _quiet()
+    import pandas as pd
+
+    from nba_failures import settings
+    from nba_failures.backfill import configured_warehouse, dagster_instance
+    from nba_failures.failures.store import read_failures
+    from nba_failures.scenarios import replay
+    from nba_failures.scenarios.faults import GameFileFault
+    from nba_failures.scenarios.truth import load_ground_truth
+
+    landing = args.landing or os.environ.get(settings.LANDING_DIR_ENV)
+    if not landing:
+        print(f"replay: name the daemon's landing directory (--landing or {settings.LANDING_DIR_ENV}); it is replaced",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    landing = Path(landing)
+    days = replay.prepare_replay(landing, args.seed, args.start, args.end)
+    events = replay.replay_timeline(days, load_ground_truth(landing))
+    span = events[-1].at_hours
+    print(f"replaying {len(days)} game days ({days[0]} .. {days[-1]}, seed {args.seed}) into {landing} at {args.speed:g}x: "
+          f"{len(events)} landings over {span:.0f} simulated hours, {span * 3600 / args.speed:.0f} s", flush=True)  # fmt: skip
+
+    def landed_line(item: replay.Landed) -> None:
+        fault = item.event.fault
+        what = fault.file if isinstance(fault, GameFileFault) else fault.player_lookup if fault else ""
+        print(f"  {item.at:%H:%M:%S}  +{item.event.at_hours:5.0f} h  {item.event.kind:<12} {item.event.day}  {what}", flush=True)
+
+    landed = replay.run_replay(landing, events, args.speed, on_event=landed_line)
+    instance = dagster_instance()
+    classified = replay.wait_until_classified(instance, landed, args.settle_seconds)
+    quiet = replay.wait_until_quiet(instance, args.settle_seconds, quiet_seconds=3 * settings.sensor_interval_seconds())
+    fresh = replay.freshness(instance, landed, args.speed)
+    print("\nfreshness: game files landed -> that day's failures classified and stored")
+    clock = {column: lambda at: f"{at:%H:%M:%S}" if pd.notna(at) else "not yet" for column in ("landed_at", "classified_at")}
+    print(fresh.to_string(index=False, formatters=clock, float_format="{:.1f}".format))
+    measured = fresh["seconds"].dropna()
+    if len(measured):
+        simulated = measured * args.speed / 3600
+        print(f"median {measured.median():.1f} s, max {measured.max():.1f} s "
+              f"({simulated.median():.1f} / {simulated.max():.1f} simulated hours)")  # fmt: skip
+    with configured_warehouse() as warehouse:
+        store = read_failures(warehouse)
+    print("\nthe replayed days' failures by resolution status and category")
+    print(replay.healed(store, days).to_string(index=False))
+    if not (classified and quiet):
+        print(f"replay: the daemon had not caught up after {args.settle_seconds:g} s (is it running?)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _docs_tables(args: argparse.Namespace) -> int:
     from nba_failures.catalog import readme_with_tables, tables_markdown
 
@@ -134,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="print failures per processor and category, by what they mean")
     summary.set_defaults(handler=_summary)
+
+    replay = commands.add_parser(
+        "replay", help="land a seeded season day by day on an accelerated clock for a running daemon, then report"
+    )
+    replay.add_argument("--speed", type=float, required=True, help="simulated seconds per real second (3600: a day every 24 s)")
+    replay.add_argument("--landing", help="the daemon's landing directory, replaced (default: $NBA_FAILURES_LANDING_DIR)")
+    replay.add_argument("--seed", type=int, default=7, help="scenario seed: which files are late or missing, rows malformed")
+    replay.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2023, 1, 9), help="first game day (2023-01-09)")
+    replay.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2023, 1, 18), help="last game day (2023-01-18)")
+    replay.add_argument("--settle-seconds", type=float, default=600, help="how long to wait for the daemon (default 600)")
+    replay.set_defaults(handler=_replay)
 
     docs = commands.add_parser("docs", help="documentation generated from the code").add_subparsers(dest="docs_command", required=True)
     tables = docs.add_parser("tables", help="markdown of every warehouse table, from the one schema definition")

@@ -8,6 +8,7 @@ from dagster import Definitions, EnvVar, in_process_executor, load_assets_from_m
 
 from nba_failures import settings
 from nba_failures.analytics import assets as analytics_assets
+from nba_failures.automation import automated, pipeline_automation_sensor
 from nba_failures.dashboard import assets as dashboard_assets
 from nba_failures.failures import assets as failures_assets
 from nba_failures.failures.completeness import CompletenessChecker
@@ -16,8 +17,9 @@ from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.predictions import assets as prediction_assets
 from nba_failures.predictions.policy import PredictionPolicy
 from nba_failures.raw import assets as raw_assets
+from nba_failures.raw import landed as landed_files
 from nba_failures.resources import LandingZone
-from nba_failures.sensors.arrival import raw_arrival_sensor
+from nba_failures.sensors.landed import landed_game_files_sensor
 from nba_failures.sensors.retry import RetryPolicy, correctable_failures_sensor
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
@@ -64,8 +66,12 @@ def build_resources() -> dict[str, object]:
 
 
 defs = Definitions(
-    assets=load_assets_from_modules([raw_assets, analytics_assets, failures_assets, precompute_assets, prediction_assets, dashboard_assets]),
-    sensors=[raw_arrival_sensor, correctable_failures_sensor],
+    assets=automated(
+        load_assets_from_modules(
+            [landed_files, raw_assets, analytics_assets, failures_assets, precompute_assets, prediction_assets, dashboard_assets]
+        )
+    ),
+    sensors=[landed_game_files_sensor, pipeline_automation_sensor, correctable_failures_sensor],
     resources=build_resources(),
     # Steps are light and the embedded warehouse has one writer: a process per step only adds start-up
     # time and lock contention.

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Self
+
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
 from nba_failures.settings import PROJECT_DIR
 
@@ -22,7 +26,7 @@ class DagsterDaemon:
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> DagsterDaemon:
+    def __enter__(self) -> Self:
         self.home.mkdir(parents=True, exist_ok=True)
         executable = Path(sys.executable).with_name("dagster-daemon")
         self._log = self.log_path.open("wb")
@@ -57,3 +61,33 @@ class DagsterDaemon:
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def cli_backfill(env: dict[str, str], first: dt.date, last: dt.date) -> None:
+    """`nba-failures backfill` of `[first, last]` in its own process, with the daemon's environment."""
+    cli = str(Path(sys.executable).with_name("nba-failures"))
+    command = [cli, "backfill", "--start", first.isoformat(), "--end", last.isoformat()]
+    backfill = subprocess.run(command, check=False, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+    assert backfill.returncode == 0, backfill.stderr[-3000:]
+
+
+def materialized_days(instance: DagsterInstance, asset_keys: Iterable[AssetKey], days: Sequence[dt.date]) -> dict[str, set[str]]:
+    """For each asset, which of `days` have a materialization in `instance`."""
+    partitions = [day.isoformat() for day in days]
+    return {
+        key.to_user_string(): {
+            record.partition_key
+            for record in instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=1000
+            ).records
+        }
+        for key in asset_keys
+    }
+
+
+def daily_asset_keys() -> list[AssetKey]:
+    """Every daily-partitioned materializable asset of the code location."""
+    from nba_failures.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    return sorted(key for key in graph.materializable_asset_keys if graph.get(key).partitions_def is not None)

@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     )),
     ("processor-asset factory", ("partitions", "resources", "processing", "failures.completeness", "failures.checks")),
     ("phases", ("raw", "analytics", "precompute", "predictions")),
-    ("classification, sensors, dashboard", ("failures.assets", "sensors", "dashboard")),
+    ("classification, sensors, automation, dashboard", ("failures.assets", "sensors", "automation", "dashboard")),
     ("definitions", ("definitions",)),
     ("commands", ("backfill", "reporting", "catalog", "scenarios", "cli")),
 )  # fmt: skip

@@ -1,12 +1,13 @@
 """The production instance (deploy/dagster.yaml) on a real PostgreSQL server, with the daemon running.
 
-A UI-style backfill (the GraphQL mutation the UI sends), runs the arrival sensor requests for files that
-land again, and a CLI backfill all overlap on one embedded DuckDB warehouse. None may fail, no two warehouse
+A UI-style backfill (the GraphQL mutation the UI sends), the automation runs for files that land again,
+and a CLI backfill all overlap on one embedded DuckDB warehouse. None may fail, no two warehouse
 steps of different runs may overlap in time (DuckDB takes one writer), and the tables must end as the
 serial run left them: these runs reprocess days whose data has not changed.
 """
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import subprocess
@@ -82,6 +83,20 @@ def _warehouse_step_intervals(instance: DagsterInstance, run_ids: list[str]) -> 
     return sorted(intervals)
 
 
+def _automation_days(runs) -> set[str]:
+    """The days the automation runs materialized (a run of several days is a range)."""
+    days = set()
+    for run in runs:
+        if run.tags.get("nba_failures/trigger") != "automation":
+            continue
+        if "dagster/partition" in run.tags:
+            days.add(run.tags["dagster/partition"])
+        else:
+            first, last = (dt.date.fromisoformat(run.tags[f"dagster/asset_partition_range_{end}"]) for end in ("start", "end"))
+            days |= set(_days(first, last))
+    return days
+
+
 @pytest.mark.slow
 def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path: Path, season_landing: Path, monkeypatch) -> None:
     landing = copy_landing(season_landing, tmp_path / "landing")
@@ -111,21 +126,23 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
         instance = DagsterInstance.get()
         with DagsterDaemon(home, env, tmp_path / "daemon.log") as daemon:
             daemon.wait_for(
-                lambda: "landed game files recorded" in daemon.log_tail(400), timeout=240, interval=1, what="first sensor tick"
+                lambda: "days with landed game files" in daemon.log_tail(400), timeout=240, interval=1, what="first sensor tick"
             )
 
             # 1. What the UI sends for "Materialize all" over a range: an asset backfill, run by the daemon.
             with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(PROJECT_DIR / "workspace.yaml")])) as workspace:
+                # What "Materialize all" selects: the materializable assets (the landed files are observed).
+                materializable = sorted(defs.resolve_asset_graph().materializable_asset_keys)
                 params = {
                     "partitionNames": _days(BACKFILL_FIRST, BACKFILL_LAST),
-                    "assetSelection": [{"path": [key.to_user_string()]} for key in sorted(a.key for a in defs.assets)],
+                    "assetSelection": [{"path": [key.to_user_string()]} for key in materializable],
                     "fromFailure": False,
                 }
                 launched = execute_dagster_graphql(workspace.create_request_context(), LAUNCH_BACKFILL, {"params": params})
             assert not launched.errors, launched.errors
             result = launched.data["launchPartitionBackfill"]
             assert result["__typename"] == "LaunchBackfillSuccess", result
-            # 2. Game files of two days land again: the arrival sensor requests runs for them.
+            # 2. Game files of two days land again: their new data versions make the automation run those days.
             for day in ARRIVAL_DAYS:
                 for path in (landing / "gamebook" / day.isoformat()).iterdir():
                     path.touch()
@@ -147,11 +164,11 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
             def settled() -> bool:
                 backfill = instance.get_backfill(result["backfillId"])
                 runs_so_far = instance.get_runs()
-                arrival_runs = [run for run in runs_so_far if run.tags.get("nba_failures/trigger") == "arrival"]
                 in_flight = [run for run in runs_so_far if not run.is_finished]
-                return backfill.status != BulkActionStatus.REQUESTED and len(arrival_runs) >= len(ARRIVAL_DAYS) and not in_flight
+                arrived = _automation_days(runs_so_far) >= {day.isoformat() for day in ARRIVAL_DAYS}
+                return backfill.status != BulkActionStatus.REQUESTED and arrived and not in_flight
 
-            daemon.wait_for(settled, timeout=900, interval=5, what="backfill, arrival runs and the CLI run finished")
+            daemon.wait_for(settled, timeout=900, interval=5, what="backfill, automation runs and the CLI run finished")
             # Sensors may still react to what those runs stored: quiet for a few ticks before judging.
             time.sleep(4 * INTERVAL_SECONDS)
             daemon.wait_for(
@@ -161,18 +178,13 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
         runs = instance.get_runs()
         assert instance.get_backfill(result["backfillId"]).status == BulkActionStatus.COMPLETED_SUCCESS
         assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}, [(run.run_id, run.status, run.tags) for run in runs]
-        arrival_days = {
-            run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start")
-            for run in runs
-            if run.tags.get("nba_failures/trigger") == "arrival"
-        }
-        assert arrival_days == {day.isoformat() for day in ARRIVAL_DAYS}
+        assert _automation_days(runs) == {day.isoformat() for day in ARRIVAL_DAYS}, "the days whose files changed, no other"
         assert any(run.tags.get("dagster/backfill") == result["backfillId"] for run in runs)
 
         # The runs overlapped, and their warehouse steps took turns: never two runs' steps at once.
         records = {run.run_id: instance.get_run_record_by_id(run.run_id) for run in runs}
         spans = sorted((record.start_time, record.end_time) for record in records.values())
-        assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in zip(spans, spans[1:])), spans
+        assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in itertools.pairwise(spans)), spans
         steps = _warehouse_step_intervals(instance, list(records))
         for start, end, run_id, step in steps:
             for other_start, other_end, other_run_id, other_step in steps:

@@ -11,6 +11,7 @@ from nba_failures.landing.contract import landed_game_files, read_registry, read
 from nba_failures.partitions import days_in
 from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, start_run
 from nba_failures.raw.gamebook import extract_games
+from nba_failures.raw.landed import LANDED_GAME_FILES
 from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
 from nba_failures.warehouse.base import Warehouse
@@ -21,8 +22,9 @@ REGISTRY = ProcessorSpec("player_registry", Phase.RAW, EntityType.PLAYER, PLAYER
 PROCESSORS = (SCHEDULE, GAMEBOOK, REGISTRY)
 
 
+# Every raw asset reads its day when that day's game files land: the schedule's rows and the registry's snapshot too.
 @processor_asset(
-    SCHEDULE, group="raw",
+    SCHEDULE, group="raw", deps=[LANDED_GAME_FILES],
     description="The season schedule, one row per game (nba_raw.nbac_schedule).",
 )  # fmt: skip
 def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
@@ -35,7 +37,7 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
 
 
 @processor_asset(
-    GAMEBOOK, group="raw", deps=[nbac_schedule],
+    GAMEBOOK, group="raw", deps=[LANDED_GAME_FILES, nbac_schedule],
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
 )  # fmt: skip
 def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
@@ -53,7 +55,7 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
 
 
 @processor_asset(
-    REGISTRY, group="raw",
+    REGISTRY, group="raw", deps=[LANDED_GAME_FILES],
     description="The player registry as it stood when each day was processed (nba_raw.player_registry).",
 )  # fmt: skip
 def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:

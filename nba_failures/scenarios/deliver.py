@@ -41,15 +41,10 @@ def deliver_scenario(landing_dir: Path, until_hours: float | None = None) -> Del
         return False
 
     fixes = [fault for fault in truth.faults if isinstance(fault, RegistryRemovalFault) and due(fault)]
-    registry = read_registry(landing_dir)
-    known = set(registry["player_lookup"])
-    added = [fault.registry_row(fault.fixed_aliases) for fault in fixes if fault.player_lookup not in known]
-    delivery.registry_fixes = [row["player_lookup"] for row in added]
-    delivery.already_delivered += [f"registry:{fault.player_lookup}" for fault in fixes if fault.player_lookup in known]
-    if added:
-        write_registry(landing_dir, pd.concat([registry, pd.DataFrame(added, columns=list(REGISTRY_COLUMNS))], ignore_index=True))
+    delivery.registry_fixes = restore_registry_rows(landing_dir, fixes)
+    already = [fault.player_lookup for fault in fixes if fault.player_lookup not in delivery.registry_fixes]
+    delivery.already_delivered += [f"registry:{lookup}" for lookup in already]
 
-    undelivered = landing_dir / UNDELIVERED_DIR
     for fault in truth.faults:
         if not isinstance(fault, GameFileFault):
             continue
@@ -58,18 +53,35 @@ def deliver_scenario(landing_dir: Path, until_hours: float | None = None) -> Del
             continue
         if not due(fault):
             continue
-        held, landed = undelivered / fault.file, landing_dir / fault.file
-        if held.exists():
-            landed.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(held, landed)
-            os.utime(landed)  # it arrives now
+        if land_held_file(landing_dir, fault):
             delivery.landed_files.append(fault.file)
-        elif landed.exists():
-            delivery.already_delivered.append(fault.file)
         else:
-            raise FileNotFoundError(f"{fault.fault_id}: {fault.file} is neither held back in {UNDELIVERED_DIR}/ nor landed")
-    _remove_empty_dirs(undelivered)
+            delivery.already_delivered.append(fault.file)
+    _remove_empty_dirs(landing_dir / UNDELIVERED_DIR)
     return delivery
+
+
+def restore_registry_rows(landing_dir: Path, fixes: list[RegistryRemovalFault]) -> list[str]:
+    """Add back, with their fixed aliases, the players of `fixes` the registry does not know; the ones added."""
+    registry = read_registry(landing_dir)
+    known = set(registry["player_lookup"])
+    added = [fault.registry_row(fault.fixed_aliases) for fault in fixes if fault.player_lookup not in known]
+    if added:
+        write_registry(landing_dir, pd.concat([registry, pd.DataFrame(added, columns=list(REGISTRY_COLUMNS))], ignore_index=True))
+    return [row["player_lookup"] for row in added]
+
+
+def land_held_file(landing_dir: Path, fault: GameFileFault) -> bool:
+    """Move a held-back game file into place, arriving now; False when it had landed already."""
+    held, landed = landing_dir / UNDELIVERED_DIR / fault.file, landing_dir / fault.file
+    if held.exists():
+        landed.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(held, landed)
+        os.utime(landed)  # it arrives now
+        return True
+    if landed.exists():
+        return False
+    raise FileNotFoundError(f"{fault.fault_id}: {fault.file} is neither held back in {UNDELIVERED_DIR}/ nor landed")
 
 
 def _remove_empty_dirs(root: Path) -> None:

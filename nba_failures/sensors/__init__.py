@@ -1,1 +1,1 @@
-"""Sensors: notice raw arrivals, retry what is correctable, give up when retrying cannot help."""
+"""Sensors: observe landed game files, retry what is correctable, give up when retrying cannot help."""

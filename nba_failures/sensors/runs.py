@@ -8,6 +8,8 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from nba_failures.sensors.retry_plan import RunState
 
 TRIGGER_TAG = "nba_failures/trigger"
+# The trigger of the runs the automation sensor launches (a day's files landed or changed).
+AUTOMATION_TRIGGER = "automation"
 RUN_KEY_TAG = "dagster/run_key"
 # Sensor-launched runs are retried by the sensor, per failure and bounded; Dagster's own run retries
 # would double them.
@@ -28,8 +30,8 @@ def window_run_request(
 
 
 def runs_in_flight(instance: DagsterInstance) -> int:
-    """Sensor-launched runs not finished yet: a tick waits for them, so two runs never race on a day."""
-    return len(instance.get_run_ids(RunsFilter(statuses=_IN_FLIGHT, tags={TRIGGER_TAG: ["retry", "arrival"]})))
+    """Retry and automation runs not finished yet: a retry tick waits for them, so two runs never race on a day."""
+    return len(instance.get_run_ids(RunsFilter(statuses=_IN_FLIGHT, tags={TRIGGER_TAG: ["retry", AUTOMATION_TRIGGER]})))
 
 
 def run_state(instance: DagsterInstance, run_key: str) -> RunState:
