@@ -99,7 +99,8 @@ def _automation_days(runs) -> set[str]:
 
 def _classified_since(instance: DagsterInstance, day: dt.date, since: float) -> bool:
     """Whether a run classified `day`'s failures after `since` (a timestamp)."""
-    of_day = AssetRecordsFilter(asset_key=AssetKey("classified_failures"), asset_partitions=[day.isoformat()], after_timestamp=since)
+    classified = AssetKey("classified_failures")
+    of_day = AssetRecordsFilter(asset_key=classified, asset_partitions=[day.isoformat()], after_timestamp=since)
     return bool(instance.fetch_materializations(of_day, limit=1).records)
 
 
