@@ -126,7 +126,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="resolution status (repeatable): " + ", ".join(s.value for s in ResolutionStatus),
     )  # fmt: skip
     report.add_argument("--view", choices=VIEWS, help="section to print (default: all; csv default: distribution)")
-    report.add_argument("--limit", type=int, default=20, help="rows of the recent/correctable/permanent lists (0 = all; default 20)")
+    report.add_argument(
+        "--limit", type=int, default=20, help="rows of the recent/correctable/permanent lists (0 = all; default 20)"
+    )
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--progress", action="store_true", help="report read progress on stderr even when it is not a terminal")
     report.set_defaults(handler=_run)

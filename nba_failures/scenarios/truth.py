@@ -119,8 +119,18 @@ def expected_failures(fault: Fault) -> list[ExpectedFailure]:
         return rows
     if isinstance(fault, RegistryRemovalFault):
         return [
-            _row(fault, PLAYER_GAME_SUMMARY, day, EntityType.PLAYER, fault.player_lookup, FailureCategory.REGISTRY_LOOKUP_FAILED,
-                 FailureType.DATA_GAP, True, game_id=game_id, player_lookup=fault.player_lookup)  # fmt: skip
+            _row(
+                fault,
+                PLAYER_GAME_SUMMARY,
+                day,
+                EntityType.PLAYER,
+                fault.player_lookup,
+                FailureCategory.REGISTRY_LOOKUP_FAILED,
+                FailureType.DATA_GAP,
+                True,
+                game_id=game_id,
+                player_lookup=fault.player_lookup,
+            )  # fmt: skip
             for day, game_id in _dates_and_games(fault)
         ]
     if isinstance(fault, MalformedRowFault):
