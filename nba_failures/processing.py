@@ -54,7 +54,8 @@ def rows_accounted_for_check(asset_name: str) -> AssetCheckSpec:
 def column_schema(table: TableSpec) -> TableSchema:
     """The table's columns as Dagster shows them (`dagster/column_schema`), from the one TableSpec."""
     columns = [
-        TableColumn(column.name, column.duckdb_type, column.description, TableColumnConstraints(nullable=column.mode is not Mode.REQUIRED))
+        TableColumn(column.name, column.duckdb_type, column.description,
+                    TableColumnConstraints(nullable=column.mode is not Mode.REQUIRED))
         for column in table.columns
     ]  # fmt: skip
     return TableSchema(columns=columns)

@@ -51,7 +51,8 @@ _MAX_INHERITANCE_DEPTH = 8
 _VERDICT_LISTS = ("gap_game_ids", "gap_game_dates", "dnp_reasons")
 
 CLASSIFICATION_COLUMNS = (
-    "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons", "raw_data_checked",
+    "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons",
+    "raw_data_checked",
 )  # fmt: skip
 
 

@@ -85,7 +85,8 @@ class FailureRecorder:
         """Record one failure per row of a frame with `analysis_date`, `entity_id`, `reason` columns.
 
         Optional columns: `failure_category` (else `category`), `entity_type`, `expected_count`, `actual_count`,
-        `missing_game_ids`, `upstream_table`, `upstream_entity_id`, `source_file`, `source_line`, `cache_age_hours`. Pure logic returns such frames.
+        `missing_game_ids`, `upstream_table`, `upstream_entity_id`, `source_file`, `source_line`, `cache_age_hours`.
+        Pure logic returns such frames.
         """
         optional = (
             "expected_count",

@@ -25,8 +25,8 @@ from nba_failures.warehouse.schema import TableSpec
 _REFRESHED = (
     "processor_name", "phase", "run_id", "entity_id", "entity_type", "failure_category", "failure_reason", "failure_type",
     "classification_reason", "is_correctable", "expected_count", "actual_count", "missing_game_ids", "gap_game_ids",
-    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "upstream_entity_id", "source_file", "source_line", "raw_data_checked",
-    "cache_age_hours", "prerequisite_game_ids", "prerequisite_players", "root_failure_keys",
+    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "upstream_entity_id", "source_file", "source_line",
+    "raw_data_checked", "cache_age_hours", "prerequisite_game_ids", "prerequisite_players", "root_failure_keys",
 )  # fmt: skip
 # What the retry sensor owns on a row; a classification run starts a new failure with none of it.
 _RETRY_STATE = ("last_retry_run_id", "permanent_reason", "permanent_cause", "waiting_for", "prerequisites_state")

@@ -78,8 +78,12 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
 
 
 @processor_asset(
-    DAILY_CACHE, group="precompute", deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
-    description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).",
+    DAILY_CACHE, group="precompute",
+    deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
+    description=(
+        "Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages "
+        "(nba_precompute.player_daily_cache)."
+    ),
 )  # fmt: skip
 def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> AssetEvents:
     recorder, start, end = start_run(context, DAILY_CACHE)
@@ -137,7 +141,8 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
 
 
 @processor_asset(
-    COMPOSITE, group="precompute", deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
+    COMPOSITE, group="precompute",
+    deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
     description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.",
 )  # fmt: skip
 def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
@@ -158,7 +163,8 @@ def player_composite_factors(context: AssetExecutionContext, warehouse: Warehous
 
 
 @processor_asset(
-    FEATURE_STORE, group="precompute", deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
+    FEATURE_STORE, group="precompute",
+    deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
     description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).",
 )  # fmt: skip
 def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:

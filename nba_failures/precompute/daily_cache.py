@@ -168,7 +168,8 @@ def _window_text(frame: pd.DataFrame, failing: pd.DataFrame | None = None) -> pd
     parts = []
     for window in WINDOWS:
         text = (window + " " + frame[f"{window}_actual_games"].astype(str) + "/" + frame[f"{window}_expected_games"].astype(str)
-                + " (" + frame[f"{window}_completeness_pct"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.1f}%") + ")")  # fmt: skip
+                + " (" + frame[f"{window}_completeness_pct"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.1f}%")
+                + ")")  # fmt: skip
         parts.append(text.where(failing[window], "") if failing is not None else text)
     joined = (
         pd.concat(parts, axis=1).apply(lambda row: ", ".join(part for part in row if part), axis=1)

@@ -83,7 +83,9 @@ PLAYER_DAILY_CACHE = TableSpec(
 PLAYER_SHOT_ZONE_ANALYSIS = TableSpec(
     dataset="nba_precompute",
     name="player_shot_zone_analysis",
-    description="One row per player dressed that day with at least 3 games played: his scoring by zone over his last 10 games played.",
+    description=(
+        "One row per player dressed that day with at least 3 games played: his scoring by zone over his last 10 games played."
+    ),
     columns=(
         *_PLAYER_KEYS,
         integer("games_in_sample", "Games played in the sample (at most 10)."),
@@ -96,7 +98,9 @@ PLAYER_SHOT_ZONE_ANALYSIS = TableSpec(
 TEAM_DEFENSE_ZONE_ANALYSIS = TableSpec(
     dataset="nba_precompute",
     name="team_defense_zone_analysis",
-    description="One row per team playing that day with at least 3 games: what its opponents scored by zone over its last 15 games.",
+    description=(
+        "One row per team playing that day with at least 3 games: what its opponents scored by zone over its last 15 games."
+    ),
     columns=(
         _ANALYSIS_DATE,
         required(string("team_abbr", "Team.")),
@@ -114,7 +118,9 @@ TEAM_DEFENSE_ZONE_ANALYSIS = TableSpec(
 PLAYER_COMPOSITE_FACTORS = TableSpec(
     dataset="nba_precompute",
     name="player_composite_factors",
-    description="One row per player dressed that day with every input: fatigue, shot-zone matchup against the opponent's defense, pace.",
+    description=(
+        "One row per player dressed that day with every input: fatigue, shot-zone matchup against the opponent's defense, pace."
+    ),
     columns=(
         *_PLAYER_KEYS,
         integer("days_rest", "Days since his previous game played (null if none)."),

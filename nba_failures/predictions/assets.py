@@ -35,8 +35,12 @@ PROCESSORS = (POINTS_PREDICTIONS,)
 
 
 @processor_asset(
-    POINTS_PREDICTIONS, group="predictions", deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["scikitlearn"],
-    description="Each dressed player's points, predicted by a model fitted on earlier days only (nba_predictions.player_points_predictions).",
+    POINTS_PREDICTIONS, group="predictions",
+    deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["scikitlearn"],
+    description=(
+        "Each dressed player's points, predicted by a model fitted on earlier days only "
+        "(nba_predictions.player_points_predictions)."
+    ),
 )  # fmt: skip
 def player_points_predictions(
     context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy
@@ -71,7 +75,8 @@ def player_points_predictions(
     scores = evaluation(outcome.predictions, player_games)
     context.log.info(f"player_points_predictions: {scores}")
     model = {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "stale_cache_hours": prediction_policy.stale_cache_hours,
-             "min_training_rows": prediction_policy.min_training_rows, "training_window_days": prediction_policy.training_window_days}  # fmt: skip
+             "min_training_rows": prediction_policy.min_training_rows,
+             "training_window_days": prediction_policy.training_window_days}  # fmt: skip
     accounting = RowAccounting(len(roster), len(failures))
     yield from publish(
         context, warehouse, recorder, outcome.predictions, start, end, accounting, extra_metadata=model, window_totals=scores

@@ -146,9 +146,9 @@ def predict_points(
     Too few training rows → INSUFFICIENT_DATA for the day's players; a fit that fails or an input or a
     prediction that is not finite → MODEL_ERROR.
     """
-    columns = ["prediction_date", "player_lookup", "game_id", "team_abbr", "opponent_abbr", "predicted_points", "season_avg_points",
-               "model_name", "model_version", "feature_version", "training_first_date", "training_last_date", "training_rows",
-               "features_created_at", "cache_age_hours", "predicted_at"]  # fmt: skip
+    columns = ["prediction_date", "player_lookup", "game_id", "team_abbr", "opponent_abbr", "predicted_points",
+               "season_avg_points", "model_name", "model_version", "feature_version", "training_first_date",
+               "training_last_date", "training_rows", "features_created_at", "cache_age_hours", "predicted_at"]  # fmt: skip
     if ready.empty:
         return PredictionOutcome(pd.DataFrame(columns=columns), pd.DataFrame(columns=PREDICTION_FAILURE_COLUMNS))
     ready = with_season_averages(ready, player_games)
@@ -168,7 +168,10 @@ def predict_points(
                 _failed(
                     players,
                     FailureCategory.INSUFFICIENT_DATA,
-                    f"the model for {day} has {len(training)} training rows (earlier feature rows with actual points); it needs {min_training_rows}",
+                    (
+                        f"the model for {day} has {len(training)} training rows (earlier feature rows with actual points); "
+                        f"it needs {min_training_rows}"
+                    ),
                     expected_count=min_training_rows,
                     actual_count=len(training),
                 )

@@ -59,8 +59,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     defaults = FaultCounts()
     for kind in FaultKind:
-        make.add_argument(f"--{kind.value.replace('_', '-')}", dest=kind.value, type=int, default=getattr(defaults, kind.value),
-                          metavar="N", help=f"number of {kind.value} faults (default {getattr(defaults, kind.value)})")  # fmt: skip
+        make.add_argument(f"--{kind.value.replace('_', '-')}", dest=kind.value, type=int,
+                          default=getattr(defaults, kind.value), metavar="N",
+                          help=f"number of {kind.value} faults (default {getattr(defaults, kind.value)})")  # fmt: skip
     make.set_defaults(handler=_make)
 
     deliver = commands.add_parser("deliver", help="land the held-back files and apply the registry fixes")

@@ -136,8 +136,8 @@ def expected_failures(fault: Fault) -> list[ExpectedFailure]:
     if isinstance(fault, MalformedRowFault):
         details = dict(game_id=fault.game_id, file=fault.file)
         return [
-            _row(fault, PLAYER_GAME_SUMMARY, fault.game_date, EntityType.PLAYER, fault.player_lookup, FailureCategory.PROCESSING_ERROR,
-                 FailureType.BAD_INPUT, False, player_lookup=fault.player_lookup, **details),
+            _row(fault, PLAYER_GAME_SUMMARY, fault.game_date, EntityType.PLAYER, fault.player_lookup,
+                 FailureCategory.PROCESSING_ERROR, FailureType.BAD_INPUT, False, player_lookup=fault.player_lookup, **details),
             _row(fault, TEAM_OFFENSE, fault.game_date, EntityType.TEAM, fault.team_abbr, FailureCategory.VALIDATION_ERROR,
                  FailureType.BAD_INPUT, False, player_lookup=fault.player_lookup, **details),
         ]  # fmt: skip

@@ -101,7 +101,9 @@ class BigQueryWarehouse(Warehouse):
     retry_deadline_seconds: float = Field(
         default=60.0,
         gt=0,
-        description="How long one call retries an unreachable or failing BigQuery before the run fails (client default: 10 minutes).",
+        description=(
+            "How long one call retries an unreachable or failing BigQuery before the run fails (client default: 10 minutes)."
+        ),
     )
 
     @property

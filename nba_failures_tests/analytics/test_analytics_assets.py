@@ -209,7 +209,7 @@ def test_upcoming_context_form_and_rest_from_earlier_games(season_landing: Path,
     assert table["player_lookup"].tolist() == expected["player_lookup"].tolist()
     # The day has players with long and short histories, back-to-backs, and L5 different from L10: the checks bite.
     assert (expected["games_played_before"] > 5).any() and (expected["games_played_before"] < 3).any()
-    assert (expected["back_to_back"] == True).any()
+    assert (expected["back_to_back"] == True).any()  # noqa: E712 (element-wise, on a Series)
     assert (expected["l5_avg_points"] - expected["l10_avg_points"]).abs().max() > 1
     for column in ("games_played_before", "games_last_7_days", "team_games_last_10", "played_of_team_last_10"):
         assert table[column].astype(int).tolist() == expected[column].tolist(), column

@@ -151,7 +151,8 @@ def test_a_missing_feature_row_is_a_prediction_failure_naming_the_upstream(wareh
 def test_features_older_than_the_policy_are_stale_cache(warehouse_copy: Path, season_landing: Path) -> None:
     with duckdb.connect(str(warehouse_copy)) as connection:
         connection.execute(
-            "UPDATE nba_processing.processor_runs SET finished_at = finished_at - INTERVAL 3 DAY WHERE processor_name = ? AND analysis_date = ?",
+            "UPDATE nba_processing.processor_runs SET finished_at = finished_at - INTERVAL 3 DAY "
+            "WHERE processor_name = ? AND analysis_date = ?",
             ["ml_feature_store", DAY],
         )
 

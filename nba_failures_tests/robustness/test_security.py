@@ -70,7 +70,8 @@ def test_every_sql_string_in_the_package_is_built_from_identifiers() -> None:
         # the pattern the package used for `where_in` keys: a caller's string, even after a schema check
         "def w(table, where_in):\n    clauses = []\n    for name, values in where_in.items():\n        table.column(name)\n"
         "        clauses.append(f'list_contains(?, {name})')\n    return clauses, []\n"
-        "def f(c, table, where_in):\n    clauses, params = w(table, where_in)\n    c.execute(f\"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}\", params)",
+        "def f(c, table, where_in):\n    clauses, params = w(table, where_in)\n"
+        "    c.execute(f\"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}\", params)",
         "def f(c, table, alias):\n    c.execute(f'SELECT 1 FROM {table.name} {alias}')\nf(None, None, alias=input())",
     ],
     ids=["f-string", "concatenation", "percent", "format", "augmented", "where_in-key", "non-constant-alias"],

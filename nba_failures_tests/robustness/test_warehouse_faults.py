@@ -136,7 +136,10 @@ def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_ne
     # its own, never another slice's (its write may still be running).
     with bigquery_warehouse.bigquery.get_client() as client:
         for start, end in (day_slice, other_slice):
-            table_id = f"{bigquery_warehouse.bigquery.project}.{PROCESSOR_RUNS.dataset}.{staging_prefix(PROCESSOR_RUNS, start, end, None)}interrupted"
+            table_id = (
+                f"{bigquery_warehouse.bigquery.project}.{PROCESSOR_RUNS.dataset}."
+                f"{staging_prefix(PROCESSOR_RUNS, start, end, None)}interrupted"
+            )
             client.create_table(bigquery.Table(table_id, schema=PROCESSOR_RUNS.bigquery_schema()))
     assert len(_staging_tables(bigquery_warehouse)) == 2
     bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice)
