@@ -40,7 +40,10 @@ def backfill(args: argparse.Namespace) -> dict:
 
     keys = daily_partitions.get_partition_keys()
     with DagsterInstance.ephemeral() as instance:
-        run = lambda: run_backfill(dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]), instance=instance)
+
+        def run():
+            return run_backfill(dt.date.fromisoformat(keys[0]), dt.date.fromisoformat(keys[-1]), instance=instance)
+
         result, wall, cpu = _timed(run)
         materializations = len(result.get_asset_materialization_events())
     return {

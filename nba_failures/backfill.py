@@ -138,5 +138,9 @@ def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.
     counts.insert(0, "failures", counts.sum(axis=1))
     summary = counts.rename_axis(columns=None).reset_index()
     phase_order = {phase.value: order for order, phase in enumerate(Phase)}
-    summary = summary.sort_values(["phase", "processor_name", "failures"], key=lambda c: c.map(phase_order) if c.name == "phase" else c, ascending=[True, True, False])
+    summary = summary.sort_values(
+        ["phase", "processor_name", "failures"],
+        key=lambda c: c.map(phase_order) if c.name == "phase" else c,
+        ascending=[True, True, False],
+    )
     return summary.reset_index(drop=True)

@@ -85,7 +85,10 @@ def _backfill(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     on_step = None if args.verbose else _step_printer()
     result = run_backfill(start, last, instance=instance, selection=args.select, on_step=on_step, raise_on_error=False)
-    print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s", file=sys.stderr)
+    print(
+        f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s",
+        file=sys.stderr,
+    )
     _summary(args)
     return 0 if result.success else 1
 
@@ -197,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--settle-seconds", type=float, default=600, help="how long to wait for the daemon (default 600)")
     replay.set_defaults(handler=_replay)
 
-    docs = commands.add_parser("docs", help="documentation generated from the code").add_subparsers(dest="docs_command", required=True)
+    docs = commands.add_parser("docs", help="documentation generated from the code").add_subparsers(
+        dest="docs_command", required=True
+    )
     tables = docs.add_parser("tables", help="markdown of every warehouse table, from the one schema definition")
     tables.add_argument("--readme", type=Path, help="rewrite the generated table section of this README in place")
     tables.set_defaults(handler=_docs_tables)

@@ -61,7 +61,9 @@ def build_resources() -> dict[str, object]:
         "dashboard": dashboard_assets.DashboardOutput(path=str(settings.dashboard_path())),
         "precompute_policy": PrecomputePolicy(),
         "prediction_policy": PredictionPolicy(),
-        "retry_policy": RetryPolicy(**{field: EnvVar.int(name) for field, name in _RETRY_SETTINGS.items() if os.environ.get(name)}),
+        "retry_policy": RetryPolicy(
+            **{field: EnvVar.int(name) for field, name in _RETRY_SETTINGS.items() if os.environ.get(name)}
+        ),
     }
 
 

@@ -56,8 +56,18 @@ def _with_ambiguity(named: pd.DataFrame) -> pd.DataFrame:
     if ambiguous.any():
         candidate = (named["registry_lookup"] + " (" + named["universal_player_id"] + ")").where(distinct)[ambiguous]
         by_lookup = [key[ambiguous] for key in keys]
-        candidates[ambiguous] = candidate.groupby(by_lookup, dropna=False).transform(lambda names: ", ".join(sorted(names.dropna())))
-    why = "'" + named["player_lookup"] + "' names " + count.astype(str) + " registry identities: " + candidates + "; a registry fix must leave one"
+        candidates[ambiguous] = candidate.groupby(by_lookup, dropna=False).transform(
+            lambda names: ", ".join(sorted(names.dropna()))
+        )
+    why = (
+        "'"
+        + named["player_lookup"]
+        + "' names "
+        + count.astype(str)
+        + " registry identities: "
+        + candidates
+        + "; a registry fix must leave one"
+    )
     return named.assign(ambiguity=why.where(ambiguous, ""))
 
 
@@ -75,7 +85,9 @@ def player_identities(registry: pd.DataFrame) -> pd.DataFrame:
     identities = named.drop_duplicates(["snapshot_date", "player_lookup"], ignore_index=True).drop(columns="row")
     identities.loc[identities["ambiguity"] != "", ["registry_lookup", "universal_player_id"]] = pd.NA
     per_day = pd.DataFrame({"snapshot_date": resolved_as.index, "resolved_as": resolved_as.to_numpy()})
-    identities = per_day.merge(identities.rename(columns={"snapshot_date": "resolved_as"}), on="resolved_as").drop(columns="resolved_as")
+    identities = per_day.merge(identities.rename(columns={"snapshot_date": "resolved_as"}), on="resolved_as").drop(
+        columns="resolved_as"
+    )
     identities["snapshot_date"] = days.take(identities["snapshot_date"].to_numpy())
     return identities
 
@@ -97,7 +109,9 @@ def resolve_players(listed: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFr
     """For each row of `listed` (`game_date`, `player_lookup` as listed), aligned with it: `player_lookup`, his
     registry key (the listed lookup when it names no one), `universal_player_id` (NA unless resolved) and
     `identity_problem` ('' when resolved, else why not)."""
-    keys = identities.rename(columns={"snapshot_date": "game_date"}).loc[:, ["game_date", "player_lookup", "registry_lookup", "universal_player_id", "ambiguity"]]
+    keys = identities.rename(columns={"snapshot_date": "game_date"}).loc[
+        :, ["game_date", "player_lookup", "registry_lookup", "universal_player_id", "ambiguity"]
+    ]
     resolved = listed.loc[:, ["game_date", "player_lookup"]].merge(keys, on=["game_date", "player_lookup"], how="left")
     found = resolved["registry_lookup"].notna()
     problem = resolved["ambiguity"].where(resolved["ambiguity"].notna() & (resolved["ambiguity"] != ""), NOT_REGISTERED)
@@ -149,7 +163,10 @@ def check_registry(registry: pd.DataFrame) -> RegistryCheck:
     rejected = registry[why != ""]
     bad_rows = pd.DataFrame(
         {
-            "entity_id": [_usable_id(*values) for values in zip(rejected["player_lookup"], rejected["universal_player_id"], rejected["player_name"])],
+            "entity_id": [
+                _usable_id(*values)
+                for values in zip(rejected["player_lookup"], rejected["universal_player_id"], rejected["player_name"])
+            ],
             "failure_category": FailureCategory.VALIDATION_ERROR.value,
             "reason": [f"{REGISTRY_SOURCE} line {_line(row)}: {text}; row rejected" for row, text in why[why != ""].items()],
             "source_line": [_line(row) for row in rejected.index],
@@ -162,7 +179,12 @@ def check_registry(registry: pd.DataFrame) -> RegistryCheck:
 
     usable = registry[why == ""]
     named = _with_ambiguity(_naming_lookups(usable.assign(snapshot_date=None)))
-    ambiguous = named[named["ambiguity"] != ""].groupby("player_lookup").agg(rows=("row", sorted), ambiguity=("ambiguity", "first")).reset_index()
+    ambiguous = (
+        named[named["ambiguity"] != ""]
+        .groupby("player_lookup")
+        .agg(rows=("row", sorted), ambiguity=("ambiguity", "first"))
+        .reset_index()
+    )
     ambiguities = pd.DataFrame(
         {
             "entity_id": ambiguous["player_lookup"],
@@ -179,8 +201,6 @@ def check_registry(registry: pd.DataFrame) -> RegistryCheck:
     return RegistryCheck(usable=usable, problems=problems.loc[:, PROBLEM_COLUMNS], rejected_rows=len(rejected))
 
 
-
-
 def box_listings(raw: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
     """The raw rows with `player_status` normalized, `game_date` = the landing date, and who they list: the
     listing itself, not validated.
@@ -194,7 +214,9 @@ def box_listings(raw: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
     rows = raw.copy()
     rows["player_status"] = by_distinct_value(rows["player_status"], lambda status: status.str.strip().str.upper())
     # 'NULL', 'None'… are no identity (a failure record refuses them as entity ids): treat them as blank.
-    lookup = by_distinct_value(rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_IDS), ""))
+    lookup = by_distinct_value(
+        rows["player_lookup"], lambda ids: ids.str.strip().mask(lambda ids: ids.str.lower().isin(PLACEHOLDER_IDS), "")
+    )
     names = rows["player_name"]
     derived = names.map({name: player_lookup(name) for name in names.unique()}).mask(lambda ids: ids.isin(PLACEHOLDER_IDS), "")
     rows["game_date"] = rows["landing_date"]

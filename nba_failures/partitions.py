@@ -48,7 +48,11 @@ def partition_exclusions(game_dates: Iterable[dt.date]) -> list[str | dt.datetim
     if not off:
         return []
     off_set = set(off)
-    in_season = {(day.month, day.day) for day in (dates[0] + dt.timedelta(days=n) for n in range((dates[-1] - dates[0]).days + 1)) if day not in off_set}
+    in_season = {
+        (day.month, day.day)
+        for day in (dates[0] + dt.timedelta(days=n) for n in range((dates[-1] - dates[0]).days + 1))
+        if day not in off_set
+    }
     always_off = sorted({(day.month, day.day) for day in off} - in_season)
     crons = []
     for month, days_of_month in groupby(always_off, key=lambda month_day: month_day[0]):
@@ -63,7 +67,11 @@ def season_partitions(game_dates: Iterable[dt.date]) -> DailyPartitionsDefinitio
     """One partition per day from the first to the last of `game_dates`, the off-season excluded."""
     dates = sorted(set(game_dates))
     first, last = dates[0], dates[-1]
-    return DailyPartitionsDefinition(start_date=first.isoformat(), end_date=(last + dt.timedelta(days=1)).isoformat(), exclusions=partition_exclusions(dates) or None)
+    return DailyPartitionsDefinition(
+        start_date=first.isoformat(),
+        end_date=(last + dt.timedelta(days=1)).isoformat(),
+        exclusions=partition_exclusions(dates) or None,
+    )
 
 
 def partition_game_dates() -> list[dt.date]:
@@ -80,7 +88,9 @@ def partition_game_dates() -> list[dt.date]:
     try:
         return read_schedule(landing)["game_date"].tolist()
     except LandingFileError as error:
-        logging.getLogger(__name__).warning("landing schedule in %s unusable (%s): partitions are the bundled season's", landing, error)
+        logging.getLogger(__name__).warning(
+            "landing schedule in %s unusable (%s): partitions are the bundled season's", landing, error
+        )
         return read_schedule(BUNDLED_SEASON_DIR)["game_date"].tolist()
 
 

@@ -54,7 +54,8 @@ def rows_accounted_for_check(asset_name: str) -> AssetCheckSpec:
 def column_schema(table: TableSpec) -> TableSchema:
     """The table's columns as Dagster shows them (`dagster/column_schema`), from the one TableSpec."""
     columns = [
-        TableColumn(column.name, column.duckdb_type, column.description, TableColumnConstraints(nullable=column.mode is not Mode.REQUIRED))
+        TableColumn(column.name, column.duckdb_type, column.description,
+                    TableColumnConstraints(nullable=column.mode is not Mode.REQUIRED))
         for column in table.columns
     ]  # fmt: skip
     return TableSchema(columns=columns)
@@ -163,7 +164,9 @@ def publish(
         **window_metadata(start, end, {**totals, **(window_totals or {})}),
         **(extra_metadata or {}),
     }
-    context.log.info(f"{processor.name} {metadata['partition_range']}: {written} rows, {json.dumps(recorder.counts_by_category())}")
+    context.log.info(
+        f"{processor.name} {metadata['partition_range']}: {written} rows, {json.dumps(recorder.counts_by_category())}"
+    )
     yield MaterializeResult(metadata=metadata)
     yield from partition_check_evaluations(context, {day: [balance] for day in runs["analysis_date"]})
 
@@ -224,7 +227,9 @@ def partition_check_evaluations(
             )
 
 
-def _runs_per_day(recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+def _runs_per_day(
+    recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.DataFrame, start: dt.date, end: dt.date
+) -> pd.DataFrame:
     processor = recorder.processor
     rows_per_day = rows[processor.table.partition_column].value_counts() if len(rows) else pd.Series(dtype=int)
     failures_per_day = failures["analysis_date"].map(str).value_counts() if len(failures) else pd.Series(dtype=int)
@@ -249,13 +254,14 @@ def _counts(failures: pd.DataFrame, column: str) -> dict[str, int]:
 def _preview(failures: pd.DataFrame) -> MetadataValue:
     schema = TableSchema(columns=[TableColumn(name, "string") for name in _PREVIEW_COLUMNS])
     records = [
-        TableRecord(data={name: str(row[name]) for name in _PREVIEW_COLUMNS})
-        for _, row in failures.head(PREVIEW_ROWS).iterrows()
+        TableRecord(data={name: str(row[name]) for name in _PREVIEW_COLUMNS}) for _, row in failures.head(PREVIEW_ROWS).iterrows()
     ]
     return MetadataValue.table(records=records, schema=schema)
 
 
-def record_missing_days(recorder: FailureRecorder, expected_days: set[dt.date], present_days: set[dt.date], upstream_table: str) -> set[dt.date]:
+def record_missing_days(
+    recorder: FailureRecorder, expected_days: set[dt.date], present_days: set[dt.date], upstream_table: str
+) -> set[dt.date]:
     """One DATE-level MISSING_DEPENDENCY per day that should have upstream rows and has none."""
     missing = expected_days - present_days
     for day in sorted(missing):

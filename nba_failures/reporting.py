@@ -30,7 +30,7 @@ SPREADSHEET_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells a spreadsheet would take for a formula, prefixed with a single quote so they stay text."""
     neutralized = frame.copy()
-    for column in neutralized.columns[neutralized.dtypes == object]:
+    for column in neutralized.columns[neutralized.dtypes == object]:  # noqa: E721 (element-wise, on a Series of dtypes)
         neutralized[column] = neutralized[column].map(
             lambda value: "'" + value if isinstance(value, str) and value.startswith(SPREADSHEET_FORMULA_STARTS) else value
         )
@@ -112,7 +112,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `report` on the `nba-failures` parser."""
     report = subparsers.add_parser(
         "report",
-        help="failures in the store: distribution by processor and category, recent, correctable (and what they wait for), given up",
+        help=(
+            "failures in the store: distribution by processor and category, recent, correctable (and what they wait for), "
+            "given up"
+        ),
         description="The verification queries over nba_processing.*_failures, on DuckDB or BigQuery (NBA_FAILURES_WAREHOUSE).",
     )
     report.add_argument("--since", type=dt.date.fromisoformat, help="first analysis date (YYYY-MM-DD)")
@@ -126,7 +129,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="resolution status (repeatable): " + ", ".join(s.value for s in ResolutionStatus),
     )  # fmt: skip
     report.add_argument("--view", choices=VIEWS, help="section to print (default: all; csv default: distribution)")
-    report.add_argument("--limit", type=int, default=20, help="rows of the recent/correctable/permanent lists (0 = all; default 20)")
+    report.add_argument(
+        "--limit", type=int, default=20, help="rows of the recent/correctable/permanent lists (0 = all; default 20)"
+    )
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--progress", action="store_true", help="report read progress on stderr even when it is not a terminal")
     report.set_defaults(handler=_run)

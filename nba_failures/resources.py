@@ -15,9 +15,13 @@ class LandingZone(ConfigurableResource):
 
     path: str = Field(description="Landing directory: schedule.csv.gz, gamebook/<date>/<game_id>.csv[.gz], registry/.")
     max_game_file_bytes: int = Field(
-        default=GameFileLimits.max_bytes, gt=0, description="A game file larger than this, on disk or decompressed, is refused unread."
+        default=GameFileLimits.max_bytes,
+        gt=0,
+        description="A game file larger than this, on disk or decompressed, is refused unread.",
     )
-    max_game_file_rows: int = Field(default=GameFileLimits.max_rows, gt=0, description="A game file with more rows than this is refused.")
+    max_game_file_rows: int = Field(
+        default=GameFileLimits.max_rows, gt=0, description="A game file with more rows than this is refused."
+    )
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         # The default landing directory is the bundled season, laid out on first use rather than at load.

@@ -64,9 +64,7 @@ class EmulatorNotInstalledError(EmulatorError):
 
 
 def default_emulator_python() -> Path:
-    venv = os.environ.get(VENV_ENV) or str(
-        Path.home() / ".cache" / "nba_failures" / "bq-emulator-venv"
-    )
+    venv = os.environ.get(VENV_ENV) or str(Path.home() / ".cache" / "nba_failures" / "bq-emulator-venv")
     return Path(venv) / "bin" / "python"
 
 
@@ -233,10 +231,7 @@ class BigQueryEmulator:
             assert self._process is not None
             code = self._process.poll()
             if code is not None:
-                raise EmulatorError(
-                    f"BigQuery emulator exited with code {code} during startup.\n"
-                    f"{self.log_tail()}"
-                )
+                raise EmulatorError(f"BigQuery emulator exited with code {code} during startup.\n{self.log_tail()}")
             try:
                 # Listing datasets opens the DuckDB database (and so loads the
                 # icu/ducklake extensions): a 200 means queries will work too.

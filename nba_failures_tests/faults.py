@@ -298,6 +298,8 @@ def assert_rows_accounted_for(values: dict[str, object]) -> None:
     """`input_rows = rows_written + failed_input_rows + excluded_input_rows`, from the metadata alone (a range
     run's partition shows the range's counts as `range_…`)."""
     prefix = "range_" if "range_input_rows" in values else ""
-    written, failed, excluded = (values[f"{prefix}{name}"] for name in ("rows_written", "failed_input_rows", "excluded_input_rows"))
+    written, failed, excluded = (
+        values[f"{prefix}{name}"] for name in ("rows_written", "failed_input_rows", "excluded_input_rows")
+    )
     assert values[f"{prefix}input_rows"] == written + failed + excluded, values
     assert values[f"{prefix}rows_accounted_for"] is True

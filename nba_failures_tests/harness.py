@@ -44,7 +44,9 @@ def run_assets(
     )
 
 
-def execute_request(request: RunRequest, warehouse: Warehouse, landing: Path, instance: DagsterInstance) -> ExecuteInProcessResult:
+def execute_request(
+    request: RunRequest, warehouse: Warehouse, landing: Path, instance: DagsterInstance
+) -> ExecuteInProcessResult:
     """Run what a sensor requested, for real, in `instance`, tagged with its run key as the daemon would."""
     resources = {**defs.resources, "warehouse": warehouse, "landing": LandingZone(path=str(landing))}
     return materialize(

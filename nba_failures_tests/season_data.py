@@ -27,7 +27,9 @@ def schedule() -> pd.DataFrame:
 def team_games(team: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     """The team's scheduled games with `start <= game_date < end`."""
     games = schedule()
-    mask = ((games["home_abbr"] == team) | (games["away_abbr"] == team)) & (games["game_date"] >= start) & (games["game_date"] < end)
+    mask = (
+        ((games["home_abbr"] == team) | (games["away_abbr"] == team)) & (games["game_date"] >= start) & (games["game_date"] < end)
+    )
     return games[mask].sort_values("game_id")
 
 

@@ -101,7 +101,7 @@ def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing:
     backfill = _run([cli, "backfill", "--start", DAY.isoformat(), "--end", DAY.isoformat()], env, timeout=900)
     assert "succeeded" in backfill.stderr, backfill.stderr[-3000:]
     summary = _run([cli, "summary"], env)
-    assert summary.stdout == backfill.stdout[backfill.stdout.index("\nFailures per processor"):]
+    assert summary.stdout == backfill.stdout[backfill.stdout.index("\nFailures per processor") :]
     report = json.loads(_run([cli, "report", "--format", "json"], env).stdout)
     total = int(re.search(r"^(\d+) failures:$", summary.stdout, re.MULTILINE).group(1))
     assert report["total_failures"] == total > 0

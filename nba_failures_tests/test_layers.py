@@ -92,7 +92,7 @@ def test_no_import_cycles():
         state[module] = "open"
         for imported in sorted(graph[module]):
             if state.get(imported) == "open":
-                cycles.append(path[path.index(imported):] + [imported])
+                cycles.append(path[path.index(imported) :] + [imported])
             elif imported not in state:
                 visit(imported, [*path, imported])
         state[module] = "done"
@@ -111,13 +111,18 @@ def test_the_failure_core_knows_no_dagster():
         for module, path in graph_of_core.items()
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Import | ast.ImportFrom)
-        and any(name.split(".")[0] == "dagster" for name in ([node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]))
+        and any(
+            name.split(".")[0] == "dagster"
+            for name in ([node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names])
+        )
     )
     assert using_dagster == []
 
 
 def test_loading_the_code_location_imports_no_model_or_cloud_library():
     """scikit-learn is imported on the first model fit, the Google client only with the BigQuery backend."""
-    probe = "import sys, nba_failures.definitions; print(sorted(m for m in sys.modules if m.startswith(('sklearn', 'google.cloud'))))"
+    probe = (
+        "import sys, nba_failures.definitions; print(sorted(m for m in sys.modules if m.startswith(('sklearn', 'google.cloud'))))"
+    )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"

@@ -46,13 +46,17 @@ def test_a_gap_of_the_threshold_is_still_in_season() -> None:
     beyond = [start, start + dt.timedelta(days=partitions.OFF_SEASON_GAP_DAYS + 1)]
     assert partitions.off_season_days(within) == []
     assert len(_keys(within)) == partitions.OFF_SEASON_GAP_DAYS + 1
-    assert partitions.off_season_days(beyond) == [start + dt.timedelta(days=offset) for offset in range(1, partitions.OFF_SEASON_GAP_DAYS + 1)]
+    assert partitions.off_season_days(beyond) == [
+        start + dt.timedelta(days=offset) for offset in range(1, partitions.OFF_SEASON_GAP_DAYS + 1)
+    ]
     assert _keys(beyond) == beyond
 
 
 def test_an_off_season_on_the_same_calendar_days_every_year_is_a_few_cron_strings() -> None:
     one = pd.Series(sorted(set(season_data.schedule()["game_date"])))
-    seasons = pd.concat([one.map(lambda day, back=back: day.replace(year=day.year - back)) for back in range(3)], ignore_index=True)
+    seasons = pd.concat(
+        [one.map(lambda day, back=back: day.replace(year=day.year - back)) for back in range(3)], ignore_index=True
+    )
     exclusions = partitions.partition_exclusions(seasons)
     assert exclusions and all(isinstance(exclusion, str) for exclusion in exclusions) and len(exclusions) <= 12
     off = set(partitions.off_season_days(seasons))

@@ -63,7 +63,9 @@ def test_recent_and_correctable_lists(failure_frame, stored_failures):
     assert recent_failures(failure_frame, limit=None)["analysis_date"].is_monotonic_decreasing
 
     open_fixable = correctable_failures(failure_frame, limit=None)
-    expected = stored_failures[stored_failures["is_correctable"] & stored_failures["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"])]
+    expected = stored_failures[
+        stored_failures["is_correctable"] & stored_failures["resolution_status"].isin(["UNRESOLVED", "RETRY_REQUESTED"])
+    ]
     assert len(open_fixable) == len(expected) == 5
     assert MISSING_GAME in set(open_fixable["entity_id"]) and UNREGISTERED_PLAYER not in set(open_fixable["entity_id"])
 

@@ -1,6 +1,5 @@
 """Phase 3 assets. Thin: read the window, call the pure logic, publish rows and failures."""
 
-
 import datetime as dt
 
 import pandas as pd
@@ -32,7 +31,9 @@ UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS
 PROCESSORS = (PLAYER_GAMES, TEAM_OFFENSE, TEAM_DEFENSE, UPCOMING_CONTEXT)
 
 
-def _parsed_box_rows(warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _parsed_box_rows(
+    warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The window's schedule and parsed raw rows, players resolved against each day's registry; a
     MISSING_DEPENDENCY for game days with no raw rows."""
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)

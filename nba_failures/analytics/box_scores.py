@@ -33,9 +33,14 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
         problems.loc[mask] = problems.loc[mask] + (text[mask] if isinstance(text, pd.Series) else text) + "; "
 
     flag(rows["entity_id"] == "", "row has neither player_lookup nor player_name")
-    file_game = by_distinct_value(rows["source_file"], lambda files: files.str.rsplit("/", n=1).str[-1].str.extract(GAME_FILE_NAME, expand=False))
+    file_game = by_distinct_value(
+        rows["source_file"], lambda files: files.str.rsplit("/", n=1).str[-1].str.extract(GAME_FILE_NAME, expand=False)
+    )
     flag(rows["game_id"] != file_game, lambda: "game_id '" + rows["game_id"] + "' is not the game of its file")
-    flag(~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)), lambda: "unknown player_status '" + rows["player_status"] + "'")
+    flag(
+        ~rows["player_status"].isin((PLAYED_STATUS, *NOT_PLAYED_STATUSES)),
+        lambda: "unknown player_status '" + rows["player_status"] + "'",
+    )
 
     # The date the file states (box_listings set game_date to where it landed).
     stated = raw["game_date"]
@@ -49,15 +54,20 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
     flag(rows["home_abbr"].isna(), lambda: "game " + rows["game_id"] + " is not in the schedule")
     in_game = (rows["team_abbr"] == rows["home_abbr"]) | (rows["team_abbr"] == rows["away_abbr"])
     opponent_ok = (rows["opponent_abbr"] == rows["home_abbr"]) | (rows["opponent_abbr"] == rows["away_abbr"])
-    flag(rows["home_abbr"].notna() & ~(in_game & opponent_ok & (rows["team_abbr"] != rows["opponent_abbr"])),
-         lambda: "teams " + rows["team_abbr"] + " vs " + rows["opponent_abbr"] + " are not the scheduled teams")
+    flag(
+        rows["home_abbr"].notna() & ~(in_game & opponent_ok & (rows["team_abbr"] != rows["opponent_abbr"])),
+        lambda: "teams " + rows["team_abbr"] + " vs " + rows["opponent_abbr"] + " are not the scheduled teams",
+    )
 
     played = rows["player_status"] == PLAYED_STATUS
     minutes = by_distinct_value(rows["minutes"], lambda values: pd.to_numeric(values, errors="coerce"))
     flag(played & minutes.isna(), lambda: "minutes '" + rows["minutes"] + "' is not a number")
     flag(played & ((minutes < 0) | (minutes > MAX_MINUTES)), lambda: "minutes " + rows["minutes"] + " out of range")
     clock = by_distinct_value(rows["minutes_raw"], lambda values: values.str.extract(r"^(\d{1,2}):(\d{2})$")).astype(float)
-    flag(played & (rows["minutes_raw"] != "") & (clock[0].isna() | (clock[1] >= 60)), lambda: "minutes_raw '" + rows["minutes_raw"] + "' is not MM:SS")
+    flag(
+        played & (rows["minutes_raw"] != "") & (clock[0].isna() | (clock[1] >= 60)),
+        lambda: "minutes_raw '" + rows["minutes_raw"] + "' is not MM:SS",
+    )
     rows["minutes"] = minutes.where(played).astype("Float64")
 
     for stat in (*COUNTING_STATS, "plus_minus"):
@@ -71,9 +81,16 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
             flag(played & (value < 0), lambda: f"{stat} " + rows[stat] + " is negative")
         rows[stat] = value.where(played & integral).round().astype("Int64")
 
-    flag(played & (rows["points"] != 2 * rows["fg_made"] + rows["three_made"] + rows["ft_made"]),
-         "points do not equal 2*FGM + 3PM + FTM")
-    for made, attempted in (("fg_made", "fg_attempted"), ("three_made", "three_attempted"), ("ft_made", "ft_attempted"), ("three_made", "fg_made")):
+    flag(
+        played & (rows["points"] != 2 * rows["fg_made"] + rows["three_made"] + rows["ft_made"]),
+        "points do not equal 2*FGM + 3PM + FTM",
+    )
+    for made, attempted in (
+        ("fg_made", "fg_attempted"),
+        ("three_made", "three_attempted"),
+        ("ft_made", "ft_attempted"),
+        ("three_made", "fg_made"),
+    ):
         flag(played & (rows[made] > rows[attempted]), f"{made} exceeds {attempted}")
 
     duplicate = rows["entity_id"].ne("") & rows.duplicated(["game_id", "team_abbr", "entity_id"], keep="first")

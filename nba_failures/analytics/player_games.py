@@ -40,4 +40,6 @@ def summarize_player_games(parsed: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     failures["entity_type"] = EntityType.PLAYER.value
     failures.loc[nameless, "entity_type"] = EntityType.GAME.value
     failures = failures.rename(columns={"game_date": "analysis_date"})
-    return summary, failures.loc[:, ["analysis_date", "entity_id", "entity_type", "failure_category", "reason", "source_file", "source_line"]]
+    return summary, failures.loc[
+        :, ["analysis_date", "entity_id", "entity_type", "failure_category", "reason", "source_file", "source_line"]
+    ]

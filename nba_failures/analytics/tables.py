@@ -66,7 +66,9 @@ def _team_table(name: str, description: str, prefix: str) -> TableSpec:
 
 
 TEAM_OFFENSE_GAME_SUMMARY = _team_table("team_offense_game_summary", "One row per team per game: what the team scored.", "")
-TEAM_DEFENSE_GAME_SUMMARY = _team_table("team_defense_game_summary", "One row per team per game: what its opponent scored.", "opp_")
+TEAM_DEFENSE_GAME_SUMMARY = _team_table(
+    "team_defense_game_summary", "One row per team per game: what its opponent scored.", "opp_"
+)
 
 UPCOMING_PLAYER_GAME_CONTEXT = TableSpec(
     dataset="nba_analytics",

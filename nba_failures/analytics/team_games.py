@@ -20,8 +20,18 @@ _FAILURE_COLUMNS = [
 
 def scheduled_team_games(schedule: pd.DataFrame) -> pd.DataFrame:
     """Two rows per scheduled game: each team with its opponent, side and final score."""
-    home = schedule.assign(team_abbr=schedule["home_abbr"], opponent_abbr=schedule["away_abbr"], home_away="HOME", scheduled_points=schedule["home_pts"])
-    away = schedule.assign(team_abbr=schedule["away_abbr"], opponent_abbr=schedule["home_abbr"], home_away="AWAY", scheduled_points=schedule["away_pts"])
+    home = schedule.assign(
+        team_abbr=schedule["home_abbr"],
+        opponent_abbr=schedule["away_abbr"],
+        home_away="HOME",
+        scheduled_points=schedule["home_pts"],
+    )
+    away = schedule.assign(
+        team_abbr=schedule["away_abbr"],
+        opponent_abbr=schedule["home_abbr"],
+        home_away="AWAY",
+        scheduled_points=schedule["away_pts"],
+    )
     columns = ["game_date", "game_id", "team_abbr", "opponent_abbr", "home_away", "scheduled_points"]
     return pd.concat([home, away], ignore_index=True).loc[:, columns]
 
@@ -33,8 +43,12 @@ def team_offense(parsed: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataF
     totals = played.groupby(["game_id", "team_abbr"], as_index=False).agg(
         **{stat: (stat, "sum") for stat in _SUMMED}, players_used=("entity_id", "size")
     )
-    listed = parsed.groupby(["game_id", "team_abbr"], as_index=False).agg(listed_rows=("source_line", "size"), invalid_rows=("problem", lambda p: int((p != "").sum())))
-    merged = team_games.merge(listed, on=["game_id", "team_abbr"], how="left").merge(totals, on=["game_id", "team_abbr"], how="left")
+    listed = parsed.groupby(["game_id", "team_abbr"], as_index=False).agg(
+        listed_rows=("source_line", "size"), invalid_rows=("problem", lambda p: int((p != "").sum()))
+    )
+    merged = team_games.merge(listed, on=["game_id", "team_abbr"], how="left").merge(
+        totals, on=["game_id", "team_abbr"], how="left"
+    )
 
     absent = merged["listed_rows"].isna()
     missing = merged[absent].assign(
@@ -54,9 +68,18 @@ def team_offense(parsed: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataF
     mismatch = scheduled_points.notna() & (rows["points"] != scheduled_points)
     wrong = rows[mismatch].assign(
         failure_category=FailureCategory.VALIDATION_ERROR.value,
-        reason=lambda f: f["team_abbr"] + " scored " + f["points"].astype(str) + " by its box score but "
-        + scheduled_points[mismatch].astype(int).astype(str) + " by the schedule in " + f["game_id"]
-        + " (" + f["invalid_rows"].astype(int).astype(str) + " invalid player rows)",
+        reason=lambda f: (
+            f["team_abbr"]
+            + " scored "
+            + f["points"].astype(str)
+            + " by its box score but "
+            + scheduled_points[mismatch].astype(int).astype(str)
+            + " by the schedule in "
+            + f["game_id"]
+            + " ("
+            + f["invalid_rows"].astype(int).astype(str)
+            + " invalid player rows)"
+        ),
         expected_count=scheduled_points[mismatch].astype(int),
         actual_count=lambda f: f["points"].astype(int),
     )
@@ -74,11 +97,15 @@ def team_defense(offense: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.Data
     )
     merged = team_games.merge(opponent, on=["game_id", "opponent_abbr"], how="left")
     absent = merged["opp_points"].isna()
-    failures = merged[absent].assign(
-        failure_category=FailureCategory.MISSING_RAW_DATA.value,
-        reason=lambda f: "no box-score rows for opponent " + f["opponent_abbr"] + " in scheduled game " + f["game_id"],
-        missing_game_ids=lambda f: f["game_id"].map(lambda g: [g]),
-        expected_count=1,
-        actual_count=0,
-    ).rename(columns={"game_date": "analysis_date", "team_abbr": "entity_id"})
+    failures = (
+        merged[absent]
+        .assign(
+            failure_category=FailureCategory.MISSING_RAW_DATA.value,
+            reason=lambda f: "no box-score rows for opponent " + f["opponent_abbr"] + " in scheduled game " + f["game_id"],
+            missing_game_ids=lambda f: f["game_id"].map(lambda g: [g]),
+            expected_count=1,
+            actual_count=0,
+        )
+        .rename(columns={"game_date": "analysis_date", "team_abbr": "entity_id"})
+    )
     return merged[~absent], failures

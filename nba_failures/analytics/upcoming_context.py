@@ -42,23 +42,25 @@ def _last_before(left: pd.DataFrame, right: pd.DataFrame, on_left: str, by: str)
 
 def upcoming_context(roster: pd.DataFrame, history: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Context rows for `roster`, from `history` (player_game_summary) strictly before each game date."""
-    games = history.loc[:, ["player_lookup", "game_date", "game_id", "team_abbr", "points", "minutes"]].sort_values(["player_lookup", "game_date"])
+    games = history.loc[:, ["player_lookup", "game_date", "game_id", "team_abbr", "points", "minutes"]].sort_values(
+        ["player_lookup", "game_date"]
+    )
     per_player = games.groupby("player_lookup")
     form = games.assign(
         games_played=per_player.cumcount() + 1,
         last_game_date=games["game_date"],
-        **{
-            f"l{n}_avg_{stat}": _rolling_mean_per_player(games, stat, n)
-            for n in (5, 10)
-            for stat in ("points", "minutes")
-        },
+        **{f"l{n}_avg_{stat}": _rolling_mean_per_player(games, stat, n) for n in (5, 10) for stat in ("points", "minutes")},
     ).drop(columns=["game_id", "team_abbr", "points", "minutes"])
 
     context = _last_before(roster, form, "game_date", "player_lookup")
     context["games_played_before"] = context["games_played"].fillna(0).astype(int)
     week_ago = roster.assign(week_start=roster["game_date"].map(lambda d: d - dt.timedelta(days=7)))
-    before_week = _last_before(week_ago, form.loc[:, ["player_lookup", "game_date", "games_played"]], "week_start", "player_lookup")
-    before_week = before_week.rename(columns={"games_played": "played_before_week"}).loc[:, ["game_id", "player_lookup", "played_before_week"]]
+    before_week = _last_before(
+        week_ago, form.loc[:, ["player_lookup", "game_date", "games_played"]], "week_start", "player_lookup"
+    )
+    before_week = before_week.rename(columns={"games_played": "played_before_week"}).loc[
+        :, ["game_id", "player_lookup", "played_before_week"]
+    ]
     context = context.merge(before_week, on=["game_id", "player_lookup"], how="left")
     context["games_last_7_days"] = context["games_played_before"] - context["played_before_week"].fillna(0).astype(int)
     rest = pd.to_datetime(context["game_date"]) - pd.to_datetime(context["last_game_date"])
@@ -67,13 +69,23 @@ def upcoming_context(roster: pd.DataFrame, history: pd.DataFrame, schedule: pd.D
 
     context = context.merge(_team_window_completeness(roster, games, schedule), on=["game_id", "player_lookup"], how="left")
 
-    short = context[context["games_played_before"] < MIN_GAMES_FOR_FORM].assign(
-        failure_category=FailureCategory.INSUFFICIENT_DATA.value,
-        reason=lambda f: f["player_lookup"] + " has " + f["games_played_before"].astype(str)
-        + " games played before " + f["game_date"].astype(str) + f"; form needs {MIN_GAMES_FOR_FORM}",
-        expected_count=MIN_GAMES_FOR_FORM,
-        actual_count=lambda f: f["games_played_before"],
-    ).rename(columns={"game_date": "analysis_date", "player_lookup": "entity_id"})
+    short = (
+        context[context["games_played_before"] < MIN_GAMES_FOR_FORM]
+        .assign(
+            failure_category=FailureCategory.INSUFFICIENT_DATA.value,
+            reason=lambda f: (
+                f["player_lookup"]
+                + " has "
+                + f["games_played_before"].astype(str)
+                + " games played before "
+                + f["game_date"].astype(str)
+                + f"; form needs {MIN_GAMES_FOR_FORM}"
+            ),
+            expected_count=MIN_GAMES_FOR_FORM,
+            actual_count=lambda f: f["games_played_before"],
+        )
+        .rename(columns={"game_date": "analysis_date", "player_lookup": "entity_id"})
+    )
     return context, short
 
 
@@ -89,7 +101,9 @@ def _team_window_completeness(roster: pd.DataFrame, games: pd.DataFrame, schedul
     played = played[played > 0].reset_index()
     current = current.merge(played, on=["game_id", "player_lookup"], how="left")
     current["played_of_team_last_10"] = current["played_of_team_last_10"].fillna(0).astype(int)
-    current["completeness_l10_pct"] = 100 * current["played_of_team_last_10"] / current["team_games_last_10"].where(current["team_games_last_10"] > 0)
+    current["completeness_l10_pct"] = (
+        100 * current["played_of_team_last_10"] / current["team_games_last_10"].where(current["team_games_last_10"] > 0)
+    )
     return current.loc[:, ["game_id", "player_lookup", "team_games_last_10", "played_of_team_last_10", "completeness_l10_pct"]]
 
 

@@ -42,7 +42,8 @@ def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dash
     write_atomically(path, page)
     numbers = summary(frame)
     context.log.info(
-        f"dashboard of {numbers['failures']} failures written to {path} ({len(page) / 1e6:.1f} MB, {time.perf_counter() - began:.1f}s)"
+        f"dashboard of {numbers['failures']} failures written to {path} "
+        f"({len(page) / 1e6:.1f} MB, {time.perf_counter() - began:.1f}s)"
     )
     return MaterializeResult(
         metadata={

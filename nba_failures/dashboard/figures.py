@@ -121,7 +121,9 @@ def correctable_by_analysis_date(frame: pd.DataFrame) -> pd.DataFrame:
 def retry_candidates(frame: pd.DataFrame) -> pd.DataFrame:
     """What retries are about: correctable failures, and any failure a retry was requested for or given up on."""
     status = frame["resolution_status"]
-    touched = (frame["retry_attempts"] > 0) | status.isin([ResolutionStatus.RETRY_REQUESTED.value, ResolutionStatus.PERMANENT.value])
+    touched = (frame["retry_attempts"] > 0) | status.isin(
+        [ResolutionStatus.RETRY_REQUESTED.value, ResolutionStatus.PERMANENT.value]
+    )
     return frame[frame["is_correctable"] | touched]
 
 

@@ -205,7 +205,12 @@ _PLOTLY_CONFIG = {
     "responsive": True,
     "displayModeBar": "hover",
     "modeBarButtonsToRemove": [
-        "select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "hoverCompareCartesian", "hoverClosestCartesian",
+        "select2d",
+        "lasso2d",
+        "autoScale2d",
+        "toggleSpikelines",
+        "hoverCompareCartesian",
+        "hoverClosestCartesian",
     ],
 }
 
@@ -215,7 +220,7 @@ def _chart(name: str, figure: go.Figure) -> str:
     body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config=_PLOTLY_CONFIG)
     return (
         f'<div class="chart{" wide" if name in WIDE_CHARTS else ""}" data-chart="{name}">'
-        f"<h2>{html.escape(title)}</h2><p class=\"about\">{html.escape(about)}</p>{body}</div>"
+        f'<h2>{html.escape(title)}</h2><p class="about">{html.escape(about)}</p>{body}</div>'
     )
 
 

@@ -37,7 +37,9 @@ PROCESSOR_ASSETS = [
 
 
 class ClassificationConfig(Config):
-    correctable_rate_warn: float = Field(default=0.05, ge=0, le=1, description="Warn when more than this share of failures is correctable.")
+    correctable_rate_warn: float = Field(
+        default=0.05, ge=0, le=1, description="Warn when more than this share of failures is correctable."
+    )
 
 
 @asset(

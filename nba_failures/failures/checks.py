@@ -17,7 +17,9 @@ CHECK_SPECS = [
 ]
 
 
-def classification_checks(classified: pd.DataFrame, failing_keys: frozenset[str], correctable_rate_warn: float) -> list[AssetCheckResult]:
+def classification_checks(
+    classified: pd.DataFrame, failing_keys: frozenset[str], correctable_rate_warn: float
+) -> list[AssetCheckResult]:
     unknown = classified[classified["failure_type"] == FailureType.UNKNOWN.value]
     unexplained = int(classified["failure_type"].isna().sum() + (unknown["classification_reason"].fillna("") == "").sum())
     recorded = set(classified["failure_key"])
@@ -32,7 +34,11 @@ def classification_checks(classified: pd.DataFrame, failing_keys: frozenset[str]
         AssetCheckResult(
             check_name="failures_accounted_for",
             passed=not unstored and len(recorded) == len(classified),
-            metadata={"recorded": len(classified), "stored_open": len(recorded & failing_keys), "missing_from_store": len(unstored)},
+            metadata={
+                "recorded": len(classified),
+                "stored_open": len(recorded & failing_keys),
+                "missing_from_store": len(unstored),
+            },
         ),
         AssetCheckResult(
             check_name="correctable_rate",

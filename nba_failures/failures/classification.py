@@ -51,7 +51,8 @@ _MAX_INHERITANCE_DEPTH = 8
 _VERDICT_LISTS = ("gap_game_ids", "gap_game_dates", "dnp_reasons")
 
 CLASSIFICATION_COLUMNS = (
-    "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons", "raw_data_checked",
+    "failure_type", "is_correctable", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons",
+    "raw_data_checked",
 )  # fmt: skip
 
 
@@ -80,7 +81,9 @@ def needs_completeness_check(failures: pd.DataFrame) -> pd.Series:
     return (failures["entity_type"] == EntityType.PLAYER.value) & failures["failure_category"].isin(COMPLETENESS_CATEGORIES)
 
 
-def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
+def classify_failures(
+    failures: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int
+) -> pd.DataFrame:
     """`failures` (processor_failures rows) with the classification columns added.
 
     Player completeness failures get the three-source check over the `lookback_days` before their analysis
@@ -89,9 +92,14 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
     """
     classified = failures.copy()
     # Per distinct category, not per row: FailureCategory(...) still refuses a value that is not one.
-    type_of = {value: _TYPE_BY_CATEGORY.get(FailureCategory(value), FailureType.UNKNOWN).value for value in classified["failure_category"].unique()}
+    type_of = {
+        value: _TYPE_BY_CATEGORY.get(FailureCategory(value), FailureType.UNKNOWN).value
+        for value in classified["failure_category"].unique()
+    }
     reason_of = {
-        value: f"failure_category {value} maps to {failure_type}" if FailureCategory(value) in _TYPE_BY_CATEGORY else f"no classification rule for failure_category {value}"
+        value: f"failure_category {value} maps to {failure_type}"
+        if FailureCategory(value) in _TYPE_BY_CATEGORY
+        else f"no classification rule for failure_category {value}"
         for value, failure_type in type_of.items()
     }
     classified["failure_type"] = classified["failure_category"].map(type_of)
@@ -99,7 +107,16 @@ def classify_failures(failures: pd.DataFrame, evidence: CompletenessEvidence, lo
     needs_check = needs_completeness_check(classified).to_numpy()
     checked, unchecked = np.flatnonzero(needs_check), np.flatnonzero(~needs_check)
     # One verdict per checked failure, in their order (player_completeness keeps it).
-    verdicts = player_completeness(classified.iloc[checked].loc[:, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]], evidence, lookback_days, min_history_games) if len(checked) else None
+    verdicts = (
+        player_completeness(
+            classified.iloc[checked].loc[:, ["failure_key", "entity_id", "analysis_date", "missing_game_ids"]],
+            evidence,
+            lookback_days,
+            min_history_games,
+        )
+        if len(checked)
+        else None
+    )
     for column in ("failure_type", "classification_reason", *_VERDICT_LISTS):
         if column in _VERDICT_LISTS:
             values = np.empty(len(classified), dtype=object)
@@ -130,10 +147,18 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
     if not inherits.any():
         return classified
     upstream_processor = classified["upstream_table"].where(inherits).str.split(".").str[-1]
-    upstream_entity = classified["upstream_entity_id"] if "upstream_entity_id" in classified else pd.Series(None, index=classified.index)
+    upstream_entity = (
+        classified["upstream_entity_id"] if "upstream_entity_id" in classified else pd.Series(None, index=classified.index)
+    )
     on = ["_upstream_processor", "analysis_date", "_upstream_entity"]
     # Only the join keys take part in the merges, not every column of every failure.
-    keys = pd.DataFrame({"_upstream_processor": upstream_processor, "analysis_date": classified["analysis_date"], "_upstream_entity": upstream_entity.fillna(classified["entity_id"])})
+    keys = pd.DataFrame(
+        {
+            "_upstream_processor": upstream_processor,
+            "analysis_date": classified["analysis_date"],
+            "_upstream_entity": upstream_entity.fillna(classified["entity_id"]),
+        }
+    )
     for _ in range(_MAX_INHERITANCE_DEPTH):
         upstream = classified.loc[:, ["processor_name", "analysis_date", "entity_id", "failure_type"]].rename(
             columns={"processor_name": "_upstream_processor", "entity_id": "_upstream_entity", "failure_type": "_upstream_type"}
@@ -142,15 +167,23 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
         found = inherits & upstream_type.notna()
         changed = found & (classified["failure_type"] != upstream_type)
         classified.loc[found, "failure_type"] = upstream_type[found]
-        classified.loc[found, "classification_reason"] = "inherits " + upstream_type[found] + " from the " + upstream_processor[found] + " failure of the same entity and day"
+        classified.loc[found, "classification_reason"] = (
+            "inherits " + upstream_type[found] + " from the " + upstream_processor[found] + " failure of the same entity and day"
+        )
         if not changed.any():
             break
     unexplained = inherits & ~classified["classification_reason"].str.startswith("inherits")
-    classified.loc[unexplained, "classification_reason"] = "no failure recorded upstream in " + classified.loc[unexplained, "upstream_table"] + " for this entity and day: the missing row is a gap a rerun may fill"
+    classified.loc[unexplained, "classification_reason"] = (
+        "no failure recorded upstream in "
+        + classified.loc[unexplained, "upstream_table"]
+        + " for this entity and day: the missing row is a gap a rerun may fill"
+    )
     return classified
 
 
-def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
+def player_completeness(
+    checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int
+) -> pd.DataFrame:
     """One verdict per (failure_key, entity_id = player, analysis_date): type, reason, gaps and DNP reasons.
 
     The games examined are the ones the processor recorded as missing, when it recorded them (its windows
@@ -158,21 +191,38 @@ def player_completeness(checks: pd.DataFrame, evidence: CompletenessEvidence, lo
     verdict depends on the player, the day and those games only, so it is decided once per such triple
     however many processors failed him that day, and copied to each of their failures.
     """
-    checks = checks.assign(recorded=[tuple(sorted(ids)) if isinstance(ids, (list, tuple)) and ids else () for ids in checks.get("missing_game_ids", pd.Series([()] * len(checks), index=checks.index))])
+    checks = checks.assign(
+        recorded=[
+            tuple(sorted(ids)) if isinstance(ids, (list, tuple)) and ids else ()
+            for ids in checks.get("missing_game_ids", pd.Series([()] * len(checks), index=checks.index))
+        ]
+    )
     pairs = checks.loc[:, ["entity_id", "analysis_date", "recorded"]].drop_duplicates(ignore_index=True)
     pairs["failure_key"] = np.arange(len(pairs))
-    verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(columns="failure_key")
+    verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(
+        columns="failure_key"
+    )
     # A left merge keeps the order of `checks`.
-    per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date", "recorded"]].merge(verdicts, on=["entity_id", "analysis_date", "recorded"], how="left")
-    return per_check.loc[:, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]]
+    per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date", "recorded"]].merge(
+        verdicts, on=["entity_id", "analysis_date", "recorded"], how="left"
+    )
+    return per_check.loc[
+        :, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]
+    ]
 
 
-def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int) -> pd.DataFrame:
+def _completeness_per_key(
+    checks: pd.DataFrame, evidence: CompletenessEvidence, lookback_days: int, min_history_games: int
+) -> pd.DataFrame:
     """`player_completeness` for checks with one `failure_key` each (and their `recorded` missing games)."""
     listings = _listings(evidence)
     games = _expected_games(checks, evidence, listings, lookback_days)
     recorded = checks[checks["recorded"].map(len) > 0]
-    explicit = recorded.loc[:, ["failure_key", "entity_id", "recorded"]].explode("recorded").rename(columns={"entity_id": "player_lookup", "recorded": "game_id"})
+    explicit = (
+        recorded.loc[:, ["failure_key", "entity_id", "recorded"]]
+        .explode("recorded")
+        .rename(columns={"entity_id": "player_lookup", "recorded": "game_id"})
+    )
     explicit["game_date"] = explicit["game_id"].map(game_date_of)
     examined = pd.concat([games[~games["failure_key"].isin(recorded["failure_key"])], explicit], ignore_index=True)
     played = evidence.player_games.loc[:, ["player_lookup", "game_id"]].drop_duplicates().assign(in_analytics=True)
@@ -180,14 +230,20 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     missing = examined[examined["in_analytics"].isna()].drop(columns="in_analytics")
 
     landed = set(evidence.raw_rows["game_id"])
-    listing = evidence.raw_rows.loc[:, ["game_id", "entity_id", "player_status", "dnp_reason"]].rename(columns={"entity_id": "player_lookup"})
+    listing = evidence.raw_rows.loc[:, ["game_id", "entity_id", "player_status", "dnp_reason"]].rename(
+        columns={"entity_id": "player_lookup"}
+    )
     missing = missing.merge(listing.drop_duplicates(["game_id", "player_lookup"]), on=["game_id", "player_lookup"], how="left")
     not_landed = ~missing["game_id"].isin(landed)
     listed_active = missing["player_status"] == PLAYED_STATUS
     listed_out = missing["player_status"].isin(NOT_PLAYED_STATUSES)
     missing["is_gap"] = not_landed | listed_active
     missing["dnp_reason_text"] = (
-        missing["game_id"] + ": " + missing["dnp_reason"].where(listed_out & (missing["dnp_reason"].fillna("") != ""), missing["player_status"]).fillna("not in the box score")
+        missing["game_id"]
+        + ": "
+        + missing["dnp_reason"]
+        .where(listed_out & (missing["dnp_reason"].fillna("") != ""), missing["player_status"])
+        .fillna("not in the box score")
     )
 
     per_check = checks.rename(columns={"entity_id": "player_lookup"}).merge(
@@ -199,10 +255,16 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     per_check = per_check.merge(_lists_by_key(gaps, "game_id").rename("gap_game_ids"), on="failure_key", how="left")
     per_check = per_check.merge(_lists_by_key(gaps, "game_date").rename("gap_game_dates"), on="failure_key", how="left")
     per_check = per_check.merge(_lists_by_key(dnps, "dnp_reason_text").rename("dnp_reasons"), on="failure_key", how="left")
-    per_check = per_check.merge(gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(), on="failure_key", how="left")
+    per_check = per_check.merge(
+        gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(),
+        on="failure_key",
+        how="left",
+    )
     for column in _VERDICT_LISTS:
         per_check[column] = [values if values.__class__ is list else [] for values in per_check[column].to_numpy(dtype=object)]
-    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(listings["player_lookup"])
+    known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(
+        listings["player_lookup"]
+    )
 
     n_gaps = per_check["gap_game_ids"].map(len)
     n_dnps = per_check["dnp_reasons"].map(len)
@@ -211,7 +273,14 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     reason = pd.Series(f"no expected game is missing {window} any more: the failure is stale", index=per_check.index)
     dnp_only = (n_gaps == 0) & (n_dnps > 0)
     verdict[dnp_only] = FailureType.PLAYER_DNP.value
-    reason[dnp_only] = per_check["player_lookup"] + " did not play " + n_dnps.astype(str) + " of " + per_check["expected_games"].astype(str) + f" team games {window}"
+    reason[dnp_only] = (
+        per_check["player_lookup"]
+        + " did not play "
+        + n_dnps.astype(str)
+        + " of "
+        + per_check["expected_games"].astype(str)
+        + f" team games {window}"
+    )
     short = (n_gaps == 0) & (per_check["expected_games"] < min_history_games)
     verdict[short] = FailureType.INSUFFICIENT_HISTORY.value
     reason[short] = per_check["expected_games"].astype(str) + f" team games {window}, fewer than {min_history_games}"
@@ -220,17 +289,34 @@ def _completeness_per_key(checks: pd.DataFrame, evidence: CompletenessEvidence, 
     both = (n_gaps > 0) & (n_dnps > 0)
     verdict[both] = FailureType.MIXED.value
     gap_text = (
-        n_gaps.astype(str) + " missing games he played (" + per_check["unlanded"].astype(float).fillna(0).astype(int).astype(str)
-        + " with no raw box score landed), " + n_dnps.astype(str) + " he did not play, of " + per_check["expected_games"].astype(str) + f" team games {window}"
+        n_gaps.astype(str)
+        + " missing games he played ("
+        + per_check["unlanded"].astype(float).fillna(0).astype(int).astype(str)
+        + " with no raw box score landed), "
+        + n_dnps.astype(str)
+        + " he did not play, of "
+        + per_check["expected_games"].astype(str)
+        + f" team games {window}"
     )
     reason[gap_only | both] = gap_text[gap_only | both]
     named = per_check["recorded"].map(len) > 0
-    reason[named] = reason[named] + "; checked the " + per_check.loc[named, "recorded"].map(len).astype(str) + " games the processor recorded as missing"
+    reason[named] = (
+        reason[named]
+        + "; checked the "
+        + per_check.loc[named, "recorded"].map(len).astype(str)
+        + " games the processor recorded as missing"
+    )
     verdict[~known_team] = FailureType.UNKNOWN.value
-    reason[~known_team] = "check could not run: " + per_check["player_lookup"] + " has no roster listing in the raw box scores or player_game_summary before the analysis date"
+    reason[~known_team] = (
+        "check could not run: "
+        + per_check["player_lookup"]
+        + " has no roster listing in the raw box scores or player_game_summary before the analysis date"
+    )
     per_check["failure_type"] = verdict
     per_check["classification_reason"] = reason
-    return per_check.loc[:, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]]
+    return per_check.loc[
+        :, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]
+    ]
 
 
 def _listings(evidence: CompletenessEvidence) -> pd.DataFrame:
@@ -241,7 +327,9 @@ def _listings(evidence: CompletenessEvidence) -> pd.DataFrame:
     return listings[listings["player_lookup"] != ""]
 
 
-def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, listings: pd.DataFrame, lookback_days: int) -> pd.DataFrame:
+def _expected_games(
+    checks: pd.DataFrame, evidence: CompletenessEvidence, listings: pd.DataFrame, lookback_days: int
+) -> pd.DataFrame:
     """(failure_key, player_lookup, game_id, game_date) for his team's games in the lookback window.
 
     His team at a game's date is the team of his latest listing on or before that date (the earliest after
@@ -257,7 +345,9 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, listin
     first_listed = listings.groupby(["player_lookup", "team_abbr"], as_index=False, sort=False)["game_date"].min()
     candidates = checks.merge(first_listed, on="player_lookup")
     candidates = candidates[candidates["game_date"] < candidates["analysis_date"]]
-    candidates = candidates.loc[:, ["failure_key", "player_lookup", "analysis_date", "window_start", "team_abbr"]].drop_duplicates()
+    candidates = candidates.loc[
+        :, ["failure_key", "player_lookup", "analysis_date", "window_start", "team_abbr"]
+    ].drop_duplicates()
 
     schedule = evidence.schedule
     team_games = pd.concat(
@@ -273,7 +363,9 @@ def _expected_games(checks: pd.DataFrame, evidence: CompletenessEvidence, listin
     games = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="backward")
     before_first = games["team_then"].isna()
     if before_first.any():
-        forward = pd.merge_asof(games.loc[before_first].drop(columns="team_then"), by_player, on="_at", by="player_lookup", direction="forward")
+        forward = pd.merge_asof(
+            games.loc[before_first].drop(columns="team_then"), by_player, on="_at", by="player_lookup", direction="forward"
+        )
         games.loc[before_first, "team_then"] = forward["team_then"].to_numpy()
     games = games[games["team_then"] == games["team_abbr"]]
     return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]].drop_duplicates()
@@ -292,7 +384,11 @@ def _team_games_between(candidates: pd.DataFrame, team_games: pd.DataFrame) -> p
     """
     teams = pd.Index(team_games["team_abbr"].unique())
     candidates = candidates[candidates["team_abbr"].isin(teams)]
-    team_games = team_games.assign(_team=teams.get_indexer(team_games["team_abbr"]), _day=_day_numbers(team_games["game_date"]), _at=pd.to_datetime(team_games["game_date"]))
+    team_games = team_games.assign(
+        _team=teams.get_indexer(team_games["team_abbr"]),
+        _day=_day_numbers(team_games["game_date"]),
+        _at=pd.to_datetime(team_games["game_date"]),
+    )
     team_games = team_games.sort_values(["_team", "_day"], kind="stable", ignore_index=True)
     span = 1 << 32
     keys = team_games["_team"].to_numpy(np.int64) * span + team_games["_day"].to_numpy(np.int64)

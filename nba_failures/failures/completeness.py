@@ -45,7 +45,9 @@ class CompletenessChecker(ConfigurableResource):
         # Back far enough for the lookback and for every game a processor recorded as missing.
         reach = min([start - dt.timedelta(days=2 * self.lookback_days), *recorded])
         schedule = warehouse.read(NBAC_SCHEDULE, reach, end)
-        player_games = warehouse.read(PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players}, columns=SUMMARY_EVIDENCE_COLUMNS)
+        player_games = warehouse.read(
+            PLAYER_GAME_SUMMARY, reach, end, where_in={"player_lookup": players}, columns=SUMMARY_EVIDENCE_COLUMNS
+        )
         listings = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS)
         raw_rows = box_listings(listings, read_player_identities(warehouse, reach, end))
         # The roots of a window's gaps were recorded on the gap games' days: every game examined is inside the reach.

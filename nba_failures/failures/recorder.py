@@ -75,7 +75,9 @@ class FailureRecorder:
             # One row per failure key: a second problem of the same kind for the same entity and day
             # is folded into the first, so the stored row says both.
             merged_reason = f"{existing.failure_reason}; {reason}"
-            record = FailureRecord.model_validate({**existing.model_dump(exclude={"failure_key"}), "failure_reason": merged_reason})
+            record = FailureRecord.model_validate(
+                {**existing.model_dump(exclude={"failure_key"}), "failure_reason": merged_reason}
+            )
         self._records[record.failure_key] = record
         return record
 
@@ -83,9 +85,19 @@ class FailureRecorder:
         """Record one failure per row of a frame with `analysis_date`, `entity_id`, `reason` columns.
 
         Optional columns: `failure_category` (else `category`), `entity_type`, `expected_count`, `actual_count`,
-        `missing_game_ids`, `upstream_table`, `upstream_entity_id`, `source_file`, `source_line`, `cache_age_hours`. Pure logic returns such frames.
+        `missing_game_ids`, `upstream_table`, `upstream_entity_id`, `source_file`, `source_line`, `cache_age_hours`.
+        Pure logic returns such frames.
         """
-        optional = ("expected_count", "actual_count", "missing_game_ids", "upstream_table", "upstream_entity_id", "source_file", "source_line", "cache_age_hours")
+        optional = (
+            "expected_count",
+            "actual_count",
+            "missing_game_ids",
+            "upstream_table",
+            "upstream_entity_id",
+            "source_file",
+            "source_line",
+            "cache_age_hours",
+        )
         for row in failures.to_dict("records"):
             extras = {name: _scalar(row[name]) for name in optional if name in row and _scalar(row[name]) is not None}
             row_category = FailureCategory(row["failure_category"]) if "failure_category" in row else category

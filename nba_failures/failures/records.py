@@ -126,7 +126,9 @@ class PermanentCause(str, Enum):
     DATA_NEVER_ARRIVED = "DATA_NEVER_ARRIVED"  # a prerequisite did not arrive within the wait
 
 
-def failure_key(processor_name: str, analysis_date: dt.date, entity_type: EntityType, entity_id: str, category: FailureCategory) -> str:
+def failure_key(
+    processor_name: str, analysis_date: dt.date, entity_type: EntityType, entity_id: str, category: FailureCategory
+) -> str:
     """Stable identity of a failure: the same failure on a rerun gets the same key."""
     raw = "|".join((processor_name, analysis_date.isoformat(), entity_type.value, entity_id, category.value))
     return hashlib.sha256(raw.encode()).hexdigest()[:24]

@@ -25,8 +25,8 @@ from nba_failures.warehouse.schema import TableSpec
 _REFRESHED = (
     "processor_name", "phase", "run_id", "entity_id", "entity_type", "failure_category", "failure_reason", "failure_type",
     "classification_reason", "is_correctable", "expected_count", "actual_count", "missing_game_ids", "gap_game_ids",
-    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "upstream_entity_id", "source_file", "source_line", "raw_data_checked",
-    "cache_age_hours", "prerequisite_game_ids", "prerequisite_players", "root_failure_keys",
+    "gap_game_dates", "dnp_reasons", "can_retry", "upstream_table", "upstream_entity_id", "source_file", "source_line",
+    "raw_data_checked", "cache_age_hours", "prerequisite_game_ids", "prerequisite_players", "root_failure_keys",
 )  # fmt: skip
 # What the retry sensor owns on a row; a classification run starts a new failure with none of it.
 _RETRY_STATE = ("last_retry_run_id", "permanent_reason", "permanent_cause", "waiting_for", "prerequisites_state")
@@ -63,7 +63,9 @@ class FailureStoreTable:
 
 
 FAILURE_STORES = (
-    FailureStoreTable(ANALYTICS_FAILURES, (Phase.RAW, Phase.ANALYTICS), "analysis_date", "expected_record_count", "actual_record_count"),
+    FailureStoreTable(
+        ANALYTICS_FAILURES, (Phase.RAW, Phase.ANALYTICS), "analysis_date", "expected_record_count", "actual_record_count"
+    ),
     FailureStoreTable(PRECOMPUTE_FAILURES, (Phase.PRECOMPUTE,), "analysis_date", "expected_game_count", "actual_game_count"),
     FailureStoreTable(PREDICTION_FAILURES, (Phase.PREDICTION,), "prediction_date", "expected_count", "actual_count"),
 )
@@ -139,7 +141,9 @@ def merge_failures(
     seen = new.index.intersection(old.index)
     fresh = new.index.difference(old.index)
     absent = old.loc[old.index.difference(new.index)]
-    rerun = pd.Series([(p, d) in ran for p, d in zip(absent["processor_name"], absent["analysis_date"])], index=absent.index, dtype=bool)
+    rerun = pd.Series(
+        [(p, d) in ran for p, d in zip(absent["processor_name"], absent["analysis_date"])], index=absent.index, dtype=bool
+    )
     gone = absent.index[rerun]
     untouched = absent.loc[~rerun]
 
@@ -151,7 +155,9 @@ def merge_failures(
     # The sensor's states hold while the failure is still one it reruns; re-typed (e.g. to BAD_INPUT), a
     # requested retry ends here instead of waiting forever for a rerun nobody will plan.
     status = updated["resolution_status"]
-    held = (status == ResolutionStatus.PERMANENT.value) | ((status == ResolutionStatus.RETRY_REQUESTED.value) & updated["failure_type"].isin(RETRIED_TYPES))
+    held = (status == ResolutionStatus.PERMANENT.value) | (
+        (status == ResolutionStatus.RETRY_REQUESTED.value) & updated["failure_type"].isin(RETRIED_TYPES)
+    )
     updated["resolution_status"] = status.where(held, ResolutionStatus.UNRESOLVED.value)
     updated.loc[expected_now, "resolution_status"] = ResolutionStatus.EXPECTED.value
     updated["resolved_at"] = pd.NaT
@@ -205,7 +211,13 @@ def write_classified(
 
 
 def _merge_each_store(
-    warehouse: Warehouse, classified: pd.DataFrame, start: dt.date, end: dt.date, processor_runs: pd.DataFrame, dagster_run_id: str, now: pd.Timestamp
+    warehouse: Warehouse,
+    classified: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    processor_runs: pd.DataFrame,
+    dagster_run_id: str,
+    now: pd.Timestamp,
 ) -> MergeCounts:
     total = MergeCounts()
     for store in FAILURE_STORES:
@@ -217,7 +229,9 @@ def _merge_each_store(
         incoming = classified[classified["processor_name"].isin(processors)]
         outcome: dict[str, MergeCounts] = {}
 
-        def update(current: pd.DataFrame, store: FailureStoreTable = store, incoming: pd.DataFrame = incoming, ran: set = ran) -> pd.DataFrame:
+        def update(
+            current: pd.DataFrame, store: FailureStoreTable = store, incoming: pd.DataFrame = incoming, ran: set = ran
+        ) -> pd.DataFrame:
             merged, outcome["counts"] = merge_failures(store.to_canonical(current), incoming, ran, now, dagster_run_id)
             return store.to_table(merged)
 

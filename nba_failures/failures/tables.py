@@ -56,7 +56,9 @@ PROCESSOR_RUNS = TableSpec(
 )
 
 
-def _failure_store_table(name: str, description: str, date_column: str, count_names: tuple[str, str], extras: tuple[Column, ...]) -> TableSpec:
+def _failure_store_table(
+    name: str, description: str, date_column: str, count_names: tuple[str, str], extras: tuple[Column, ...]
+) -> TableSpec:
     """The three failure tables share one column set; the original's names are kept per table."""
     expected_name, actual_name = count_names
     return TableSpec(
@@ -74,9 +76,13 @@ def _failure_store_table(name: str, description: str, date_column: str, count_na
             required(string("entity_type", "PLAYER, TEAM, GAME or DATE.")),
             required(string("failure_category", "FailureCategory value.")),
             required(string("failure_reason", "Why, in words (at most 1000 characters).")),
-            required(string("failure_type", "PLAYER_DNP, DATA_GAP, MIXED, INSUFFICIENT_HISTORY, COMPLETE, BAD_INPUT or UNKNOWN.")),
+            required(
+                string("failure_type", "PLAYER_DNP, DATA_GAP, MIXED, INSUFFICIENT_HISTORY, COMPLETE, BAD_INPUT or UNKNOWN.")
+            ),
             string("classification_reason", "How the failure_type was decided (or why it could not be)."),
-            Column("is_correctable", ColumnType.BOOL, "DATA_GAP or MIXED: a rerun after the data is fixed clears it.", Mode.REQUIRED),
+            Column(
+                "is_correctable", ColumnType.BOOL, "DATA_GAP or MIXED: a rerun after the data is fixed clears it.", Mode.REQUIRED
+            ),
             Column(expected_name, ColumnType.INT64, "Games or rows expected."),
             Column(actual_name, ColumnType.INT64, "Games or rows found."),
             Column("missing_game_ids", ColumnType.STRING, "Games expected and not found.", Mode.REPEATED),
@@ -102,7 +108,10 @@ def _failure_store_table(name: str, description: str, date_column: str, count_na
             Column("prerequisite_game_ids", ColumnType.STRING, "Games whose raw box score its fix needs landed.", Mode.REPEATED),
             Column("prerequisite_players", ColumnType.STRING, "Players its fix needs the registry to know.", Mode.REPEATED),
             Column(
-                "root_failure_keys", ColumnType.STRING, "Failures it follows (it is rerun with them, spending no attempt).", Mode.REPEATED
+                "root_failure_keys",
+                ColumnType.STRING,
+                "Failures it follows (it is rerun with them, spending no attempt).",
+                Mode.REPEATED,
             ),
             string("waiting_for", "What its fix still waits for, as of the retry sensor's last look."),
             string("prerequisites_state", "Versions of its prerequisites when last retried or given up: a change re-arms it."),

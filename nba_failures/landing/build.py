@@ -23,9 +23,7 @@ def build_registry(boxscores: pd.DataFrame) -> pd.DataFrame:
     players = named.groupby("player_lookup", sort=True)["player_name"].agg(lambda names: names.mode().iloc[0])
     registry = players.rename("player_name").reset_index()
     registry["universal_player_id"] = registry["player_lookup"] + "_001"
-    registry["aliases"] = [
-        fold_accents(name) if fold_accents(name) != name else "" for name in registry["player_name"]
-    ]
+    registry["aliases"] = [fold_accents(name) if fold_accents(name) != name else "" for name in registry["player_name"]]
     assert not registry["aliases"].str.contains(ALIAS_SEPARATOR, regex=False).any()
     return registry.loc[:, ["player_lookup", "universal_player_id", "player_name", "aliases"]]
 

@@ -2,7 +2,6 @@
 logic, publish rows and failures. A day whose upstream partition is absent is one DATE-level
 MISSING_DEPENDENCY and is not processed, so its players are neither rows nor individual failures."""
 
-
 import datetime as dt
 from collections.abc import Iterable
 
@@ -48,7 +47,9 @@ FEATURE_STORE = ProcessorSpec("ml_feature_store", Phase.PRECOMPUTE, EntityType.P
 PROCESSORS = (DAILY_CACHE, SHOT_ZONES, DEFENSE_ZONES, COMPOSITE, FEATURE_STORE)
 
 
-def _skip_missing_days(recorder: FailureRecorder, schedule: pd.DataFrame, start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]) -> set[dt.date]:
+def _skip_missing_days(
+    recorder: FailureRecorder, schedule: pd.DataFrame, start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]
+) -> set[dt.date]:
     """Game days of `[start, end)` on which an upstream (table name → days it has) has nothing: recorded, to be skipped.
 
     Phase 3 tables always have rows on a game day, so no rows means the partition is absent. A precompute
@@ -77,8 +78,12 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
 
 
 @processor_asset(
-    DAILY_CACHE, group="precompute", deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
-    description="Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages (nba_precompute.player_daily_cache).",
+    DAILY_CACHE, group="precompute",
+    deps=[upcoming_player_game_context, player_game_summary, nbac_schedule, nbac_gamebook_player_stats, player_registry],
+    description=(
+        "Completeness of each dressed player's L5/L10/L7d/L14d windows and his recent averages "
+        "(nba_precompute.player_daily_cache)."
+    ),
 )  # fmt: skip
 def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> AssetEvents:
     recorder, start, end = start_run(context, DAILY_CACHE)
@@ -86,7 +91,10 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
     schedule = warehouse.read(NBAC_SCHEDULE, season_start, end)
     roster = _roster(warehouse, start, end)
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
-    present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], PLAYER_GAME_SUMMARY.qualified_name: player_games["game_date"]}
+    present = {
+        UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"],
+        PLAYER_GAME_SUMMARY.qualified_name: player_games["game_date"],
+    }
     roster = _without(roster, "game_date", _skip_missing_days(recorder, schedule, start, end, present))
     raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, season_start, end)
     listings = roster_listings(parse_box_rows(raw, schedule, read_player_identities(warehouse, season_start, end)), player_games)
@@ -103,8 +111,13 @@ def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehou
     recorder, start, end = start_run(context, SHOT_ZONES)
     roster = _roster(warehouse, start, end)
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, daily_partitions.start.date(), end)
-    present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], PLAYER_GAME_SUMMARY.qualified_name: player_games["game_date"]}
-    roster = _without(roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present))
+    present = {
+        UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"],
+        PLAYER_GAME_SUMMARY.qualified_name: player_games["game_date"],
+    }
+    roster = _without(
+        roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present)
+    )
     rows, failures = player_shot_zones(roster, player_games)
     recorder.record_frame(failures)
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
@@ -118,7 +131,9 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
     recorder, start, end = start_run(context, DEFENSE_ZONES)
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
     defense_games = warehouse.read(TEAM_DEFENSE_GAME_SUMMARY, daily_partitions.start.date(), end)
-    skipped = _skip_missing_days(recorder, schedule, start, end, {TEAM_DEFENSE_GAME_SUMMARY.qualified_name: defense_games["game_date"]})
+    skipped = _skip_missing_days(
+        recorder, schedule, start, end, {TEAM_DEFENSE_GAME_SUMMARY.qualified_name: defense_games["game_date"]}
+    )
     schedule = _without(schedule, "game_date", skipped)
     rows, failures = team_defense_zones(schedule, defense_games)
     recorder.record_frame(failures)
@@ -126,29 +141,45 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
 
 
 @processor_asset(
-    COMPOSITE, group="precompute", deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
+    COMPOSITE, group="precompute",
+    deps=[upcoming_player_game_context, player_shot_zone_analysis, team_defense_zone_analysis, nbac_schedule],
     description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.",
 )  # fmt: skip
 def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, COMPOSITE)
     roster = _roster(warehouse, start, end)
-    present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], **_days_run(warehouse, [SHOT_ZONES, DEFENSE_ZONES], start, end)}
-    roster = _without(roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present))
-    rows, failures = composite_factors(roster, warehouse.read(PLAYER_SHOT_ZONE_ANALYSIS, start, end), warehouse.read(TEAM_DEFENSE_ZONE_ANALYSIS, start, end))
+    present = {
+        UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"],
+        **_days_run(warehouse, [SHOT_ZONES, DEFENSE_ZONES], start, end),
+    }
+    roster = _without(
+        roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present)
+    )
+    rows, failures = composite_factors(
+        roster, warehouse.read(PLAYER_SHOT_ZONE_ANALYSIS, start, end), warehouse.read(TEAM_DEFENSE_ZONE_ANALYSIS, start, end)
+    )
     recorder.record_frame(failures)
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))
 
 
 @processor_asset(
-    FEATURE_STORE, group="precompute", deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
+    FEATURE_STORE, group="precompute",
+    deps=[upcoming_player_game_context, player_daily_cache, player_shot_zone_analysis, player_composite_factors, nbac_schedule],
     description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).",
 )  # fmt: skip
 def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
     recorder, start, end = start_run(context, FEATURE_STORE)
     roster = _roster(warehouse, start, end)
-    present = {UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"], **_days_run(warehouse, [DAILY_CACHE, SHOT_ZONES, COMPOSITE], start, end)}
-    roster = _without(roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present))
-    inputs = (warehouse.read(table, start, end) for table in (PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_COMPOSITE_FACTORS))
+    present = {
+        UPCOMING_PLAYER_GAME_CONTEXT.qualified_name: roster["game_date"],
+        **_days_run(warehouse, [DAILY_CACHE, SHOT_ZONES, COMPOSITE], start, end),
+    }
+    roster = _without(
+        roster, "game_date", _skip_missing_days(recorder, warehouse.read(NBAC_SCHEDULE, start, end), start, end, present)
+    )
+    inputs = (
+        warehouse.read(table, start, end) for table in (PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_COMPOSITE_FACTORS)
+    )
     rows, failures = feature_vectors(roster, *inputs)
     recorder.record_frame(failures)
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))

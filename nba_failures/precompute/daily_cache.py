@@ -88,18 +88,32 @@ def player_daily_cache(
         [
             cache[insufficient].assign(
                 failure_category=FailureCategory.INSUFFICIENT_DATA.value,
-                reason=lambda f: f["player_lookup"] + " has " + f["expected_count"].astype(str) + " team games before "
-                + f["analysis_date"].astype(str) + f"; completeness needs {policy.min_expected_games}",
+                reason=lambda f: (
+                    f["player_lookup"]
+                    + " has "
+                    + f["expected_count"].astype(str)
+                    + " team games before "
+                    + f["analysis_date"].astype(str)
+                    + f"; completeness needs {policy.min_expected_games}"
+                ),
             ),
             cache[stale].assign(
                 failure_category=FailureCategory.STALE_DATA.value,
-                reason=lambda f: f["player_lookup"] + " has not played in the "
-                + f["days_since_last_game"].map(lambda d: f"{int(d)} days since his last game" if pd.notna(d) else "season so far")
-                + f" (stale after {policy.stale_after_days}); " + _window_text(f),
+                reason=lambda f: (
+                    f["player_lookup"]
+                    + " has not played in the "
+                    + f["days_since_last_game"].map(
+                        lambda d: f"{int(d)} days since his last game" if pd.notna(d) else "season so far"
+                    )
+                    + f" (stale after {policy.stale_after_days}); "
+                    + _window_text(f)
+                ),
             ),
             cache[incomplete].assign(
                 failure_category=FailureCategory.INCOMPLETE_DATA.value,
-                reason=lambda f: f["player_lookup"] + f" below {policy.production_ready_pct:g}% in " + _window_text(f, failing.loc[f.index]),
+                reason=lambda f: (
+                    f["player_lookup"] + f" below {policy.production_ready_pct:g}% in " + _window_text(f, failing.loc[f.index])
+                ),
             ),
         ],
         ignore_index=True,
@@ -154,9 +168,14 @@ def _window_text(frame: pd.DataFrame, failing: pd.DataFrame | None = None) -> pd
     parts = []
     for window in WINDOWS:
         text = (window + " " + frame[f"{window}_actual_games"].astype(str) + "/" + frame[f"{window}_expected_games"].astype(str)
-                + " (" + frame[f"{window}_completeness_pct"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.1f}%") + ")")  # fmt: skip
+                + " (" + frame[f"{window}_completeness_pct"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.1f}%")
+                + ")")  # fmt: skip
         parts.append(text.where(failing[window], "") if failing is not None else text)
-    joined = pd.concat(parts, axis=1).apply(lambda row: ", ".join(part for part in row if part), axis=1) if len(frame) else pd.Series(dtype=object)
+    joined = (
+        pd.concat(parts, axis=1).apply(lambda row: ", ".join(part for part in row if part), axis=1)
+        if len(frame)
+        else pd.Series(dtype=object)
+    )
     missing = frame["missing_game_ids"].map(lambda ids: "; missing " + ", ".join(ids) if ids else "")
     return joined + missing
 
@@ -172,7 +191,9 @@ def _recent_team_games(entities: pd.DataFrame, team_games: pd.DataFrame, starts:
     games sorted by (player, date, game_id) once, each entity takes its contiguous slice."""
     players = pd.Index(team_games["player_lookup"].unique())
     entities = entities[entities["player_lookup"].isin(players)]
-    games = team_games.assign(_player=players.get_indexer(team_games["player_lookup"]), _day=_day_numbers(team_games["game_date"]))
+    games = team_games.assign(
+        _player=players.get_indexer(team_games["player_lookup"]), _day=_day_numbers(team_games["game_date"])
+    )
     games = games.sort_values(["_player", "_day", "game_id"], kind="stable", ignore_index=True)
     span = 1 << 32
     keys = games["_player"].to_numpy(np.int64) * span + games["_day"].to_numpy(np.int64)

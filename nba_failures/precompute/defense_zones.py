@@ -13,9 +13,19 @@ TEAM_SAMPLE_GAMES = 15
 
 def team_defense_zones(schedule: pd.DataFrame, defense_games: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows for each team scheduled in `schedule` with 3+ earlier games in `defense_games`; INSUFFICIENT_DATA for the rest."""
-    entities = scheduled_team_games(schedule).rename(columns={"game_date": "analysis_date"}).loc[:, ["analysis_date", "team_abbr", "opponent_abbr"]]
+    entities = (
+        scheduled_team_games(schedule)
+        .rename(columns={"game_date": "analysis_date"})
+        .loc[:, ["analysis_date", "team_abbr", "opponent_abbr"]]
+    )
     allowed = defense_games.rename(columns={f"opp_{stat}": stat for stat in (*SHOT_STATS, "possessions")})
-    totals = trailing_totals(entities, allowed.loc[:, ["team_abbr", "game_date", "game_id", *SHOT_STATS, "possessions"]], "team_abbr", (*SHOT_STATS, "possessions"), TEAM_SAMPLE_GAMES)
+    totals = trailing_totals(
+        entities,
+        allowed.loc[:, ["team_abbr", "game_date", "game_id", *SHOT_STATS, "possessions"]],
+        "team_abbr",
+        (*SHOT_STATS, "possessions"),
+        TEAM_SAMPLE_GAMES,
+    )
     profile = zone_profile(totals)
     games = profile["games_in_sample"].where(profile["games_in_sample"] > 0)
     profile["opp_points_per_game"] = profile["total_points"] / games

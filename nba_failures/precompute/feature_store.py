@@ -19,7 +19,9 @@ from nba_failures.precompute.tables import (
 _KEYS = ["analysis_date", "player_lookup"]
 
 
-def feature_vectors(roster: pd.DataFrame, cache: pd.DataFrame, shot_zones: pd.DataFrame, composite: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def feature_vectors(
+    roster: pd.DataFrame, cache: pd.DataFrame, shot_zones: pd.DataFrame, composite: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Vectors for `roster` players (upcoming_player_game_context rows); a failure for each player without one.
 
     UPSTREAM_INCOMPLETE when an input row is missing (e.g. he failed player_daily_cache), naming the first missing
@@ -28,7 +30,9 @@ def feature_vectors(roster: pd.DataFrame, cache: pd.DataFrame, shot_zones: pd.Da
     """
     entities = roster.rename(columns={"game_date": "analysis_date"}).loc[:, [*_KEYS, "game_id", "team_abbr", "opponent_abbr"]]
     inputs = [(PLAYER_DAILY_CACHE, cache), (PLAYER_SHOT_ZONE_ANALYSIS, shot_zones), (PLAYER_COMPOSITE_FACTORS, composite)]
-    present, missing = missing_upstream(entities, [(table.qualified_name, rows, _KEYS) for table, rows in inputs], FailureCategory.UPSTREAM_INCOMPLETE)
+    present, missing = missing_upstream(
+        entities, [(table.qualified_name, rows, _KEYS) for table, rows in inputs], FailureCategory.UPSTREAM_INCOMPLETE
+    )
     vectors = present
     for _, rows in inputs:
         vectors = vectors.merge(rows.drop(columns=["game_id", "team_abbr", "opponent_abbr"], errors="ignore"), on=_KEYS)
@@ -47,7 +51,10 @@ def feature_vectors(roster: pd.DataFrame, cache: pd.DataFrame, shot_zones: pd.Da
     invalid = bad.any(axis=1)
     names = np.array(list(FEATURES))
     problems = [
-        ", ".join(f"{name}={value:g} (valid {FEATURES[name][1]:g}..{FEATURES[name][2]:g})" for name, value in zip(names[flags], row[flags]))
+        ", ".join(
+            f"{name}={value:g} (valid {FEATURES[name][1]:g}..{FEATURES[name][2]:g})"
+            for name, value in zip(names[flags], row[flags])
+        )
         for flags, row in zip(bad[invalid], values[invalid])
     ]
     rejected = vectors[invalid].assign(

@@ -48,7 +48,11 @@ def trailing_totals(entities: pd.DataFrame, history: pd.DataFrame, key: str, sta
 
 def zone_profile(totals: pd.DataFrame) -> pd.DataFrame:
     """Zone columns (tables.ZONES) from summed fg/three/ft made and attempted; shares of points and efficiency."""
-    made = {"two_point": totals["fg_made"] - totals["three_made"], "three_point": totals["three_made"], "free_throw": totals["ft_made"]}
+    made = {
+        "two_point": totals["fg_made"] - totals["three_made"],
+        "three_point": totals["three_made"],
+        "free_throw": totals["ft_made"],
+    }
     attempted = {
         "two_point": totals["fg_attempted"] - totals["three_attempted"],
         "three_point": totals["three_attempted"],
@@ -72,8 +76,14 @@ def short_samples(frame: pd.DataFrame, entity: str, sample: str) -> tuple[pd.Dat
     short = frame["games_in_sample"] < MIN_SAMPLE_GAMES
     failures = frame[short].assign(
         failure_category=FailureCategory.INSUFFICIENT_DATA.value,
-        reason=lambda f: f[entity] + " has " + f["games_in_sample"].astype(str) + f" {sample} before "
-        + f["analysis_date"].astype(str) + f"; the analysis needs {MIN_SAMPLE_GAMES}",
+        reason=lambda f: (
+            f[entity]
+            + " has "
+            + f["games_in_sample"].astype(str)
+            + f" {sample} before "
+            + f["analysis_date"].astype(str)
+            + f"; the analysis needs {MIN_SAMPLE_GAMES}"
+        ),
         expected_count=MIN_SAMPLE_GAMES,
         actual_count=lambda f: f["games_in_sample"],
         entity_id=lambda f: f[entity],
@@ -81,7 +91,9 @@ def short_samples(frame: pd.DataFrame, entity: str, sample: str) -> tuple[pd.Dat
     return frame[~short].reset_index(drop=True), failures.reindex(columns=FAILURE_COLUMNS)
 
 
-def missing_upstream(entities: pd.DataFrame, upstreams: Sequence[tuple[str, pd.DataFrame, Sequence[str]]], category: FailureCategory) -> tuple[pd.DataFrame, pd.DataFrame]:
+def missing_upstream(
+    entities: pd.DataFrame, upstreams: Sequence[tuple[str, pd.DataFrame, Sequence[str]]], category: FailureCategory
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Entities that have a row in every upstream, and one `category` failure per entity that lacks any.
 
     `upstreams` are (qualified table name, rows, join keys; the last key says whose row it is). The failure
@@ -89,20 +101,31 @@ def missing_upstream(entities: pd.DataFrame, upstreams: Sequence[tuple[str, pd.D
     """
     labels = [f"{table} (by {keys[-1]})" for table, _, keys in upstreams]
     absent = [
-        entities.loc[:, list(keys)].merge(rows.loc[:, list(keys)].drop_duplicates().assign(_found=True), on=list(keys), how="left")["_found"].isna().to_numpy()
+        entities.loc[:, list(keys)]
+        .merge(rows.loc[:, list(keys)].drop_duplicates().assign(_found=True), on=list(keys), how="left")["_found"]
+        .isna()
+        .to_numpy()
         for _, rows, keys in upstreams
     ]
-    lacking = pd.Series([[i for i, missing in enumerate(flags) if missing] for flags in zip(*absent)], index=entities.index, dtype=object)
+    lacking = pd.Series(
+        [[i for i, missing in enumerate(flags) if missing] for flags in zip(*absent)], index=entities.index, dtype=object
+    )
     failed = lacking.map(len) > 0
     failures = entities[failed].assign(
         failure_category=category.value,
         upstream_table=lacking[failed].map(lambda found: upstreams[found[0]][0]),
         upstream_entity_id=[entities.loc[index, upstreams[found[0]][2][-1]] for index, found in lacking[failed].items()],
-        reason="no row in " + lacking[failed].map(lambda found: ", ".join(labels[i] for i in found)) + " for " + entities.loc[failed, "player_lookup"]
-        + " on " + entities.loc[failed, "analysis_date"].astype(str),
+        reason="no row in "
+        + lacking[failed].map(lambda found: ", ".join(labels[i] for i in found))
+        + " for "
+        + entities.loc[failed, "player_lookup"]
+        + " on "
+        + entities.loc[failed, "analysis_date"].astype(str),
         entity_id=lambda f: f["player_lookup"],
     )
-    return entities[~failed].reset_index(drop=True), failures.reindex(columns=[*FAILURE_COLUMNS, "upstream_table", "upstream_entity_id"])
+    return entities[~failed].reset_index(drop=True), failures.reindex(
+        columns=[*FAILURE_COLUMNS, "upstream_table", "upstream_entity_id"]
+    )
 
 
 def league_days_back(analysis_dates: pd.Series, game_days: Sequence[dt.date], days: int) -> pd.Series:
@@ -117,4 +140,3 @@ def league_days_back(analysis_dates: pd.Series, game_days: Sequence[dt.date], da
     before = league.searchsorted(analysis_dates.to_numpy(), side="left")
     first = (before - days).clip(min=0)
     return pd.Series(league.to_numpy()[first], index=analysis_dates.index, dtype=object)
-

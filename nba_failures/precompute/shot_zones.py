@@ -15,6 +15,8 @@ def player_shot_zones(roster: pd.DataFrame, player_games: pd.DataFrame) -> tuple
 
     Games he did not play have no player_game_summary row, so the sample is his last 10 games played.
     """
-    entities = roster.rename(columns={"game_date": "analysis_date"}).loc[:, ["analysis_date", "player_lookup", "game_id", "team_abbr", "opponent_abbr"]]
+    entities = roster.rename(columns={"game_date": "analysis_date"}).loc[
+        :, ["analysis_date", "player_lookup", "game_id", "team_abbr", "opponent_abbr"]
+    ]
     totals = trailing_totals(entities, player_games, "player_lookup", SHOT_STATS, PLAYER_SAMPLE_GAMES)
     return short_samples(zone_profile(totals), "player_lookup", "games played")

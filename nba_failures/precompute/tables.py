@@ -41,7 +41,9 @@ def _window_columns() -> tuple[Column, ...]:
     columns: list[Column] = []
     for window in WINDOWS:
         size = GAME_WINDOWS.get(window) or DAY_WINDOWS[window]
-        span = f"his team's last {size} games" if window in GAME_WINDOWS else f"his team's games in the last {size} league game days"
+        span = (
+            f"his team's last {size} games" if window in GAME_WINDOWS else f"his team's games in the last {size} league game days"
+        )
         columns += [
             integer(f"{window}_expected_games", f"Expected: {span} before the day (team at each game's date)."),
             integer(f"{window}_actual_games", "Actual: of those, games he has a player_game_summary row for."),
@@ -60,14 +62,20 @@ PLAYER_DAILY_CACHE = TableSpec(
     ),
     columns=(
         *_PLAYER_KEYS,
-        required_date("l7d_window_start", "First day of the L7d window: 7 league game days back, so no-game breaks do not count."),
+        required_date(
+            "l7d_window_start", "First day of the L7d window: 7 league game days back, so no-game breaks do not count."
+        ),
         required_date("l14d_window_start", "First day of the L14d window: 14 league game days back."),
         *_window_columns(),
         integer("games_played_season", "Games he played this season before the day."),
         integer("days_since_last_game", "Days since his last game played (null if none this season)."),
         integer("l5_games_averaged", "Games played averaged in the l5_avg_* columns (at most 5)."),
         integer("l10_games_averaged", "Games played averaged in the l10_avg_* columns (at most 10)."),
-        *(number(f"l{n}_avg_{stat}", f"{stat.replace('_', ' ').capitalize()} per game over his last {n} games played.") for n in (5, 10) for stat in AVERAGED_STATS),
+        *(
+            number(f"l{n}_avg_{stat}", f"{stat.replace('_', ' ').capitalize()} per game over his last {n} games played.")
+            for n in (5, 10)
+            for stat in AVERAGED_STATS
+        ),
     ),
     partition_column="analysis_date",
 )
@@ -75,7 +83,9 @@ PLAYER_DAILY_CACHE = TableSpec(
 PLAYER_SHOT_ZONE_ANALYSIS = TableSpec(
     dataset="nba_precompute",
     name="player_shot_zone_analysis",
-    description="One row per player dressed that day with at least 3 games played: his scoring by zone over his last 10 games played.",
+    description=(
+        "One row per player dressed that day with at least 3 games played: his scoring by zone over his last 10 games played."
+    ),
     columns=(
         *_PLAYER_KEYS,
         integer("games_in_sample", "Games played in the sample (at most 10)."),
@@ -88,7 +98,9 @@ PLAYER_SHOT_ZONE_ANALYSIS = TableSpec(
 TEAM_DEFENSE_ZONE_ANALYSIS = TableSpec(
     dataset="nba_precompute",
     name="team_defense_zone_analysis",
-    description="One row per team playing that day with at least 3 games: what its opponents scored by zone over its last 15 games.",
+    description=(
+        "One row per team playing that day with at least 3 games: what its opponents scored by zone over its last 15 games."
+    ),
     columns=(
         _ANALYSIS_DATE,
         required(string("team_abbr", "Team.")),
@@ -106,14 +118,24 @@ TEAM_DEFENSE_ZONE_ANALYSIS = TableSpec(
 PLAYER_COMPOSITE_FACTORS = TableSpec(
     dataset="nba_precompute",
     name="player_composite_factors",
-    description="One row per player dressed that day with every input: fatigue, shot-zone matchup against the opponent's defense, pace.",
+    description=(
+        "One row per player dressed that day with every input: fatigue, shot-zone matchup against the opponent's defense, pace."
+    ),
     columns=(
         *_PLAYER_KEYS,
         integer("days_rest", "Days since his previous game played (null if none)."),
         Column("back_to_back", ColumnType.BOOL, "Played the day before."),
         integer("games_last_7_days", "Games played in the 7 days before."),
-        number("fatigue_score", "0 (rested) .. 100 (tired): 40 × back-to-back + 30 × min(games last 7 days, 4)/4 + 30 × (1 − min(rest, 4)/4)."),
-        *(number(f"{zone}_matchup", f"His {zone.replace('_', '-')} point share × the share of points the opponent concedes there.") for zone in ZONES),
+        number(
+            "fatigue_score",
+            "0 (rested) .. 100 (tired): 40 × back-to-back + 30 × min(games last 7 days, 4)/4 + 30 × (1 − min(rest, 4)/4).",
+        ),
+        *(
+            number(
+                f"{zone}_matchup", f"His {zone.replace('_', '-')} point share × the share of points the opponent concedes there."
+            )
+            for zone in ZONES
+        ),
         number("shot_zone_mismatch", "Sum of the zone matchups, 0..1: how much his scoring lies where the opponent concedes."),
         number("team_pace", "Possessions per game in his team's last 15 games."),
         number("opponent_pace", "Possessions per game in the opponent's last 15 games."),
@@ -136,7 +158,10 @@ FEATURES: dict[str, tuple[str, float, float]] = {
     "l10_avg_three_made": ("Threes made per game, last 10 games played.", 0, 20),
     "l10_completeness_pct": ("Games played of his team's last 10, %.", 0, 100),
     "l14d_completeness_pct": ("Games played of his team's games in the last 14 league days, %.", 0, 100),
-    **{f"{zone}_point_share": (f"Share of his points on {zone.replace('_', '-')} shots, last 10 games played.", 0, 1) for zone in ZONES},
+    **{
+        f"{zone}_point_share": (f"Share of his points on {zone.replace('_', '-')} shots, last 10 games played.", 0, 1)
+        for zone in ZONES
+    },
     "two_point_attempts_per_game": ("Two-point attempts per game, last 10 games played.", 0, 40),
     "three_point_attempts_per_game": ("Three-point attempts per game, last 10 games played.", 0, 30),
     "free_throw_attempts_per_game": ("Free-throw attempts per game, last 10 games played.", 0, 30),

@@ -4,7 +4,6 @@ A game day whose roster or feature store run is absent is one DATE-level MISSING
 predicted, so its players are neither rows nor individual failures (as in Phase 4).
 """
 
-
 import pandas as pd
 from dagster import AssetExecutionContext
 
@@ -36,10 +35,16 @@ PROCESSORS = (POINTS_PREDICTIONS,)
 
 
 @processor_asset(
-    POINTS_PREDICTIONS, group="predictions", deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["scikitlearn"],
-    description="Each dressed player's points, predicted by a model fitted on earlier days only (nba_predictions.player_points_predictions).",
+    POINTS_PREDICTIONS, group="predictions",
+    deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["scikitlearn"],
+    description=(
+        "Each dressed player's points, predicted by a model fitted on earlier days only "
+        "(nba_predictions.player_points_predictions)."
+    ),
 )  # fmt: skip
-def player_points_predictions(context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy) -> AssetEvents:
+def player_points_predictions(
+    context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy
+) -> AssetEvents:
     recorder, start, end = start_run(context, POINTS_PREDICTIONS)
     predicted_at = pd.Timestamp.now(tz="UTC")
     season_start = daily_partitions.start.date()
@@ -48,20 +53,31 @@ def player_points_predictions(context: AssetExecutionContext, warehouse: Warehou
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
     scheduled = {day for day in schedule["game_date"] if start <= day < end}
     skipped = record_missing_days(recorder, scheduled, set(roster["game_date"]), UPCOMING_PLAYER_GAME_CONTEXT.qualified_name)
-    skipped |= record_missing_days(recorder, scheduled - skipped, set(feature_runs["analysis_date"]), ML_FEATURE_STORE.qualified_name)
+    skipped |= record_missing_days(
+        recorder, scheduled - skipped, set(feature_runs["analysis_date"]), ML_FEATURE_STORE.qualified_name
+    )
     roster = roster[~roster["game_date"].isin(skipped)].reset_index(drop=True)
 
     features = warehouse.read(ML_FEATURE_STORE, season_start, end)
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, season_start, end)
     in_window = (features["analysis_date"] >= start) & (features["analysis_date"] < end)
-    ready, stale_or_missing = ready_players(roster, features.loc[in_window], feature_runs, predicted_at, prediction_policy.stale_cache_hours)
+    ready, stale_or_missing = ready_players(
+        roster, features.loc[in_window], feature_runs, predicted_at, prediction_policy.stale_cache_hours
+    )
     labelled = training_rows(features.loc[features["analysis_date"] < max(ready["analysis_date"], default=start)], player_games)
-    outcome = predict_points(ready, labelled, player_games, predicted_at, prediction_policy.min_training_rows, prediction_policy.training_window_days)
-    failures = pd.concat([frame for frame in (stale_or_missing, outcome.failures) if len(frame)] or [outcome.failures], ignore_index=True)
+    outcome = predict_points(
+        ready, labelled, player_games, predicted_at, prediction_policy.min_training_rows, prediction_policy.training_window_days
+    )
+    failures = pd.concat(
+        [frame for frame in (stale_or_missing, outcome.failures) if len(frame)] or [outcome.failures], ignore_index=True
+    )
     recorder.record_frame(failures)
     scores = evaluation(outcome.predictions, player_games)
     context.log.info(f"player_points_predictions: {scores}")
     model = {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "stale_cache_hours": prediction_policy.stale_cache_hours,
-             "min_training_rows": prediction_policy.min_training_rows, "training_window_days": prediction_policy.training_window_days}  # fmt: skip
+             "min_training_rows": prediction_policy.min_training_rows,
+             "training_window_days": prediction_policy.training_window_days}  # fmt: skip
     accounting = RowAccounting(len(roster), len(failures))
-    yield from publish(context, warehouse, recorder, outcome.predictions, start, end, accounting, extra_metadata=model, window_totals=scores)
+    yield from publish(
+        context, warehouse, recorder, outcome.predictions, start, end, accounting, extra_metadata=model, window_totals=scores
+    )

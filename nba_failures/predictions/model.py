@@ -77,14 +77,18 @@ def with_season_averages(rows: pd.DataFrame, player_games: pd.DataFrame) -> pd.D
 
 def training_rows(features: pd.DataFrame, player_games: pd.DataFrame) -> pd.DataFrame:
     """Every feature row whose player played that day, with his points that day as `actual_points`, in a fixed order."""
-    actual = player_games.loc[:, ["game_date", "player_lookup", "points"]].rename(columns={"game_date": "analysis_date", "points": "actual_points"})
+    actual = player_games.loc[:, ["game_date", "player_lookup", "points"]].rename(
+        columns={"game_date": "analysis_date", "points": "actual_points"}
+    )
     labelled = features.merge(actual.drop_duplicates(_KEYS), on=_KEYS, how="inner")
     labelled = with_season_averages(labelled, player_games)
     labelled["actual_points"] = labelled["actual_points"].astype(float)
     return labelled.sort_values(_KEYS).reset_index(drop=True)
 
 
-def ready_players(roster: pd.DataFrame, features: pd.DataFrame, created_at: pd.DataFrame, predicted_at: pd.Timestamp, stale_after_hours: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def ready_players(
+    roster: pd.DataFrame, features: pd.DataFrame, created_at: pd.DataFrame, predicted_at: pd.Timestamp, stale_after_hours: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Feature vectors of the dressed players (upcoming_player_game_context rows) that are fresh enough to predict from.
 
     A dressed player without a feature row → UPSTREAM_INCOMPLETE naming ml_feature_store (classification then
@@ -92,9 +96,15 @@ def ready_players(roster: pd.DataFrame, features: pd.DataFrame, created_at: pd.D
     prediction run (`created_at`: analysis_date, finished_at of the ml_feature_store run) → STALE_CACHE with its age.
     """
     entities = roster.rename(columns={"game_date": "analysis_date"}).loc[:, [*_KEYS, "game_id", "team_abbr", "opponent_abbr"]]
-    present, missing = missing_upstream(entities, [(ML_FEATURE_STORE.qualified_name, features, _KEYS)], FailureCategory.UPSTREAM_INCOMPLETE)
+    present, missing = missing_upstream(
+        entities, [(ML_FEATURE_STORE.qualified_name, features, _KEYS)], FailureCategory.UPSTREAM_INCOMPLETE
+    )
     vectors = present.merge(features.drop(columns=["game_id", "team_abbr", "opponent_abbr"]), on=_KEYS)
-    written = created_at.loc[:, ["analysis_date", "finished_at"]].drop_duplicates("analysis_date").rename(columns={"finished_at": "features_created_at"})
+    written = (
+        created_at.loc[:, ["analysis_date", "finished_at"]]
+        .drop_duplicates("analysis_date")
+        .rename(columns={"finished_at": "features_created_at"})
+    )
     vectors = vectors.merge(written, on="analysis_date", how="left")
     vectors["features_created_at"] = pd.to_datetime(vectors["features_created_at"], utc=True)
     age = (predicted_at - vectors["features_created_at"]).dt.total_seconds() / 3600
@@ -103,11 +113,21 @@ def ready_players(roster: pd.DataFrame, features: pd.DataFrame, created_at: pd.D
     stale_failures = vectors[stale].assign(
         failure_category=FailureCategory.STALE_CACHE.value,
         upstream_table=ML_FEATURE_STORE.qualified_name,
-        reason=lambda f: "features of " + f["player_lookup"] + " for " + f["analysis_date"].astype(str) + " were written "
-        + f["cache_age_hours"].round(1).astype(str) + f" hours before the prediction run (limit {stale_after_hours:g}): rerun ml_feature_store",
+        reason=lambda f: (
+            "features of "
+            + f["player_lookup"]
+            + " for "
+            + f["analysis_date"].astype(str)
+            + " were written "
+            + f["cache_age_hours"].round(1).astype(str)
+            + f" hours before the prediction run (limit {stale_after_hours:g}): rerun ml_feature_store"
+        ),
         entity_id=lambda f: f["player_lookup"],
     )
-    failures = pd.concat([missing.reindex(columns=PREDICTION_FAILURE_COLUMNS), stale_failures.reindex(columns=PREDICTION_FAILURE_COLUMNS)], ignore_index=True)
+    failures = pd.concat(
+        [missing.reindex(columns=PREDICTION_FAILURE_COLUMNS), stale_failures.reindex(columns=PREDICTION_FAILURE_COLUMNS)],
+        ignore_index=True,
+    )
     return vectors[~stale].reset_index(drop=True), failures
 
 
@@ -126,9 +146,9 @@ def predict_points(
     Too few training rows → INSUFFICIENT_DATA for the day's players; a fit that fails or an input or a
     prediction that is not finite → MODEL_ERROR.
     """
-    columns = ["prediction_date", "player_lookup", "game_id", "team_abbr", "opponent_abbr", "predicted_points", "season_avg_points",
-               "model_name", "model_version", "feature_version", "training_first_date", "training_last_date", "training_rows",
-               "features_created_at", "cache_age_hours", "predicted_at"]  # fmt: skip
+    columns = ["prediction_date", "player_lookup", "game_id", "team_abbr", "opponent_abbr", "predicted_points",
+               "season_avg_points", "model_name", "model_version", "feature_version", "training_first_date",
+               "training_last_date", "training_rows", "features_created_at", "cache_age_hours", "predicted_at"]  # fmt: skip
     if ready.empty:
         return PredictionOutcome(pd.DataFrame(columns=columns), pd.DataFrame(columns=PREDICTION_FAILURE_COLUMNS))
     ready = with_season_averages(ready, player_games)
@@ -139,19 +159,32 @@ def predict_points(
     # training_rows sorts by date: each day's window is a slice found by binary search.
     labelled_days = pd.to_datetime(labelled["analysis_date"]).to_numpy()
     for day, players in ready.groupby("analysis_date", sort=True):
-        first, last = np.searchsorted(labelled_days, [np.datetime64(day - dt.timedelta(days=training_window_days)), np.datetime64(day)], side="left")
+        first, last = np.searchsorted(
+            labelled_days, [np.datetime64(day - dt.timedelta(days=training_window_days)), np.datetime64(day)], side="left"
+        )
         training = labelled.iloc[first:last]
         if len(training) < min_training_rows:
-            failures.append(_failed(players, FailureCategory.INSUFFICIENT_DATA,
-                                    f"the model for {day} has {len(training)} training rows (earlier feature rows with actual points); it needs {min_training_rows}",
-                                    expected_count=min_training_rows, actual_count=len(training)))
+            failures.append(
+                _failed(
+                    players,
+                    FailureCategory.INSUFFICIENT_DATA,
+                    (
+                        f"the model for {day} has {len(training)} training rows (earlier feature rows with actual points); "
+                        f"it needs {min_training_rows}"
+                    ),
+                    expected_count=min_training_rows,
+                    actual_count=len(training),
+                )
+            )
             continue
         values = players.loc[:, inputs].to_numpy(float, na_value=np.nan)
         usable = np.isfinite(values).all(axis=1)
         if not usable.all():
             bad = players[~usable]
             names = [", ".join(name for name, ok in zip(inputs, np.isfinite(row)) if not ok) for row in values[~usable]]
-            failures.append(_failed(bad, FailureCategory.MODEL_ERROR, "", reasons=[f"model inputs not finite: {text}" for text in names]))
+            failures.append(
+                _failed(bad, FailureCategory.MODEL_ERROR, "", reasons=[f"model inputs not finite: {text}" for text in names])
+            )
             players, values = players[usable], values[usable]
             if players.empty:
                 continue
@@ -164,7 +197,14 @@ def predict_points(
             continue
         finite = np.isfinite(predicted)
         if not finite.all():
-            failures.append(_failed(players[~finite], FailureCategory.MODEL_ERROR, "", reasons=[f"the model predicted {value} points" for value in predicted[~finite]]))
+            failures.append(
+                _failed(
+                    players[~finite],
+                    FailureCategory.MODEL_ERROR,
+                    "",
+                    reasons=[f"the model predicted {value} points" for value in predicted[~finite]],
+                )
+            )
         predictions.append(
             players[finite].assign(
                 prediction_date=day,
@@ -182,7 +222,9 @@ def predict_points(
     return PredictionOutcome(rows, failed.reindex(columns=PREDICTION_FAILURE_COLUMNS))
 
 
-def _failed(players: pd.DataFrame, category: FailureCategory, reason: str, reasons: list[str] | None = None, **counts: int) -> pd.DataFrame:
+def _failed(
+    players: pd.DataFrame, category: FailureCategory, reason: str, reasons: list[str] | None = None, **counts: int
+) -> pd.DataFrame:
     return players.assign(
         failure_category=category.value,
         reason=reasons if reasons is not None else reason + f" ({len(players)} players)",
@@ -195,7 +237,9 @@ def evaluation(predictions: pd.DataFrame, player_games: pd.DataFrame) -> dict[st
     """Error on the days already played: predictions of players who played (player_game_summary) vs his points,
     and the season-average baseline (his mean points over his earlier games) on the same rows."""
     actual = player_games.loc[:, ["game_date", "player_lookup", "points"]].rename(columns={"game_date": "prediction_date"})
-    played = predictions.merge(actual.drop_duplicates(["prediction_date", "player_lookup"]), on=["prediction_date", "player_lookup"])
+    played = predictions.merge(
+        actual.drop_duplicates(["prediction_date", "player_lookup"]), on=["prediction_date", "player_lookup"]
+    )
     played = played[played["season_avg_points"].notna()]
     if played.empty:
         return {"evaluated_predictions": 0, "evaluated_days": 0, "mae": None, "baseline_mae": None}

@@ -1,6 +1,5 @@
 """Phase 2 assets: what has landed for each partition, copied into `nba_raw`."""
 
-
 import pandas as pd
 from dagster import AssetExecutionContext
 
@@ -51,7 +50,16 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
         )  # fmt: skip
     rejected = sum(problem.rejected_rows for problem in extraction.problems)
     ignored = {"ignored_extra_columns": extraction.extra_columns} if extraction.extra_columns else None
-    yield from publish(context, warehouse, recorder, extraction.rows, start, end, RowAccounting(extraction.rows_read, rejected), window_totals=ignored)
+    yield from publish(
+        context,
+        warehouse,
+        recorder,
+        extraction.rows,
+        start,
+        end,
+        RowAccounting(extraction.rows_read, rejected),
+        window_totals=ignored,
+    )
 
 
 @processor_asset(

@@ -128,7 +128,16 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
         relative = landed.relative_to(landing_dir)
         if not usable_entity_id(landed.game_id):
             reason = f"{relative}: the file name holds no game id; not read"
-            problems.append(FileProblem(DATE_LEVEL_ENTITY_ID, landed.game_date, FailureCategory.VALIDATION_ERROR, reason, relative, entity_type=EntityType.DATE))
+            problems.append(
+                FileProblem(
+                    DATE_LEVEL_ENTITY_ID,
+                    landed.game_date,
+                    FailureCategory.VALIDATION_ERROR,
+                    reason,
+                    relative,
+                    entity_type=EntityType.DATE,
+                )
+            )
             continue
         landed_keys.add((landed.game_id, landed.game_date))
         try:
@@ -140,7 +149,9 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
             problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: {error}; not read", relative))
             continue
         except _UNREADABLE as error:
-            problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: unreadable ({_describe(error)})", relative))
+            problems.append(
+                _problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: unreadable ({_describe(error)})", relative)
+            )
             continue
         frame = read.frame
         extraction.rows_read += len(frame) + len(read.bad_rows)
@@ -150,11 +161,15 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
         missing = [c for c in GAMEBOOK_COLUMNS if c not in frame.columns]
         duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
         if missing or duplicated:
-            drift = "; ".join(f"{what} columns {names}" for what, names in (("missing", missing), ("duplicate", duplicated)) if names)
+            drift = "; ".join(
+                f"{what} columns {names}" for what, names in (("missing", missing), ("duplicate", duplicated)) if names
+            )
             problems.append(_problem(landed, FailureCategory.SCHEMA_DRIFT, f"{relative}: {drift}", relative, len(frame)))
             continue
         if frame.empty and not read.bad_rows:
-            problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: header only, no player rows", relative))
+            problems.append(
+                _problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: header only, no player rows", relative)
+            )
             continue
         if (landed.game_id, landed.game_date) not in scheduled_keys:
             reason = f"{relative}: game {landed.game_id} is not in the schedule on {landed.game_date.isoformat()}"
@@ -190,5 +205,7 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _problem(landed: LandedGameFile, category: FailureCategory, reason: str, relative: str, rejected: int = 0, line: int | None = None) -> FileProblem:
+def _problem(
+    landed: LandedGameFile, category: FailureCategory, reason: str, relative: str, rejected: int = 0, line: int | None = None
+) -> FileProblem:
     return FileProblem(landed.game_id, landed.game_date, category, reason, relative, rejected, line)

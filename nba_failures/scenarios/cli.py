@@ -18,7 +18,9 @@ def _make(args: argparse.Namespace) -> int:
 
     counts = FaultCounts(**{kind.value: getattr(args, kind.value) for kind in FaultKind})
     try:
-        truth = make_scenario(Path(args.out), args.seed, counts, args.start, args.end, progress=stderr_progress("writing", "game files"))
+        truth = make_scenario(
+            Path(args.out), args.seed, counts, args.start, args.end, progress=stderr_progress("writing", "game files")
+        )
     except ValueError as error:
         print(f"scenario make: {error}", file=sys.stderr)
         return 2
@@ -52,11 +54,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     make.add_argument("--seed", type=int, required=True, help="same seed, same scenario (byte for byte)")
     make.add_argument("--out", required=True, help="scenario (landing) directory to write; replaced if it exists")
     make.add_argument("--start", type=dt.date.fromisoformat, help="first game date to place faults on (default: season start)")
-    make.add_argument("--end", type=dt.date.fromisoformat, help="last game date to place faults on, inclusive (default: season end)")
+    make.add_argument(
+        "--end", type=dt.date.fromisoformat, help="last game date to place faults on, inclusive (default: season end)"
+    )
     defaults = FaultCounts()
     for kind in FaultKind:
-        make.add_argument(f"--{kind.value.replace('_', '-')}", dest=kind.value, type=int, default=getattr(defaults, kind.value),
-                          metavar="N", help=f"number of {kind.value} faults (default {getattr(defaults, kind.value)})")  # fmt: skip
+        make.add_argument(f"--{kind.value.replace('_', '-')}", dest=kind.value, type=int,
+                          default=getattr(defaults, kind.value), metavar="N",
+                          help=f"number of {kind.value} faults (default {getattr(defaults, kind.value)})")  # fmt: skip
     make.set_defaults(handler=_make)
 
     deliver = commands.add_parser("deliver", help="land the held-back files and apply the registry fixes")

@@ -99,7 +99,12 @@ class RegistryRemovalFault(_Fault):
     delivery_delay_hours: float = REGISTRY_FIX_DELAY_HOURS
 
     def registry_row(self, aliases: str) -> dict[str, str]:
-        return {"player_lookup": self.player_lookup, "universal_player_id": self.universal_player_id, "player_name": self.player_name, "aliases": aliases}
+        return {
+            "player_lookup": self.player_lookup,
+            "universal_player_id": self.universal_player_id,
+            "player_name": self.player_name,
+            "aliases": aliases,
+        }
 
 
 class MalformedRowFault(_Fault):
@@ -200,10 +205,14 @@ def _numbered(kind: FaultKind, targets: list[dict]) -> list[dict]:
 
 
 def _too_few(kind: FaultKind, wanted: int, found: int, start: dt.date, end: dt.date) -> ValueError:
-    return ValueError(f"{kind.value}: {wanted} wanted but only {found} eligible targets in {start} .. {end}; widen the range or lower the count")
+    return ValueError(
+        f"{kind.value}: {wanted} wanted but only {found} eligible targets in {start} .. {end}; widen the range or lower the count"
+    )
 
 
-def _registry_removals(rng: random.Random, wanted: int, registry: pd.DataFrame, played: pd.DataFrame, in_range: pd.DataFrame) -> list[RegistryRemovalFault]:
+def _registry_removals(
+    rng: random.Random, wanted: int, registry: pd.DataFrame, played: pd.DataFrame, in_range: pd.DataFrame
+) -> list[RegistryRemovalFault]:
     named = in_range[(in_range["player_status"] == PLAYED_STATUS) & (in_range["player_lookup"] != "")]
     games_in_range = named.groupby("player_lookup")["game_id"].nunique()
     # Another row whose key or alias resolves to his lookup would still find him after the removal.
@@ -214,7 +223,10 @@ def _registry_removals(rng: random.Random, wanted: int, registry: pd.DataFrame, 
     eligible = sorted(
         lookup
         for lookup, n in games_in_range.items()
-        if n >= MIN_REGISTRY_GAMES and resolving_rows.get(lookup, 0) == 1 and lookup not in listed_twice and lookup in set(registry["player_lookup"])
+        if n >= MIN_REGISTRY_GAMES
+        and resolving_rows.get(lookup, 0) == 1
+        and lookup not in listed_twice
+        and lookup in set(registry["player_lookup"])
     )
     if len(eligible) < wanted:
         raise _too_few(FaultKind.REGISTRY_REMOVAL, wanted, len(eligible), min(in_range["date"]), max(in_range["date"]))
@@ -238,7 +250,9 @@ def _registry_removals(rng: random.Random, wanted: int, registry: pd.DataFrame, 
     return [RegistryRemovalFault(**target) for target in _numbered(FaultKind.REGISTRY_REMOVAL, targets)]
 
 
-def _file_faults(rng: random.Random, counts: FaultCounts, games: pd.DataFrame, in_range: pd.DataFrame, busy_games: set[str]) -> list[GameFileFault]:
+def _file_faults(
+    rng: random.Random, counts: FaultCounts, games: pd.DataFrame, in_range: pd.DataFrame, busy_games: set[str]
+) -> list[GameFileFault]:
     wanted = counts.late_game_file + counts.missing_game_file
     candidates = [game for game in games["game_id"] if game not in busy_games]
     rng.shuffle(candidates)
@@ -334,11 +348,12 @@ def _malformed_rows(
 def _games_adding_up(rows: pd.DataFrame, games: pd.DataFrame) -> set[str]:
     """Games whose clean box score sums to both scheduled final scores: a missing row then shows as a mismatch."""
     active = rows[rows["player_status"] == PLAYED_STATUS]
-    totals = active.assign(points=pd.to_numeric(active["points"], errors="coerce")).groupby(["game_id", "team_abbr"])["points"].sum()
+    totals = (
+        active.assign(points=pd.to_numeric(active["points"], errors="coerce")).groupby(["game_id", "team_abbr"])["points"].sum()
+    )
     fine = set()
     for game in games.itertuples():
         scores = ((game.home_abbr, game.home_pts), (game.away_abbr, game.away_pts))
         if all(str(score).strip() != "" and totals.get((game.game_id, team)) == float(score) for team, score in scores):
             fine.add(game.game_id)
     return fine
-

@@ -119,15 +119,25 @@ def expected_failures(fault: Fault) -> list[ExpectedFailure]:
         return rows
     if isinstance(fault, RegistryRemovalFault):
         return [
-            _row(fault, PLAYER_GAME_SUMMARY, day, EntityType.PLAYER, fault.player_lookup, FailureCategory.REGISTRY_LOOKUP_FAILED,
-                 FailureType.DATA_GAP, True, game_id=game_id, player_lookup=fault.player_lookup)  # fmt: skip
+            _row(
+                fault,
+                PLAYER_GAME_SUMMARY,
+                day,
+                EntityType.PLAYER,
+                fault.player_lookup,
+                FailureCategory.REGISTRY_LOOKUP_FAILED,
+                FailureType.DATA_GAP,
+                True,
+                game_id=game_id,
+                player_lookup=fault.player_lookup,
+            )  # fmt: skip
             for day, game_id in _dates_and_games(fault)
         ]
     if isinstance(fault, MalformedRowFault):
         details = dict(game_id=fault.game_id, file=fault.file)
         return [
-            _row(fault, PLAYER_GAME_SUMMARY, fault.game_date, EntityType.PLAYER, fault.player_lookup, FailureCategory.PROCESSING_ERROR,
-                 FailureType.BAD_INPUT, False, player_lookup=fault.player_lookup, **details),
+            _row(fault, PLAYER_GAME_SUMMARY, fault.game_date, EntityType.PLAYER, fault.player_lookup,
+                 FailureCategory.PROCESSING_ERROR, FailureType.BAD_INPUT, False, player_lookup=fault.player_lookup, **details),
             _row(fault, TEAM_OFFENSE, fault.game_date, EntityType.TEAM, fault.team_abbr, FailureCategory.VALIDATION_ERROR,
                  FailureType.BAD_INPUT, False, player_lookup=fault.player_lookup, **details),
         ]  # fmt: skip

@@ -138,7 +138,8 @@ def retry_tick(
     ]
     context.log.info(
         f"{len(requests)} retry runs for {len(decision.retried)} failures (+{len(decision.riding)} following them); "
-        f"{len(decision.waiting)} waiting for data; {len(decision.backing_off)} backing off; {len(decision.in_flight)} in flight; "
+        f"{len(decision.waiting)} waiting for data; {len(decision.backing_off)} backing off; "
+        f"{len(decision.in_flight)} in flight; "
         f"{len(decision.permanent)} given up"
     )
     cursor = json.dumps(sorted(launched | {plan.run_key for plan in decision.runs})[-5000:])
@@ -170,9 +171,9 @@ def decision_updates(candidates: pd.DataFrame, decision: RetryDecision, now: pd.
             updates.setdefault(key, {})["waiting_for"] = text
     for key, (plan, attempt) in decision.retried.items():
         updates[key] = {
-            "resolution_status": ResolutionStatus.RETRY_REQUESTED.value, "retry_attempts": attempt, "last_retry_run_id": plan.run_key,
-            "last_retry_at": now, "prerequisites_state": plan.states[key], "waiting_for": None, "permanent_reason": None,
-            "permanent_cause": None,
+            "resolution_status": ResolutionStatus.RETRY_REQUESTED.value, "retry_attempts": attempt,
+            "last_retry_run_id": plan.run_key, "last_retry_at": now, "prerequisites_state": plan.states[key],
+            "waiting_for": None, "permanent_reason": None, "permanent_cause": None,
         }  # fmt: skip
     for key, plan in decision.riding.items():
         # A follower rides without an attempt and stays UNRESOLVED: RETRY_REQUESTED marks a spent attempt.

@@ -59,13 +59,22 @@ class WarehouseUnavailable(RuntimeError):
     """BigQuery could not be reached or failed: names the operation and table, never credentials."""
 
 
-_PARAMETER_TYPES = {"STRING": "STRING", "INT64": "INT64", "FLOAT64": "FLOAT64", "BOOL": "BOOL", "DATE": "DATE", "TIMESTAMP": "TIMESTAMP"}
+_PARAMETER_TYPES = {
+    "STRING": "STRING",
+    "INT64": "INT64",
+    "FLOAT64": "FLOAT64",
+    "BOOL": "BOOL",
+    "DATE": "DATE",
+    "TIMESTAMP": "TIMESTAMP",
+}
 
 
 class EndpointBigQueryResource(BigQueryResource):
     """`BigQueryResource` with an optional API endpoint, for a local emulator (anonymous credentials)."""
 
-    api_endpoint: str | None = Field(default=None, description="BigQuery REST endpoint, e.g. http://127.0.0.1:9050 for an emulator.")
+    api_endpoint: str | None = Field(
+        default=None, description="BigQuery REST endpoint, e.g. http://127.0.0.1:9050 for an emulator."
+    )
 
     @contextmanager
     def get_client(self) -> Iterator[bigquery.Client]:
@@ -90,7 +99,11 @@ class BigQueryWarehouse(Warehouse):
 
     bigquery: EndpointBigQueryResource
     retry_deadline_seconds: float = Field(
-        default=60.0, gt=0, description="How long one call retries an unreachable or failing BigQuery before the run fails (client default: 10 minutes)."
+        default=60.0,
+        gt=0,
+        description=(
+            "How long one call retries an unreachable or failing BigQuery before the run fails (client default: 10 minutes)."
+        ),
     )
 
     @property
@@ -117,7 +130,9 @@ class BigQueryWarehouse(Warehouse):
         except _UNAVAILABLE as error:
             target = table.qualified_name if table is not None else "tables"
             detail = _redact(f"{type(error).__name__}: {error}", _secrets(self.bigquery.gcp_credentials))
-            raise WarehouseUnavailable(f"BigQuery {operation} of {target} in project {self.bigquery.project} failed: {detail[:500]}") from None
+            raise WarehouseUnavailable(
+                f"BigQuery {operation} of {target} in project {self.bigquery.project} failed: {detail[:500]}"
+            ) from None
 
     def _table_id(self, table: TableSpec) -> str:
         return f"{self.bigquery.project}.{table.dataset}.{table.name}"
@@ -125,7 +140,9 @@ class BigQueryWarehouse(Warehouse):
     def _ensure_table(self, client: bigquery.Client, table: TableSpec) -> None:
         client.create_dataset(f"{self.bigquery.project}.{table.dataset}", exists_ok=True, retry=self._retry)
         definition = bigquery.Table(self._table_id(table), schema=table.bigquery_schema())
-        definition.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field=table.partition_column)
+        definition.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field=table.partition_column
+        )
         if table.cluster_columns:
             definition.clustering_fields = list(table.cluster_columns)
         definition.description = table.description
@@ -151,7 +168,9 @@ class BigQueryWarehouse(Warehouse):
             sql += " WHERE " + " AND ".join(clauses)
         with self._operation("read", table), self.bigquery.get_client() as client:
             self._ensure_table(client, table)
-            job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
+            job = client.query(
+                sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None
+            )
             # REST pages only: the Storage Read API needs a gRPC service the emulator has and a real project may not grant.
             rows = job.result(retry=self._retry, job_retry=self._job_retry).to_arrow(create_bqstorage_client=False)
         return selected.conform(rows.to_pandas(types_mapper=_NULLABLE_PANDAS_TYPES.get))
@@ -190,7 +209,9 @@ class BigQueryWarehouse(Warehouse):
                 loading = client.load_table_from_file(parquet, staging_id, job_config=load, timeout=self.retry_deadline_seconds)
                 loading.result(retry=self._retry)
                 # The one statement that changes the target: it applies whole or not at all.
-                merging = client.query(merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None)
+                merging = client.query(
+                    merge, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None
+                )
                 merging.result(retry=self._retry, job_retry=self._job_retry)
             finally:
                 try:

@@ -130,7 +130,8 @@ class DuckDBWarehouse(Warehouse):
         existing = {
             row[0]
             for row in connection.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?", [table.dataset, table.name]
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                [table.dataset, table.name],
             ).fetchall()
         }
         for column in table.columns:
@@ -187,7 +188,11 @@ class DuckDBWarehouse(Warehouse):
         # One transaction (and the file lock) from read to write: no other writer comes in between.
         with self.transaction(), self._connect() as connection:
             self._ensure_table(connection, table)
-            current = table.conform(connection.execute(f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params).df())
+            current = table.conform(
+                connection.execute(
+                    f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params
+                ).df()
+            )
             updated = update(current)
             self._replace(connection, table, updated, start, end, where_in)
         return updated
@@ -210,7 +215,9 @@ class DuckDBWarehouse(Warehouse):
         try:
             connection.execute(f"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params)
             # Columns by name: a migrated table has its added columns at the end, not where the spec has them.
-            connection.execute(f"INSERT INTO {table.qualified_name} ({', '.join(table.column_names)}) SELECT {casts} FROM incoming_rows")
+            connection.execute(
+                f"INSERT INTO {table.qualified_name} ({', '.join(table.column_names)}) SELECT {casts} FROM incoming_rows"
+            )
         finally:
             connection.unregister("incoming_rows")
         return len(conformed)
@@ -232,4 +239,3 @@ def _window_clauses(
         clauses.append(f"list_contains(?, {column.name})")
         params.append(list(values))
     return clauses, params
-

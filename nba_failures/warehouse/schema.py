@@ -42,6 +42,7 @@ _DUCKDB_TYPES = {
     ColumnType.TIMESTAMP: "TIMESTAMPTZ",
 }
 
+
 def _arrow_types():
     import pyarrow as pa
 

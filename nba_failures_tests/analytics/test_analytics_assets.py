@@ -14,7 +14,18 @@ from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
 
 DAY = dt.date(2023, 1, 15)
-STATS = ["points", "rebounds", "assists", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made", "ft_attempted", "turnovers"]
+STATS = [
+    "points",
+    "rebounds",
+    "assists",
+    "fg_made",
+    "fg_attempted",
+    "three_made",
+    "three_attempted",
+    "ft_made",
+    "ft_attempted",
+    "turnovers",
+]
 TEAM_SUMS = ["points", "fg_made", "fg_attempted", "three_made", "three_attempted", "ft_made", "ft_attempted",
              "offensive_rebounds", "defensive_rebounds", "assists", "turnovers"]  # fmt: skip
 
@@ -36,13 +47,19 @@ def _expected_team_games(day: dt.date) -> pd.DataFrame:
     games = faults.schedule(day)
     sides = pd.concat(
         [
-            games.assign(team_abbr=games["home_abbr"], opponent_abbr=games["away_abbr"], home_away="HOME", scheduled=games["home_pts"]),
-            games.assign(team_abbr=games["away_abbr"], opponent_abbr=games["home_abbr"], home_away="AWAY", scheduled=games["away_pts"]),
+            games.assign(
+                team_abbr=games["home_abbr"], opponent_abbr=games["away_abbr"], home_away="HOME", scheduled=games["home_pts"]
+            ),
+            games.assign(
+                team_abbr=games["away_abbr"], opponent_abbr=games["home_abbr"], home_away="AWAY", scheduled=games["away_pts"]
+            ),
         ]
     ).loc[:, ["game_id", "team_abbr", "opponent_abbr", "home_away", "scheduled"]]
     expected = sides.merge(sums.reset_index(), on=["game_id", "team_abbr"], how="left")
     expected["scheduled"] = expected["scheduled"].astype(int)
-    expected["possessions"] = expected["fg_attempted"] - expected["offensive_rebounds"] + expected["turnovers"] + 0.44 * expected["ft_attempted"]
+    expected["possessions"] = (
+        expected["fg_attempted"] - expected["offensive_rebounds"] + expected["turnovers"] + 0.44 * expected["ft_attempted"]
+    )
     return expected.sort_values(["game_id", "team_abbr"]).reset_index(drop=True)
 
 
@@ -54,7 +71,11 @@ def test_player_game_summary_has_one_row_per_active_player(day_run, season_landi
     path, result = day_run
     box = faults.boxscores(DAY)
     played = faults.active(box).sort_values(["game_id", "player_lookup"]).reset_index(drop=True)
-    table = faults.read_table(path, "nba_analytics.player_game_summary").sort_values(["game_id", "player_lookup"]).reset_index(drop=True)
+    table = (
+        faults.read_table(path, "nba_analytics.player_game_summary")
+        .sort_values(["game_id", "player_lookup"])
+        .reset_index(drop=True)
+    )
 
     assert len(table) == len(played) == 167
     assert table["player_lookup"].tolist() == played["player_lookup"].tolist()
@@ -86,7 +107,11 @@ def test_player_game_summary_has_one_row_per_active_player(day_run, season_landi
 def test_team_offense_is_two_rows_per_game_scoring_the_scheduled_points(day_run) -> None:
     path, result = day_run
     expected = _expected_team_games(DAY)
-    table = faults.read_table(path, "nba_analytics.team_offense_game_summary").sort_values(["game_id", "team_abbr"]).reset_index(drop=True)
+    table = (
+        faults.read_table(path, "nba_analytics.team_offense_game_summary")
+        .sort_values(["game_id", "team_abbr"])
+        .reset_index(drop=True)
+    )
     assert len(table) == 2 * len(faults.schedule(DAY)) == 16
     assert table["team_abbr"].tolist() == expected["team_abbr"].tolist()
     assert table["opponent_abbr"].tolist() == expected["opponent_abbr"].tolist()
@@ -107,7 +132,11 @@ def test_team_defense_is_the_opponents_offense(day_run) -> None:
     path, result = day_run
     expected = _expected_team_games(DAY)
     by_team = expected.set_index(["game_id", "team_abbr"])
-    table = faults.read_table(path, "nba_analytics.team_defense_game_summary").sort_values(["game_id", "team_abbr"]).reset_index(drop=True)
+    table = (
+        faults.read_table(path, "nba_analytics.team_defense_game_summary")
+        .sort_values(["game_id", "team_abbr"])
+        .reset_index(drop=True)
+    )
     assert len(table) == 16
     opponent = [by_team.loc[(g, o)] for g, o in zip(table["game_id"], table["opponent_abbr"])]
     assert table["opp_points"].tolist() == [int(row["scheduled"]) for row in opponent]
@@ -151,7 +180,9 @@ def test_upcoming_context_form_and_rest_from_earlier_games(season_landing: Path,
     expected = []
     for _, row in dressed.iterrows():
         his = history[history["player_lookup"] == row["player_lookup"]]
-        team_games = games[(games["home_abbr"] == row["team_abbr"]) | (games["away_abbr"] == row["team_abbr"])].sort_values("game_date")
+        team_games = games[(games["home_abbr"] == row["team_abbr"]) | (games["away_abbr"] == row["team_abbr"])].sort_values(
+            "game_date"
+        )
         last_10 = set(team_games["game_id"].tail(10))
         played_10 = int(his["game_id"].isin(last_10).sum())
         rest = (pd.Timestamp(day) - his["date"].iloc[-1]).days if len(his) else None
@@ -178,7 +209,7 @@ def test_upcoming_context_form_and_rest_from_earlier_games(season_landing: Path,
     assert table["player_lookup"].tolist() == expected["player_lookup"].tolist()
     # The day has players with long and short histories, back-to-backs, and L5 different from L10: the checks bite.
     assert (expected["games_played_before"] > 5).any() and (expected["games_played_before"] < 3).any()
-    assert (expected["back_to_back"] == True).any()
+    assert (expected["back_to_back"] == True).any()  # noqa: E712 (element-wise, on a Series)
     assert (expected["l5_avg_points"] - expected["l10_avg_points"]).abs().max() > 1
     for column in ("games_played_before", "games_last_7_days", "team_games_last_10", "played_of_team_last_10"):
         assert table[column].astype(int).tolist() == expected[column].tolist(), column
@@ -186,7 +217,9 @@ def test_upcoming_context_form_and_rest_from_earlier_games(season_landing: Path,
     assert _optional(table["back_to_back"], bool) == _optional(expected["back_to_back"], bool)
     for column in ("l5_avg_points", "l10_avg_points", "l10_avg_minutes"):
         np.testing.assert_allclose(table[column].astype(float), expected[column].astype(float), err_msg=column)
-    np.testing.assert_allclose(table["completeness_l10_pct"].astype(float), 100 * expected["played_of_team_last_10"] / expected["team_games_last_10"])
+    np.testing.assert_allclose(
+        table["completeness_l10_pct"].astype(float), 100 * expected["played_of_team_last_10"] / expected["team_games_last_10"]
+    )
 
     failures = faults.processor_failures(warehouse.path, "upcoming_player_game_context")
     failures = failures[failures["analysis_date"].map(pd.Timestamp) == pd.Timestamp(day)]
@@ -202,7 +235,9 @@ def test_a_day_without_games_writes_nothing_and_fails_nothing(season_landing: Pa
     for asset in faults.FOUNDATION_ASSETS:
         values = faults.metadata(result, asset)
         assert values["failures"] == 0, asset
-        assert values["rows_written"] == (0 if asset != "player_registry" else len(faults.read_table(warehouse.path, "nba_raw.player_registry")))
+        assert values["rows_written"] == (
+            0 if asset != "player_registry" else len(faults.read_table(warehouse.path, "nba_raw.player_registry"))
+        )
     assert faults.processor_failures(warehouse.path).empty
     runs = faults.read_table(warehouse.path, "nba_processing.processor_runs")
     assert sorted(runs["processor_name"]) == sorted(faults.FOUNDATION_ASSETS)  # ran clean, and says so

@@ -148,6 +148,11 @@ def test_a_listed_alias_becomes_the_registry_key(raw: pd.DataFrame, schedule: pd
     aliased = read_registry(settings.landing_dir()).assign(snapshot_date=DAY)
     aliased.loc[aliased["player_lookup"] == "joshgiddey", "aliases"] = "Josh Giddy"
     parsed = parse_box_rows(raw, schedule, player_identities(aliased))
-    assert parsed.loc[index, ["entity_id", "universal_player_id", "identity_problem", "problem"]].tolist() == ["joshgiddey", "joshgiddey_001", "", ""]
+    assert parsed.loc[index, ["entity_id", "universal_player_id", "identity_problem", "problem"]].tolist() == [
+        "joshgiddey",
+        "joshgiddey_001",
+        "",
+        "",
+    ]
     unresolved = _parse(raw, schedule)
     assert unresolved.loc[index, ["entity_id", "identity_problem"]].tolist() == ["joshgiddy", "not in the player registry"]

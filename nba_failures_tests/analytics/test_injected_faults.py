@@ -90,7 +90,11 @@ def test_malformed_row_is_a_processing_error_naming_player_file_and_line(
     assert len(rows) == len(faults.active(box)) - 1 and PLAYER not in set(rows["player_lookup"])
 
     values = faults.metadata(result, "player_game_summary")
-    assert (values["input_rows"], values["rows_written"], values["failed_input_rows"]) == (len(box), len(faults.active(box)) - 1, 1)
+    assert (values["input_rows"], values["rows_written"], values["failed_input_rows"]) == (
+        len(box),
+        len(faults.active(box)) - 1,
+        1,
+    )
     assert values["failures_by_category"] == {"PROCESSING_ERROR": 1}
     [preview] = values["failures_preview"]
     assert preview["entity_id"] == PLAYER and complaint in preview["failure_reason"]
@@ -161,8 +165,12 @@ def test_row_without_player_lookup_resolves_by_its_accented_name(landing: Path, 
 def test_nameless_played_row_is_reported_against_its_game_not_unknown(landing: Path, warehouse: DuckDBWarehouse) -> None:
     line = faults.set_player_value(landing, DAY, GAME, PLAYER, "player_name", "")
     # ...and no lookup either: the row has no player identity at all.
-    faults.rewrite_game_file(landing, DAY, GAME, lambda f: f.assign(player_lookup=f["player_lookup"].where(f["player_name"] != "", "")))
+    faults.rewrite_game_file(
+        landing, DAY, GAME, lambda f: f.assign(player_lookup=f["player_lookup"].where(f["player_name"] != "", ""))
+    )
     _run(warehouse, landing)
     failures = faults.processor_failures(warehouse.path, "player_game_summary")
-    assert failures[["entity_type", "entity_id", "failure_category", "source_line"]].values.tolist() == [["GAME", GAME, "PROCESSING_ERROR", line]]
+    assert failures[["entity_type", "entity_id", "failure_category", "source_line"]].values.tolist() == [
+        ["GAME", GAME, "PROCESSING_ERROR", line]
+    ]
     assert "neither player_lookup nor player_name" in failures["failure_reason"].iloc[0]

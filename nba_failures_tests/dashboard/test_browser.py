@@ -110,7 +110,8 @@ def test_dashboard_draws_every_chart_and_row_from_the_store(failure_store, dashb
         assert charts["matrix"]["heatmaps"] == 1
         # (_fullData: the traces as plotly.js decoded them; numbers arrive as typed arrays.)
         cell_total = driver.execute_script(
-            "return Array.from(document.getElementById('chart-matrix')._fullData[0].text).flatMap(row => Array.from(row)).reduce((a, b) => a + b, 0)"
+            "return Array.from(document.getElementById('chart-matrix')._fullData[0].text)"
+            ".flatMap(row => Array.from(row)).reduce((a, b) => a + b, 0)"
         )
         assert cell_total == len(frame)
         # Weekly bars: one trace per processor; type shares: one trace per type, one bar per processor and type.

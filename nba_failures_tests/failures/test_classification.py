@@ -25,7 +25,13 @@ TEAM_PROCESSOR = ProcessorSpec("team_defense_zone_analysis", Phase.PRECOMPUTE, E
 def season_file(tmp_path_factory, season_landing):
     """Phase 2 + 3 of the real season's first four and a half months, in one DuckDB file."""
     path = tmp_path_factory.mktemp("classification") / "season.duckdb"
-    result = run_assets(DuckDBWarehouse(path=str(path)), season_landing, dt.date(2022, 10, 18), dt.date(2023, 2, 28), selection="+player_game_summary")
+    result = run_assets(
+        DuckDBWarehouse(path=str(path)),
+        season_landing,
+        dt.date(2022, 10, 18),
+        dt.date(2023, 2, 28),
+        selection="+player_game_summary",
+    )
     assert result.success
     return path
 
@@ -48,7 +54,11 @@ def incomplete(*checks: tuple[str, dt.date], processor: ProcessorSpec = CACHE) -
 def classify(path, failures: pd.DataFrame) -> pd.DataFrame:
     start = min(failures["analysis_date"])
     end = max(failures["analysis_date"]) + dt.timedelta(days=1)
-    return CompletenessChecker(lookback_days=LOOKBACK).classify(DuckDBWarehouse(path=str(path)), failures, start, end).set_index("entity_id")
+    return (
+        CompletenessChecker(lookback_days=LOOKBACK)
+        .classify(DuckDBWarehouse(path=str(path)), failures, start, end)
+        .set_index("entity_id")
+    )
 
 
 def truth(player: str, team: str, day: dt.date) -> tuple[list[str], list[str]]:
@@ -67,7 +77,9 @@ def truth(player: str, team: str, day: dt.date) -> tuple[list[str], list[str]]:
 
 def delete_rows(path, table: str, column: str, values: list[str]) -> int:
     with duckdb.connect(str(path)) as connection:
-        return connection.execute(f"DELETE FROM {table} WHERE list_contains(?, {column}) RETURNING 1", [values]).fetchall().__len__()
+        return (
+            connection.execute(f"DELETE FROM {table} WHERE list_contains(?, {column}) RETURNING 1", [values]).fetchall().__len__()
+        )
 
 
 DAY = dt.date(2023, 1, 15)
@@ -143,7 +155,10 @@ def test_a_traded_players_expected_games_follow_his_team(damaged):
         list(by_team["BKN"][by_team["BKN"]["game_date"] <= dt.date(2023, 2, 7)]["game_id"])
         + list(by_team["PHX"][by_team["PHX"]["game_date"] >= dt.date(2023, 2, 9)]["game_id"])
     )
-    not_played = [f"{g}: {rows.set_index('game_id').loc[g, 'dnp_reason']}" if g in set(rows["game_id"]) else f"{g}: not in the box score" for g in expected]
+    not_played = [
+        f"{g}: {rows.set_index('game_id').loc[g, 'dnp_reason']}" if g in set(rows["game_id"]) else f"{g}: not in the box score"
+        for g in expected
+    ]
     row = classify(damaged, incomplete(("kevindurant", day))).loc["kevindurant"]
     assert row["failure_type"] == FailureType.PLAYER_DNP.value
     assert row["dnp_reasons"] == not_played
@@ -190,7 +205,9 @@ def test_games_the_processor_recorded_as_missing_are_the_ones_checked_even_beyon
     old_dnps = rows[rows["player_status"] != "ACTIVE"]
     assert len(old_dnps) > 0, "the example must have games he did not play before the lookback window"
     recorder = FailureRecorder(CACHE, "run-under-test")
-    recorder.record(DAY, "evanfournier", FailureCategory.INCOMPLETE_DATA, "l10 below threshold", missing_game_ids=list(old_dnps["game_id"]))
+    recorder.record(
+        DAY, "evanfournier", FailureCategory.INCOMPLETE_DATA, "l10 below threshold", missing_game_ids=list(old_dnps["game_id"])
+    )
     row = classify(season_file, recorder.frame()).loc["evanfournier"]
     assert row["failure_type"] == FailureType.PLAYER_DNP.value
     assert row["dnp_reasons"] == [f"{g}: {r}" for g, r in zip(old_dnps["game_id"], old_dnps["dnp_reason"])]

@@ -169,7 +169,12 @@ def test_record_frame_takes_pandas_values_and_optional_columns() -> None:
     )
     recorder.record_frame(frame)
     okc, bkn = recorder.records
-    assert (okc.entity_type, okc.failure_category, okc.expected_count, okc.actual_count) == (EntityType.TEAM, FailureCategory.MISSING_RAW_DATA, 1, 0)
+    assert (okc.entity_type, okc.failure_category, okc.expected_count, okc.actual_count) == (
+        EntityType.TEAM,
+        FailureCategory.MISSING_RAW_DATA,
+        1,
+        0,
+    )
     assert okc.missing_game_ids == ("202301150BRK",) and okc.source_line is None
     assert (bkn.expected_count, bkn.actual_count, bkn.missing_game_ids) == (None, 100, ())
     with pytest.raises(ValueError):

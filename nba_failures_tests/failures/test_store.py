@@ -46,7 +46,9 @@ RAN = {(PROCESSOR.name, DAY)}
 
 
 def test_new_failures_are_inserted_with_status_by_type():
-    incoming = classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), ("joelembiid", FailureCategory.INSUFFICIENT_DATA))
+    incoming = classified(
+        ("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), ("joelembiid", FailureCategory.INSUFFICIENT_DATA)
+    )
     merged, counts = merge_failures(empty_store(), incoming, RAN, T0, "classify-1")
     status = dict(zip(merged["entity_id"], merged["resolution_status"]))
     assert status == {"lebronjames": ResolutionStatus.UNRESOLVED.value, "joelembiid": ResolutionStatus.EXPECTED.value}
@@ -56,9 +58,19 @@ def test_new_failures_are_inserted_with_status_by_type():
 
 
 def test_rerun_updates_in_place_and_resolves_what_is_gone():
-    first, _ = merge_failures(empty_store(), classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), ("anthonydavis", FailureCategory.REGISTRY_LOOKUP_FAILED)), RAN, T0, "c1")
+    first, _ = merge_failures(
+        empty_store(),
+        classified(
+            ("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), ("anthonydavis", FailureCategory.REGISTRY_LOOKUP_FAILED)
+        ),
+        RAN,
+        T0,
+        "c1",
+    )
     later = T0 + pd.Timedelta(hours=1)
-    second, counts = merge_failures(first, classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), run_id="run-2"), RAN, later, "c2")
+    second, counts = merge_failures(
+        first, classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), run_id="run-2"), RAN, later, "c2"
+    )
 
     assert len(second) == 2 and second["failure_key"].is_unique
     rows = second.set_index("entity_id")
@@ -80,7 +92,9 @@ def test_failures_of_a_processor_that_did_not_rerun_stay_open():
 def test_a_resolved_failure_that_comes_back_is_reopened_and_retry_state_is_kept():
     first, _ = merge_failures(empty_store(), classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED)), RAN, T0, "c1")
     resolved, _ = merge_failures(first, classified(), RAN, T0, "c2")
-    reopened, counts = merge_failures(resolved, classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED)), RAN, T0, "c3")
+    reopened, counts = merge_failures(
+        resolved, classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED)), RAN, T0, "c3"
+    )
     assert reopened["resolution_status"].tolist() == [ResolutionStatus.UNRESOLVED.value]
     assert reopened["resolved_at"].isna().all() and counts.reopened == 1
 
@@ -103,7 +117,9 @@ def test_store_tables_keep_the_original_column_names():
 
 @pytest.mark.parametrize("reruns", [3])
 def test_writing_the_same_day_again_leaves_one_row_per_key(warehouse, reruns):
-    incoming = classified(("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), ("joelembiid", FailureCategory.INSUFFICIENT_DATA))
+    incoming = classified(
+        ("lebronjames", FailureCategory.REGISTRY_LOOKUP_FAILED), ("joelembiid", FailureCategory.INSUFFICIENT_DATA)
+    )
     runs = pd.DataFrame({"processor_name": [PROCESSOR.name], "phase": [Phase.ANALYTICS.value], "analysis_date": [DAY]})
     end = DAY + dt.timedelta(days=1)
     snapshots = []
@@ -139,7 +155,9 @@ def test_missing_upstream_failures_inherit_the_upstream_verdict_along_the_chain(
         ],
         ignore_index=True,
     )
-    result = classify_failures(failures, NO_EVIDENCE, lookback_days=14, min_history_games=5).set_index(["processor_name", "entity_id"])
+    result = classify_failures(failures, NO_EVIDENCE, lookback_days=14, min_history_games=5).set_index(
+        ["processor_name", "entity_id"]
+    )
     assert result.loc[("ml_feature_store", "rookie"), "failure_type"] == "INSUFFICIENT_HISTORY"
     assert result.loc[("player_composite_factors", "rookie"), "failure_type"] == "INSUFFICIENT_HISTORY"
     assert "player_composite_factors" in result.loc[("ml_feature_store", "rookie"), "classification_reason"]

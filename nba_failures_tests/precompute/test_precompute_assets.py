@@ -23,7 +23,13 @@ from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets
 
 FIRST, LAST = dt.date(2022, 10, 18), dt.date(2023, 3, 3)
-PRECOMPUTE = ["player_daily_cache", "player_shot_zone_analysis", "team_defense_zone_analysis", "player_composite_factors", "ml_feature_store"]
+PRECOMPUTE = [
+    "player_daily_cache",
+    "player_shot_zone_analysis",
+    "team_defense_zone_analysis",
+    "player_composite_factors",
+    "ml_feature_store",
+]
 PLAYER_PRECOMPUTE = [name for name in PRECOMPUTE if name != "team_defense_zone_analysis"]
 MID_SEASON = dt.date(2023, 1, 15)
 THRESHOLD = 70.0
@@ -32,7 +38,9 @@ THRESHOLD = 70.0
 @pytest.fixture(scope="module")
 def season_run(season_landing: Path, tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("precompute") / "warehouse.duckdb"
-    result = run_assets(DuckDBWarehouse(path=str(path)), season_landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS + PRECOMPUTE)
+    result = run_assets(
+        DuckDBWarehouse(path=str(path)), season_landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS + PRECOMPUTE
+    )
     assert result.success
     return path, result
 
@@ -69,7 +77,10 @@ def oracle(player: str, day: dt.date, removed: set[str] = frozenset()) -> dict:
     """His four windows on `day` (expected ids newest first, played ids) and the category the policy gives him."""
     box, games = _box(), _schedule()
     listings = box[(box["player_lookup"] == player) & (box["date"] <= day)].sort_values("date")
-    played = set(box.loc[(box["player_lookup"] == player) & (box["player_status"] == "ACTIVE") & (box["date"] < day), "game_id"]) - removed
+    played = (
+        set(box.loc[(box["player_lookup"] == player) & (box["player_status"] == "ACTIVE") & (box["date"] < day), "game_id"])
+        - removed
+    )
     dated_teams = list(zip(listings["date"], listings["team_abbr"]))
     his_games = []
     for game in games[games["date"] < day].sort_values(["date", "game_id"], ascending=False).itertuples():
@@ -93,7 +104,13 @@ def oracle(player: str, day: dt.date, removed: set[str] = frozenset()) -> dict:
         category = "INCOMPLETE_DATA" if failing else None
     widest = max(failing or figures, key=lambda name: figures[name][0])
     missing = sorted(g for g, _ in windows[widest] if g not in played)
-    return {"figures": figures, "category": category, "expected_count": figures[widest][0], "missing": missing, "windows": windows}
+    return {
+        "figures": figures,
+        "category": category,
+        "expected_count": figures[widest][0],
+        "missing": missing,
+        "windows": windows,
+    }
 
 
 def _cache_rows(path: Path, day: dt.date) -> pd.DataFrame:
@@ -135,7 +152,11 @@ def test_real_dnp_games_are_the_missing_games(season_run) -> None:
     """Evan Fournier (NYK) sat out DNP (coach's decision) in 4 of the Knicks' last 10 games before Jan 15."""
     path, _ = season_run
     games = _schedule()
-    knicks = games[((games["home_abbr"] == "NYK") | (games["away_abbr"] == "NYK")) & (games["date"] < MID_SEASON)].sort_values("date").tail(10)
+    knicks = (
+        games[((games["home_abbr"] == "NYK") | (games["away_abbr"] == "NYK")) & (games["date"] < MID_SEASON)]
+        .sort_values("date")
+        .tail(10)
+    )
     box = _box()
     his = box[(box["player_lookup"] == "evanfournier") & box["game_id"].isin(knicks["game_id"])]
     assert set(his["team_abbr"]) == {"NYK"}
@@ -168,7 +189,9 @@ def test_traded_players_expected_games_follow_his_team(season_run) -> None:
     assert failure["expected_count"] == len(l10) == 10 and failure["actual_count"] == 1
     assert sorted(failure["missing_game_ids"]) == sorted(g for g in l10 if games.loc[g, "date"] < dt.date(2023, 3, 1))
     # Brooklyn kept playing after the trade; those games are not his.
-    brooklyn_after = games[(games["date"] >= trade) & (games["date"] < day) & ((games["home_abbr"] == "BKN") | (games["away_abbr"] == "BKN"))]
+    brooklyn_after = games[
+        (games["date"] >= trade) & (games["date"] < day) & ((games["home_abbr"] == "BKN") | (games["away_abbr"] == "BKN"))
+    ]
     assert len(brooklyn_after) > 0 and not set(brooklyn_after.index) & set(failure["missing_game_ids"])
 
 
@@ -186,7 +209,9 @@ def test_first_days_of_the_season_are_insufficient_not_incomplete(season_run) ->
     day = dt.date(2022, 10, 24)
     today = failures[failures["day"] == day].set_index("entity_id")
     truths = {player: oracle(player, day)["category"] for player in _dressed(day)["player_lookup"]}
-    assert {p for p, c in truths.items() if c == "INSUFFICIENT_DATA"} == set(today.index[today["failure_category"] == "INSUFFICIENT_DATA"])
+    assert {p for p, c in truths.items() if c == "INSUFFICIENT_DATA"} == set(
+        today.index[today["failure_category"] == "INSUFFICIENT_DATA"]
+    )
     assert "INSUFFICIENT_DATA" in truths.values() and None in truths.values()
 
 
@@ -215,7 +240,8 @@ def test_removing_a_played_game_breaks_the_threshold(season_run, warehouse_copy:
     last_game_id, last_date = oracle(player, MID_SEASON)["windows"]["l5"][0]
     with duckdb.connect(str(warehouse_copy)) as connection:
         deleted = connection.execute(
-            "DELETE FROM nba_analytics.player_game_summary WHERE player_lookup = ? AND game_date = ? RETURNING game_id", [player, last_date]
+            "DELETE FROM nba_analytics.player_game_summary WHERE player_lookup = ? AND game_date = ? RETURNING game_id",
+            [player, last_date],
         ).fetchall()
     assert deleted == [(last_game_id,)]
 
@@ -242,9 +268,15 @@ def test_missing_upstream_partition_is_one_date_level_failure(warehouse_copy: Pa
         failures = _failures(warehouse_copy, processor, MID_SEASON)
         assert len(failures) == 1, processor
         failure = failures.iloc[0]
-        assert (failure["failure_category"], failure["entity_type"], failure["entity_id"]) == ("MISSING_DEPENDENCY", "DATE", "DATE_LEVEL")
+        assert (failure["failure_category"], failure["entity_type"], failure["entity_id"]) == (
+            "MISSING_DEPENDENCY",
+            "DATE",
+            "DATE_LEVEL",
+        )
         assert failure["upstream_table"] == "nba_analytics.upcoming_player_game_context"
-        assert faults.read_table(warehouse_copy, f"nba_precompute.{processor}", where=f"analysis_date = DATE '{MID_SEASON}'").empty
+        assert faults.read_table(
+            warehouse_copy, f"nba_precompute.{processor}", where=f"analysis_date = DATE '{MID_SEASON}'"
+        ).empty
     # Team defense does not read the dressed roster: unaffected.
     assert set(_failures(warehouse_copy, "team_defense_zone_analysis", MID_SEASON)["failure_category"]) <= {"INSUFFICIENT_DATA"}
 
@@ -258,7 +290,10 @@ def test_a_day_run_reproduces_the_range_run(season_run, warehouse_copy: Path, se
         single = faults.read_table(warehouse_copy, f"nba_precompute.{processor}", where=where)
         assert len(ranged) > 0
         pd.testing.assert_frame_equal(ranged, single)
-        failures = [_failures(p, processor, MID_SEASON).drop(columns=["run_id"]).sort_values("failure_key").reset_index(drop=True) for p in (path, warehouse_copy)]
+        failures = [
+            _failures(p, processor, MID_SEASON).drop(columns=["run_id"]).sort_values("failure_key").reset_index(drop=True)
+            for p in (path, warehouse_copy)
+        ]
         pd.testing.assert_frame_equal(*failures)
 
 
@@ -266,8 +301,16 @@ def test_a_day_run_reproduces_the_range_run(season_run, warehouse_copy: Path, se
 
 
 def _zones(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    made = {"two_point": frame["fg_made"] - frame["three_made"], "three_point": frame["three_made"], "free_throw": frame["ft_made"]}
-    attempted = {"two_point": frame["fg_attempted"] - frame["three_attempted"], "three_point": frame["three_attempted"], "free_throw": frame["ft_attempted"]}
+    made = {
+        "two_point": frame["fg_made"] - frame["three_made"],
+        "three_point": frame["three_made"],
+        "free_throw": frame["ft_made"],
+    }
+    attempted = {
+        "two_point": frame["fg_attempted"] - frame["three_attempted"],
+        "three_point": frame["three_attempted"],
+        "free_throw": frame["ft_attempted"],
+    }
     return {**{f"{z}_made": v for z, v in made.items()}, **{f"{z}_attempted": v for z, v in attempted.items()}}
 
 
@@ -276,7 +319,9 @@ SHOT_COLUMNS = ["fg_made", "fg_attempted", "three_made", "three_attempted", "ft_
 
 def test_shot_zones_are_his_last_10_games_played(season_run) -> None:
     path, result = season_run
-    table = faults.read_table(path, "nba_precompute.player_shot_zone_analysis", where=f"analysis_date = DATE '{MID_SEASON}'").set_index("player_lookup")
+    table = faults.read_table(
+        path, "nba_precompute.player_shot_zone_analysis", where=f"analysis_date = DATE '{MID_SEASON}'"
+    ).set_index("player_lookup")
     box = _box()
     played = box[(box["player_status"] == "ACTIVE") & (box["date"] < MID_SEASON)].sort_values("date")
     failures = _failures(path, "player_shot_zone_analysis", MID_SEASON)
@@ -298,13 +343,19 @@ def test_shot_zones_are_his_last_10_games_played(season_run) -> None:
 
 def test_team_defense_zones_are_what_opponents_scored_in_its_last_15_games(season_run) -> None:
     path, result = season_run
-    table = faults.read_table(path, "nba_precompute.team_defense_zone_analysis", where=f"analysis_date = DATE '{MID_SEASON}'").set_index("team_abbr")
+    table = faults.read_table(
+        path, "nba_precompute.team_defense_zone_analysis", where=f"analysis_date = DATE '{MID_SEASON}'"
+    ).set_index("team_abbr")
     games = _schedule()
     box = faults.active(_box())
     today = games[games["date"] == MID_SEASON]
     assert len(table) == 2 * len(today)
     for team in pd.concat([today["home_abbr"], today["away_abbr"]]):
-        last = games[((games["home_abbr"] == team) | (games["away_abbr"] == team)) & (games["date"] < MID_SEASON)].sort_values("date").tail(15)
+        last = (
+            games[((games["home_abbr"] == team) | (games["away_abbr"] == team)) & (games["date"] < MID_SEASON)]
+            .sort_values("date")
+            .tail(15)
+        )
         conceded = box[box["game_id"].isin(last["game_id"]) & (box["team_abbr"] != team)][SHOT_COLUMNS].astype(int).sum()
         row = table.loc[team]
         assert row["games_in_sample"] == 15 and row["total_points"] == conceded["points"]
@@ -350,7 +401,10 @@ def test_invalid_features_are_rejected_with_their_names(season_run) -> None:
     path, _ = season_run
     where = f"analysis_date = DATE '{MID_SEASON}'"
     roster = faults.read_table(path, "nba_analytics.upcoming_player_game_context", where=f"game_date = DATE '{MID_SEASON}'")
-    cache, shots, composite = (faults.read_table(path, f"nba_precompute.{name}", where=where) for name in ("player_daily_cache", "player_shot_zone_analysis", "player_composite_factors"))
+    cache, shots, composite = (
+        faults.read_table(path, f"nba_precompute.{name}", where=where)
+        for name in ("player_daily_cache", "player_shot_zone_analysis", "player_composite_factors")
+    )
     good, before = feature_vectors(roster, cache, shots, composite)
     already = set(before.loc[before["failure_category"] == "FEATURE_VALIDATION_ERROR", "entity_id"])
     nan_player, inf_player, high_player = sorted(good["player_lookup"])[:3]

@@ -20,7 +20,13 @@ from nba_failures_tests import faults, season_data
 from nba_failures_tests.harness import run_assets
 
 FIRST, LAST = dt.date(2022, 10, 18), dt.date(2023, 1, 31)
-PRECOMPUTE = ["player_daily_cache", "player_shot_zone_analysis", "team_defense_zone_analysis", "player_composite_factors", "ml_feature_store"]
+PRECOMPUTE = [
+    "player_daily_cache",
+    "player_shot_zone_analysis",
+    "team_defense_zone_analysis",
+    "player_composite_factors",
+    "ml_feature_store",
+]
 PREDICTIONS = "player_points_predictions"
 RERUN = [PREDICTIONS, "classified_failures"]
 DAY = dt.date(2023, 1, 15)
@@ -31,7 +37,9 @@ FEATURE_STORE = "nba_precompute.ml_feature_store"
 @pytest.fixture(scope="module")
 def season_run(season_landing: Path, tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("predictions") / "warehouse.duckdb"
-    result = run_assets(DuckDBWarehouse(path=str(path)), season_landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS + PRECOMPUTE + RERUN)
+    result = run_assets(
+        DuckDBWarehouse(path=str(path)), season_landing, FIRST, LAST, selection=faults.FOUNDATION_ASSETS + PRECOMPUTE + RERUN
+    )
     assert result.success
     return path, result
 
@@ -95,7 +103,11 @@ def test_dressed_players_without_features_inherit_the_feature_store_verdict(seas
     assert (failures["failure_category"] == "UPSTREAM_INCOMPLETE").all()
     assert (failures["missing_upstream_tables"] == FEATURE_STORE).all()
 
-    upstream = _on(path, "nba_processing.precompute_failures", "analysis_date", DAY).query("processor_name == 'ml_feature_store'").set_index("entity_id")
+    upstream = (
+        _on(path, "nba_processing.precompute_failures", "analysis_date", DAY)
+        .query("processor_name == 'ml_feature_store'")
+        .set_index("entity_id")
+    )
     assert set(failures.index) <= set(upstream.index)
     assert (failures["failure_type"] == upstream.loc[failures.index, "failure_type"]).all()
     assert failures["classification_reason"].str.startswith("inherits").all()
@@ -108,7 +120,9 @@ def test_too_few_training_rows_early_in_the_season_is_insufficient_data(season_r
     failures = _prediction_failures(path, EARLY_DAY)
     short = failures[failures["failure_category"] == "INSUFFICIENT_DATA"]
     assert len(features) > 0 and set(short["entity_id"]) == set(features["player_lookup"])
-    assert (short["expected_count"] == DEFAULT_MIN_TRAINING_ROWS).all() and (short["actual_count"] < DEFAULT_MIN_TRAINING_ROWS).all()
+    assert (short["expected_count"] == DEFAULT_MIN_TRAINING_ROWS).all() and (
+        short["actual_count"] < DEFAULT_MIN_TRAINING_ROWS
+    ).all()
     assert (short["failure_type"] == "INSUFFICIENT_HISTORY").all() and (short["resolution_status"] == "EXPECTED").all()
 
 
@@ -137,7 +151,8 @@ def test_a_missing_feature_row_is_a_prediction_failure_naming_the_upstream(wareh
 def test_features_older_than_the_policy_are_stale_cache(warehouse_copy: Path, season_landing: Path) -> None:
     with duckdb.connect(str(warehouse_copy)) as connection:
         connection.execute(
-            "UPDATE nba_processing.processor_runs SET finished_at = finished_at - INTERVAL 3 DAY WHERE processor_name = ? AND analysis_date = ?",
+            "UPDATE nba_processing.processor_runs SET finished_at = finished_at - INTERVAL 3 DAY "
+            "WHERE processor_name = ? AND analysis_date = ?",
             ["ml_feature_store", DAY],
         )
 
@@ -210,9 +225,13 @@ def test_a_day_is_fitted_on_the_training_window_before_it(season_run) -> None:
 def _independent_errors(predictions: pd.DataFrame) -> tuple[float, float, int]:
     """MAE of the stored predictions and of each player's mean points over his earlier games, from the CSVs."""
     box = season_data.boxscores()
-    played = box[(box["player_status"] == "ACTIVE") & (box["player_lookup"] != "")].loc[:, ["player_lookup", "game_date", "points"]]
+    played = box[(box["player_status"] == "ACTIVE") & (box["player_lookup"] != "")].loc[
+        :, ["player_lookup", "game_date", "points"]
+    ]
     played = played.assign(points=played["points"].astype(float))
-    rows = predictions.assign(prediction_date=pd.to_datetime(predictions["prediction_date"]).dt.date).loc[:, ["prediction_date", "player_lookup", "predicted_points"]]
+    rows = predictions.assign(prediction_date=pd.to_datetime(predictions["prediction_date"]).dt.date).loc[
+        :, ["prediction_date", "player_lookup", "predicted_points"]
+    ]
     actual = rows.merge(played.rename(columns={"game_date": "prediction_date"}), on=["prediction_date", "player_lookup"])
     earlier = actual.loc[:, ["prediction_date", "player_lookup"]].merge(played, on="player_lookup")
     earlier = earlier[earlier["game_date"] < earlier["prediction_date"]]

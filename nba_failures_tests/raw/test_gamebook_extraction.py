@@ -110,5 +110,7 @@ def test_uncompressed_csv_lands_too(landing: Path, scheduled: pd.DataFrame) -> N
     gz.unlink()
     extraction = _extract(landing, scheduled)
     assert extraction.problems == []
-    assert set(extraction.rows.loc[extraction.rows["game_id"] == GAME, "source_file"]) == {f"gamebook/{DAY.isoformat()}/{GAME}.csv"}
+    assert set(extraction.rows.loc[extraction.rows["game_id"] == GAME, "source_file"]) == {
+        f"gamebook/{DAY.isoformat()}/{GAME}.csv"
+    }
     assert len(extraction.rows) == len(faults.boxscores(DAY))

@@ -38,7 +38,9 @@ class _Module:
     def __init__(self, path: str, source: str) -> None:
         self.path = path
         self.tree = ast.parse(source)
-        self.functions = {node.name: node for node in ast.walk(self.tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.functions = {
+            node.name: node for node in ast.walk(self.tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
         self.parents: dict[ast.AST, ast.AST] = {}
         for parent in ast.walk(self.tree):
             for child in ast.iter_child_nodes(parent):
@@ -63,7 +65,9 @@ def audit_source(source: str, path: str = "<string>") -> list[Finding]:
         if isinstance(node, ast.Call):
             for keyword in node.keywords:
                 if keyword.arg in CONSTANT_PARAMETERS and not isinstance(keyword.value, ast.Constant):
-                    findings.append(Finding(path, node.lineno, f"{keyword.arg}= must be a constant, got {ast.unparse(keyword.value)}"))
+                    findings.append(
+                        Finding(path, node.lineno, f"{keyword.arg}= must be a constant, got {ast.unparse(keyword.value)}")
+                    )
     return findings
 
 
@@ -78,7 +82,12 @@ def sql_call_count(package_dir: Path) -> int:
     count = 0
     for path in package_dir.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_METHODS and node.args:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SQL_METHODS
+                and node.args
+            ):
                 count += 1
     return count
 
@@ -133,10 +142,20 @@ def _unsafe_name(module: _Module, function: ast.AST | None, name: str, seen: set
                     position = next(i for i, e in enumerate(target.elts) if isinstance(e, ast.Name) and e.id == name)
                     problems += _unsafe_unpacked(module, node.value, position, name, seen)
                     unpacked = True
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name) and node.target.id == name and node.value is not None:
+        elif (
+            isinstance(node, (ast.AnnAssign, ast.AugAssign))
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+            and node.value is not None
+        ):
             sources.append(node.value)
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("append", "extend") \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == name:
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "extend")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+        ):
             sources += node.args
         elif isinstance(node, (ast.For, ast.comprehension)) and _binds(node.target, name):
             if _is_enumerate_index(node, name):

@@ -63,7 +63,12 @@ LANDED = Outcome()
 def game_failed(category: str, game: str = GAME, rows_lost: bool = True, *reason_has: str) -> Outcome:
     """A whole file rejected: one GAME failure of the raw processor; the game's rows are not written."""
     raw, active = _game_rows(game)
-    return Outcome(((RAW, category, "GAME", game),), (FILE if game == GAME else game, *reason_has), -raw if rows_lost else 0, -active if rows_lost else 0)
+    return Outcome(
+        ((RAW, category, "GAME", game),),
+        (FILE if game == GAME else game, *reason_has),
+        -raw if rows_lost else 0,
+        -active if rows_lost else 0,
+    )
 
 
 def row_rejected_at_raw(line: int, active_rows_lost: int = 1) -> Outcome:
@@ -71,10 +76,12 @@ def row_rejected_at_raw(line: int, active_rows_lost: int = 1) -> Outcome:
     return Outcome(((RAW, "EXTRACTION_FAILED", "GAME", GAME),), (FILE, f"line {line}"), -1, -active_rows_lost)
 
 
-def player_failed(entity: str = PLAYER, category: str = "PROCESSING_ERROR", *reason_has: str, raw_rows: int = 0, entity_type: str = "PLAYER") -> Outcome:
+def player_failed(
+    entity: str = PLAYER, category: str = "PROCESSING_ERROR", *reason_has: str, raw_rows: int = 0, entity_type: str = "PLAYER"
+) -> Outcome:
     """One row that lands in raw but cannot become a summary row: a failure of player_game_summary."""
     named = (FILE, f"line {PLAYER_LINE}") if category == "PROCESSING_ERROR" else ()
-    return Outcome(((SUMMARY, category, entity_type, entity), ), (*named, *reason_has), raw_rows, -1)
+    return Outcome(((SUMMARY, category, entity_type, entity),), (*named, *reason_has), raw_rows, -1)
 
 
 def _game_rows(game: str) -> tuple[int, int]:
@@ -154,7 +161,9 @@ def _alias_shared_by_two_players(landing: Path) -> None:
 
 def _duplicate_lookup_first_in_file(landing: Path) -> None:
     """A second row for Jokic's lookup with another id, before his own in file order."""
-    faults.insert_registry_row(landing, JOKIC, {"player_lookup": JOKIC, "universal_player_id": "nikolajokic_002", "player_name": "Nikola Jokic"})
+    faults.insert_registry_row(
+        landing, JOKIC, {"player_lookup": JOKIC, "universal_player_id": "nikolajokic_002", "player_name": "Nikola Jokic"}
+    )
 
 
 def _lookup_is_another_players_alias(landing: Path) -> None:
@@ -255,7 +264,9 @@ def _refused(category: str, *reason_has: str, name: str = FILE) -> Outcome:
 
 def _not_a_game_file(name: str) -> Outcome:
     """A file in the day folder whose name holds no game id: one DATE failure naming it; every game lands."""
-    return Outcome(((RAW, "VALIDATION_ERROR", "DATE", DATE_LEVEL_ENTITY_ID),), (f"gamebook/{DAY.isoformat()}/{name}", "no game id"), 0, 0, ())
+    return Outcome(
+        ((RAW, "VALIDATION_ERROR", "DATE", DATE_LEVEL_ENTITY_ID),), (f"gamebook/{DAY.isoformat()}/{name}", "no game id"), 0, 0, ()
+    )
 
 
 _RAW_ROWS, _ACTIVE_ROWS = _game_rows(GAME)
@@ -264,16 +275,30 @@ _RAW_ROWS, _ACTIVE_ROWS = _game_rows(GAME)
 CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     # ---- files that cannot be read: the game fails as a whole, the file is named
     "empty_file_0_bytes": (_payload(b""), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
-    "whitespace_only_file": (_payload(gzip.compress(b"   \n\t\n  \r\n")), game_failed("EXTRACTION_FAILED", GAME, True, "empty file")),
+    "whitespace_only_file": (
+        _payload(gzip.compress(b"   \n\t\n  \r\n")),
+        game_failed("EXTRACTION_FAILED", GAME, True, "empty file"),
+    ),
     "not_gzip_at_all": (_payload(b"this is not gzip\n"), game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
     "truncated_gzip": (_truncated_gzip, game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
-    "non_utf8_bytes_latin1_name": (_line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", "Josh Giddéy".encode("latin-1"))),
-                                   game_failed("EXTRACTION_FAILED", GAME, True, "line 2", "not UTF-8")),
-    "unterminated_quote": (_bytes(lambda data: data + b'"' + b"x,y\n"), game_failed("EXTRACTION_FAILED", GAME, True, "unreadable")),
+    "non_utf8_bytes_latin1_name": (
+        _line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", "Josh Giddéy".encode("latin-1"))),
+        game_failed("EXTRACTION_FAILED", GAME, True, "line 2", "not UTF-8"),
+    ),
+    "unterminated_quote": (
+        _bytes(lambda data: data + b'"' + b"x,y\n"),
+        game_failed("EXTRACTION_FAILED", GAME, True, "unreadable"),
+    ),
     "header_only": (_frame(lambda frame: frame.iloc[0:0]), game_failed("EXTRACTION_FAILED", GAME, True, "header only")),
     # ---- header problems: schema drift, the game's rows counted as rejected
-    "missing_columns": (_frame(lambda frame: frame.drop(columns=["points", "minutes"])), game_failed("SCHEMA_DRIFT", GAME, True, "'points'", "'minutes'")),
-    "renamed_column": (_frame(lambda frame: frame.rename(columns={"points": "pts"})), game_failed("SCHEMA_DRIFT", GAME, True, "'points'")),
+    "missing_columns": (
+        _frame(lambda frame: frame.drop(columns=["points", "minutes"])),
+        game_failed("SCHEMA_DRIFT", GAME, True, "'points'", "'minutes'"),
+    ),
+    "renamed_column": (
+        _frame(lambda frame: frame.rename(columns={"points": "pts"})),
+        game_failed("SCHEMA_DRIFT", GAME, True, "'points'"),
+    ),
     "duplicate_column": (_bytes(_duplicate_points_column), game_failed("SCHEMA_DRIFT", GAME, True, "duplicate", "'points'")),
     "extra_column": (_frame(lambda frame: frame.assign(shoe_size="15")), LANDED),
     "reordered_columns": (_frame(lambda frame: frame.loc[:, list(reversed(frame.columns))]), LANDED),
@@ -282,28 +307,61 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "crlf_line_endings": (_bytes(lambda data: data.replace(b"\n", b"\r\n")), LANDED),
     "uncompressed_csv": (_as_plain_csv, LANDED),
     "stray_quote_in_unquoted_field": (_line(PLAYER_LINE, lambda line: line.replace(b"Josh Giddey", b'Josh "Giddey')), LANDED),
-    "blank_line_keeps_line_numbers": (_blank_line_before_bad_row, Outcome(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 3", "minutes 'DNP'"), 0, -1)),
+    "blank_line_keeps_line_numbers": (
+        _blank_line_before_bad_row,
+        Outcome(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 3", "minutes 'DNP'"), 0, -1),
+    ),
     # ---- rows that do not split into the header's fields: that row rejected at raw, the rest of the file lands
     "too_many_fields_first_row": (_line(PLAYER_LINE, lambda line: line + b",EXTRA"), row_rejected_at_raw(PLAYER_LINE)),
     "too_few_fields_row": (_line(PLAYER_LINE, _short_last_field_row), row_rejected_at_raw(PLAYER_LINE)),
     # ---- files for the wrong game, or none
-    "game_not_in_schedule": (lambda landing: faults.add_game_file(landing, DAY, STRAY_GAME, GAME) and None,
-                             Outcome(((RAW, "VALIDATION_ERROR", "GAME", STRAY_GAME),), (STRAY_GAME, "not in the schedule"), 0, 0, ())),
-    "same_game_delivered_twice": (_delivered_twice, Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (FILE, "already delivered"), 0, 0)),
-    "scheduled_game_without_file": (lambda landing: faults.remove_game_file(landing, DAY, GAME),
-                                    Outcome(((RAW, "MISSING_RAW_DATA", "GAME", GAME),), (GAME,), -_RAW_ROWS, -_ACTIVE_ROWS)),
+    "game_not_in_schedule": (
+        lambda landing: faults.add_game_file(landing, DAY, STRAY_GAME, GAME) and None,
+        Outcome(((RAW, "VALIDATION_ERROR", "GAME", STRAY_GAME),), (STRAY_GAME, "not in the schedule"), 0, 0, ()),
+    ),
+    "same_game_delivered_twice": (
+        _delivered_twice,
+        Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (FILE, "already delivered"), 0, 0),
+    ),
+    "scheduled_game_without_file": (
+        lambda landing: faults.remove_game_file(landing, DAY, GAME),
+        Outcome(((RAW, "MISSING_RAW_DATA", "GAME", GAME),), (GAME,), -_RAW_ROWS, -_ACTIVE_ROWS),
+    ),
     # ---- entries that are not game files to read: refused unopened, named relative to the landing directory
     "file_named_only_dot_csv": (_beside_game_file(f"{DAY.isoformat()}/.csv", _file), _not_a_game_file(".csv")),
-    "file_named_placeholder_NULL_csv": (_beside_game_file(f"{DAY.isoformat()}/NULL.csv.gz", _file), _not_a_game_file("NULL.csv.gz")),
-    "fifo_instead_of_game_file": (_in_place_of_game_file(lambda path, _: os.mkfifo(path)), _refused("VALIDATION_ERROR", "a FIFO")),
-    "symlink_to_dev_zero": (_in_place_of_game_file(lambda path, _: path.symlink_to("/dev/zero")), _refused("VALIDATION_ERROR", "outside the landing directory")),
-    "symlink_to_csv_outside_landing": (_symlink_to_copy(lambda landing: landing.parent / "elsewhere"), _refused("VALIDATION_ERROR", "outside the landing directory")),
-    "symlink_to_missing_target": (_in_place_of_game_file(lambda path, _: path.symlink_to(path.parents[2] / "gone.csv.gz")), _refused("VALIDATION_ERROR", "does not exist")),
+    "file_named_placeholder_NULL_csv": (
+        _beside_game_file(f"{DAY.isoformat()}/NULL.csv.gz", _file),
+        _not_a_game_file("NULL.csv.gz"),
+    ),
+    "fifo_instead_of_game_file": (
+        _in_place_of_game_file(lambda path, _: os.mkfifo(path)),
+        _refused("VALIDATION_ERROR", "a FIFO"),
+    ),
+    "symlink_to_dev_zero": (
+        _in_place_of_game_file(lambda path, _: path.symlink_to("/dev/zero")),
+        _refused("VALIDATION_ERROR", "outside the landing directory"),
+    ),
+    "symlink_to_csv_outside_landing": (
+        _symlink_to_copy(lambda landing: landing.parent / "elsewhere"),
+        _refused("VALIDATION_ERROR", "outside the landing directory"),
+    ),
+    "symlink_to_missing_target": (
+        _in_place_of_game_file(lambda path, _: path.symlink_to(path.parents[2] / "gone.csv.gz")),
+        _refused("VALIDATION_ERROR", "does not exist"),
+    ),
     "symlink_inside_landing": (_symlink_to_copy(lambda landing: landing / "archive"), LANDED),
-    "directory_named_like_game_file": (_beside_game_file(f"{DAY.isoformat()}/{GAME}.csv", _directory),
-                                       Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (f"gamebook/{DAY.isoformat()}/{GAME}.csv:", "a directory"))),
-    "file_of_200_mb": (_sparse_200_mb_csv, _refused("EXTRACTION_FAILED", "209715200 bytes, over the limit", name=f"gamebook/{DAY.isoformat()}/{GAME}.csv")),
-    "gzip_bomb_6_mb_decompressed": (_payload(gzip.compress(b"\0" * 6 * 1024 * 1024)), _refused("EXTRACTION_FAILED", "once decompressed")),
+    "directory_named_like_game_file": (
+        _beside_game_file(f"{DAY.isoformat()}/{GAME}.csv", _directory),
+        Outcome(((RAW, "VALIDATION_ERROR", "GAME", GAME),), (f"gamebook/{DAY.isoformat()}/{GAME}.csv:", "a directory")),
+    ),
+    "file_of_200_mb": (
+        _sparse_200_mb_csv,
+        _refused("EXTRACTION_FAILED", "209715200 bytes, over the limit", name=f"gamebook/{DAY.isoformat()}/{GAME}.csv"),
+    ),
+    "gzip_bomb_6_mb_decompressed": (
+        _payload(gzip.compress(b"\0" * 6 * 1024 * 1024)),
+        _refused("EXTRACTION_FAILED", "once decompressed"),
+    ),
     "more_rows_than_the_limit": (_bytes(_rows_repeated(40)), _refused("EXTRACTION_FAILED", "more than 1000 rows")),
     "uppercase_extension_CSV_GZ": (_uppercase_extension, LANDED),
     "day_folder_not_iso_20230115": (_beside_game_file(f"{DAY.strftime('%Y%m%d')}/{GAME}.csv.gz", _file), LANDED),
@@ -318,46 +376,98 @@ CORPUS: dict[str, tuple[Callable[[Path], None], Outcome]] = {
     "infinite_stat": (_set("steals", "inf"), player_failed(PLAYER, "PROCESSING_ERROR", "steals 'inf'")),
     "huge_stat_1e30": (_set("blocks", "1e30"), player_failed(PLAYER, "PROCESSING_ERROR", "blocks '1e30'")),
     "points_inconsistent_with_shots": (_set("points", "27"), player_failed(PLAYER, "PROCESSING_ERROR", "points do not equal")),
-    "made_exceeds_attempted": (_set("ft_attempted", "2"), player_failed(PLAYER, "PROCESSING_ERROR", "ft_made exceeds ft_attempted")),
-    "null_ids_blank_lookup_and_name": (_set_many(player_lookup="", player_name=""),
-                                       player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
+    "made_exceeds_attempted": (
+        _set("ft_attempted", "2"),
+        player_failed(PLAYER, "PROCESSING_ERROR", "ft_made exceeds ft_attempted"),
+    ),
+    "null_ids_blank_lookup_and_name": (
+        _set_many(player_lookup="", player_name=""),
+        player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME"),
+    ),
     "null_ids_literal_NULL_lookup": (_set("player_lookup", "NULL"), LANDED),
-    "null_ids_literal_NULL_everywhere": (_set_many(player_lookup="NULL", player_name="None"),
-                                         player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
+    "null_ids_literal_NULL_everywhere": (
+        _set_many(player_lookup="NULL", player_name="None"),
+        player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME"),
+    ),
     "blank_game_id_in_row": (_set("game_id", ""), player_failed(PLAYER, "PROCESSING_ERROR", "not the game of its file")),
-    "duplicate_row": (_frame(_duplicate_row), Outcome(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 36", "duplicate"), 1, 0)),
-    "team_not_in_schedule": (_set("team_abbr", "XYZ"), player_failed(PLAYER, "PROCESSING_ERROR", "XYZ", "not the scheduled teams")),
-    "future_game_date": (_set("game_date", "2099-01-15"), player_failed(PLAYER, "PROCESSING_ERROR", "2099-01-15 is not the landing date")),
-    "game_date_not_a_date": (_set("game_date", "15/01/2023"), player_failed(PLAYER, "PROCESSING_ERROR", "'15/01/2023' is not a date")),
+    "duplicate_row": (
+        _frame(_duplicate_row),
+        Outcome(((SUMMARY, "PROCESSING_ERROR", "PLAYER", PLAYER),), (FILE, "line 36", "duplicate"), 1, 0),
+    ),
+    "team_not_in_schedule": (
+        _set("team_abbr", "XYZ"),
+        player_failed(PLAYER, "PROCESSING_ERROR", "XYZ", "not the scheduled teams"),
+    ),
+    "future_game_date": (
+        _set("game_date", "2099-01-15"),
+        player_failed(PLAYER, "PROCESSING_ERROR", "2099-01-15 is not the landing date"),
+    ),
+    "game_date_not_a_date": (
+        _set("game_date", "15/01/2023"),
+        player_failed(PLAYER, "PROCESSING_ERROR", "'15/01/2023' is not a date"),
+    ),
     "lowercase_status": (_set("player_status", "active"), LANDED),
     "minutes_DNP_for_DNP_player": (_set("minutes", "DNP", player=DNP_PLAYER), LANDED),
     "blank_plus_minus": (_set("plus_minus", ""), LANDED),
     "ten_kb_dnp_reason": (_set("dnp_reason", TEN_KB, player=DNP_PLAYER), LANDED),
     "ten_kb_player_lookup": (_set("player_lookup", TEN_KB), player_failed(TEN_KB, "REGISTRY_LOOKUP_FAILED")),
     # ---- names: accents resolve through the registry, quotes and SQL are data
-    "plain_name_for_accented_player": (_set_many(DEN_GAME, JOKIC, player_lookup="", player_name="Nikola Jokic"), Outcome(touched_games=(DEN_GAME,))),
-    "accented_uppercase_name": (_set_many(DEN_GAME, JOKIC, player_lookup="", player_name="NIKOLA JOKIĆ"), Outcome(touched_games=(DEN_GAME,))),
+    "plain_name_for_accented_player": (
+        _set_many(DEN_GAME, JOKIC, player_lookup="", player_name="Nikola Jokic"),
+        Outcome(touched_games=(DEN_GAME,)),
+    ),
+    "accented_uppercase_name": (
+        _set_many(DEN_GAME, JOKIC, player_lookup="", player_name="NIKOLA JOKIĆ"),
+        Outcome(touched_games=(DEN_GAME,)),
+    ),
     "spelling_known_only_as_alias": (_alias_only_spelling, Outcome(touched_games=(DEN_GAME,))),
-    "name_with_quote_not_registered": (_set_many(player_lookup="", player_name="Shaquille O'Neal"),
-                                       player_failed("shaquilleoneal", "REGISTRY_LOOKUP_FAILED", "Shaquille O'Neal")),
-    "sql_in_player_lookup": (_set("player_lookup", HOSTILE_SQL), player_failed(HOSTILE_SQL, "REGISTRY_LOOKUP_FAILED", HOSTILE_SQL)),
-    "emoji_only_name_no_lookup": (_set_many(player_lookup="", player_name="🏀🏀"),
-                                  player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME")),
+    "name_with_quote_not_registered": (
+        _set_many(player_lookup="", player_name="Shaquille O'Neal"),
+        player_failed("shaquilleoneal", "REGISTRY_LOOKUP_FAILED", "Shaquille O'Neal"),
+    ),
+    "sql_in_player_lookup": (
+        _set("player_lookup", HOSTILE_SQL),
+        player_failed(HOSTILE_SQL, "REGISTRY_LOOKUP_FAILED", HOSTILE_SQL),
+    ),
+    "emoji_only_name_no_lookup": (
+        _set_many(player_lookup="", player_name="🏀🏀"),
+        player_failed(GAME, "PROCESSING_ERROR", "neither player_lookup nor player_name", entity_type="GAME"),
+    ),
     "nul_byte_in_field": (_set("dnp_reason", "a\x00b", player=DNP_PLAYER), LANDED),
-    "unknown_player_status": (_set("player_status", "SUSPENDED"), player_failed(PLAYER, "PROCESSING_ERROR", "unknown player_status 'SUSPENDED'")),
+    "unknown_player_status": (
+        _set("player_status", "SUSPENDED"),
+        player_failed(PLAYER, "PROCESSING_ERROR", "unknown player_status 'SUSPENDED'"),
+    ),
     # ---- the registry: one identity per player, or a typed failure naming why not
     "alias_as_listed_lookup": (_alias_as_listed_lookup, Outcome(touched_games=(DEN_GAME,))),
-    "alias_shared_by_two_players": (_alias_shared_by_two_players,
-                                    ambiguous_lookup("thejoker", "brucebrown (brucebrown_001)", "nikolajokic (nikolajokic_001)")),
-    "duplicate_lookup_in_registry": (_duplicate_lookup_first_in_file,
-                                     ambiguous_lookup(JOKIC, "nikolajokic (nikolajokic_001)", "nikolajokic (nikolajokic_002)")),
-    "lookup_is_another_players_alias": (_lookup_is_another_players_alias,
-                                        ambiguous_lookup(JOKIC, "brucebrown (brucebrown_001)", "nikolajokic (nikolajokic_001)")),
-    "registry_row_without_universal_player_id": (lambda landing: faults.set_registry_value(landing, JOKIC, "universal_player_id", ""),
-                                                 Outcome(((REGISTRY, "VALIDATION_ERROR", "PLAYER", JOKIC), (SUMMARY, "REGISTRY_LOOKUP_FAILED", "PLAYER", JOKIC)),
-                                                         (), 0, -1, (DEN_GAME,))),
-    "registry_row_without_lookup": (lambda landing: faults.insert_registry_row(landing, JOKIC, {"universal_player_id": "ghost_001", "player_name": "Ghost"}) and None,
-                                    Outcome(((REGISTRY, "VALIDATION_ERROR", "PLAYER", "ghost_001"),), (REGISTRY_FILE, "no player_lookup"), touched_games=())),
+    "alias_shared_by_two_players": (
+        _alias_shared_by_two_players,
+        ambiguous_lookup("thejoker", "brucebrown (brucebrown_001)", "nikolajokic (nikolajokic_001)"),
+    ),
+    "duplicate_lookup_in_registry": (
+        _duplicate_lookup_first_in_file,
+        ambiguous_lookup(JOKIC, "nikolajokic (nikolajokic_001)", "nikolajokic (nikolajokic_002)"),
+    ),
+    "lookup_is_another_players_alias": (
+        _lookup_is_another_players_alias,
+        ambiguous_lookup(JOKIC, "brucebrown (brucebrown_001)", "nikolajokic (nikolajokic_001)"),
+    ),
+    "registry_row_without_universal_player_id": (
+        lambda landing: faults.set_registry_value(landing, JOKIC, "universal_player_id", ""),
+        Outcome(
+            ((REGISTRY, "VALIDATION_ERROR", "PLAYER", JOKIC), (SUMMARY, "REGISTRY_LOOKUP_FAILED", "PLAYER", JOKIC)),
+            (),
+            0,
+            -1,
+            (DEN_GAME,),
+        ),
+    ),
+    "registry_row_without_lookup": (
+        lambda landing: (
+            faults.insert_registry_row(landing, JOKIC, {"universal_player_id": "ghost_001", "player_name": "Ghost"}) and None
+        ),
+        Outcome(((REGISTRY, "VALIDATION_ERROR", "PLAYER", "ghost_001"),), (REGISTRY_FILE, "no player_lookup"), touched_games=()),
+    ),
 }
 
 _CASES = [pytest.param(inject, outcome, id=kind) for kind, (inject, outcome) in CORPUS.items()]
@@ -399,7 +509,10 @@ def test_bad_input(inject: Callable[[Path], None], outcome: Outcome, day_landing
     assert len(raw) == len(box) + outcome.raw_rows
     assert len(summary) == len(faults.active(box)) + outcome.summary_rows
     untouched = faults.active(box[~box["game_id"].isin(outcome.touched_games)])
-    assert summary[~summary["game_id"].isin(outcome.touched_games)].groupby("game_id").size().to_dict() == untouched.groupby("game_id").size().to_dict()
+    assert (
+        summary[~summary["game_id"].isin(outcome.touched_games)].groupby("game_id").size().to_dict()
+        == untouched.groupby("game_id").size().to_dict()
+    )
 
     # Every input row is accounted for, in the metadata and by the asset check.
     for asset_name in (RAW, SUMMARY):
@@ -470,7 +583,11 @@ def _registry_row_with_extra_field(landing: Path) -> None:
 # kind -> (inject, failing asset, what its error names)
 BROKEN_LANDING: dict[str, tuple[Callable[[Path], None], str, tuple[str, ...]]] = {
     "schedule_truncated_gzip": (_truncate(SCHEDULE), "nbac_schedule", (SCHEDULE, "cannot be read")),
-    "schedule_game_date_TBD": (_tbd_game_date, "nbac_schedule", (f"{SCHEDULE} line {_schedule_line(TBD_GAME)}: game_date 'TBD'",)),
+    "schedule_game_date_TBD": (
+        _tbd_game_date,
+        "nbac_schedule",
+        (f"{SCHEDULE} line {_schedule_line(TBD_GAME)}: game_date 'TBD'",),
+    ),
     "schedule_missing": (_remove(SCHEDULE), "nbac_schedule", (SCHEDULE, "has not landed")),
     "registry_missing": (_remove(REGISTRY_CSV), "player_registry", (REGISTRY_CSV, "has not landed")),
     "registry_row_with_extra_field": (_registry_row_with_extra_field, "player_registry", (REGISTRY_CSV, "line 5")),
@@ -499,7 +616,9 @@ def _day_rows(warehouse_path: Path, day: dt.date) -> dict[str, pd.DataFrame]:
 
 
 @pytest.mark.parametrize("kind", list(BROKEN_LANDING))
-def test_broken_schedule_or_registry_fails_its_asset_clearly(kind: str, day_landing: Path, season_landing: Path, warehouse) -> None:
+def test_broken_schedule_or_registry_fails_its_asset_clearly(
+    kind: str, day_landing: Path, season_landing: Path, warehouse
+) -> None:
     inject, asset_name, error_has = BROKEN_LANDING[kind]
     shutil.copytree(season_landing / "gamebook" / OTHER_DAY.isoformat(), day_landing / "gamebook" / OTHER_DAY.isoformat())
     assert run_assets(warehouse, day_landing, OTHER_DAY, selection=SELECTION).success

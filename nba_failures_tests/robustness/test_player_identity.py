@@ -78,11 +78,15 @@ def test_an_ambiguous_lookup_loses_only_its_row_and_is_a_correctable_gap(
     assert run_assets(warehouse, day_landing, DAY, selection=[*SELECTION, "classified_failures"]).success
 
     clean = faults.active(faults.boxscores(DAY).query("game_id == @DEN_GAME"))
-    expected = clean[clean["player_lookup"] != lost].assign(universal_player_id=lambda f: f["player_lookup"] + "_001", points=lambda f: f["points"].astype(int))
+    expected = clean[clean["player_lookup"] != lost].assign(
+        universal_player_id=lambda f: f["player_lookup"] + "_001", points=lambda f: f["points"].astype(int)
+    )
     summary = faults.read_table(warehouse.path, "nba_analytics.player_game_summary").query("game_id == @DEN_GAME")
     columns = ["player_lookup", "universal_player_id", "points"]
     written = summary.loc[:, columns].sort_values("player_lookup").reset_index(drop=True)
-    pd.testing.assert_frame_equal(written, expected.loc[:, columns].sort_values("player_lookup").reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        written, expected.loc[:, columns].sort_values("player_lookup").reset_index(drop=True), check_dtype=False
+    )
 
     stored = faults.read_table(warehouse.path, "nba_processing.analytics_failures")
     registry_failures = stored[stored["failure_category"] == "REGISTRY_LOOKUP_FAILED"]

@@ -24,8 +24,20 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "nba_failures"
 DAY = dt.date(2023, 1, 15)
 NEXT = DAY + dt.timedelta(days=1)
 
-CANARY = TableSpec("nba_processing", "security_canary", "Must survive every hostile value.", (Column("probe_date", ColumnType.DATE, "", Mode.REQUIRED), string("label", "")), "probe_date")
-PROBE = TableSpec("nba_processing", "security_probe", "Hostile values as data.", (Column("probe_date", ColumnType.DATE, "", Mode.REQUIRED), string("label", ""), string("value", "")), "probe_date")
+CANARY = TableSpec(
+    "nba_processing",
+    "security_canary",
+    "Must survive every hostile value.",
+    (Column("probe_date", ColumnType.DATE, "", Mode.REQUIRED), string("label", "")),
+    "probe_date",
+)
+PROBE = TableSpec(
+    "nba_processing",
+    "security_probe",
+    "Hostile values as data.",
+    (Column("probe_date", ColumnType.DATE, "", Mode.REQUIRED), string("label", ""), string("value", "")),
+    "probe_date",
+)
 HOSTILE = [
     "O'Neal",
     "Robert'); DROP TABLE nba_processing.security_canary;--",
@@ -51,14 +63,15 @@ def test_every_sql_string_in_the_package_is_built_from_identifiers() -> None:
     "snippet",
     [
         "def f(c, v):\n    c.execute(f\"SELECT * FROM t WHERE x = '{v}'\")",
-        "def f(c, v):\n    sql = \"SELECT * FROM t WHERE x = '\" + v + \"'\"\n    c.execute(sql)",
+        'def f(c, v):\n    sql = "SELECT * FROM t WHERE x = \'" + v + "\'"\n    c.execute(sql)',
         "def f(c, v):\n    c.execute(\"SELECT * FROM t WHERE x = '%s'\" % v)",
         "def f(c, v):\n    c.query('SELECT {}'.format(v))",
         "def f(c, table, v):\n    sql = f'SELECT {table.qualified_name}'\n    sql += f' WHERE x = {v}'\n    c.execute(sql)",
         # the pattern the package used for `where_in` keys: a caller's string, even after a schema check
         "def w(table, where_in):\n    clauses = []\n    for name, values in where_in.items():\n        table.column(name)\n"
         "        clauses.append(f'list_contains(?, {name})')\n    return clauses, []\n"
-        "def f(c, table, where_in):\n    clauses, params = w(table, where_in)\n    c.execute(f\"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}\", params)",
+        "def f(c, table, where_in):\n    clauses, params = w(table, where_in)\n"
+        "    c.execute(f\"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}\", params)",
         "def f(c, table, alias):\n    c.execute(f'SELECT 1 FROM {table.name} {alias}')\nf(None, None, alias=input())",
     ],
     ids=["f-string", "concatenation", "percent", "format", "augmented", "where_in-key", "non-constant-alias"],
@@ -96,7 +109,9 @@ def _round_trip(warehouse) -> None:
         with pytest.raises(KeyError, match="has no column"):
             warehouse.read(PROBE, DAY, NEXT, where_in={column: ["x"]})
         with pytest.raises(KeyError):
-            warehouse.replace(PROBE, rows.assign(**{column: "x"}) if column.isidentifier() else rows, DAY, NEXT, where_in={column: ["x"]})
+            warehouse.replace(
+                PROBE, rows.assign(**{column: "x"}) if column.isidentifier() else rows, DAY, NEXT, where_in={column: ["x"]}
+            )
     assert len(warehouse.read(PROBE, DAY, NEXT)) == len(HOSTILE) + 1
 
 
@@ -136,7 +151,9 @@ def _refused_endpoint() -> str:
 
 
 @pytest.mark.parametrize("endpoint", ["refused", "none"], ids=["endpoint-refuses-connections", "google-auth-with-fake-key"])
-def test_credentials_never_appear_in_logs_metadata_or_errors(endpoint: str, season_landing: Path, tmp_path: Path, monkeypatch, capfd, caplog) -> None:
+def test_credentials_never_appear_in_logs_metadata_or_errors(
+    endpoint: str, season_landing: Path, tmp_path: Path, monkeypatch, capfd, caplog
+) -> None:
     monkeypatch.setenv("NBA_FAILURES_WAREHOUSE", "bigquery")
     monkeypatch.setenv("NBA_FAILURES_BQ_PROJECT", "nba-failures-test")
     monkeypatch.setenv("NBA_FAILURES_BQ_CREDENTIALS", _fake_key())

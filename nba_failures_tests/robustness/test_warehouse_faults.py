@@ -40,7 +40,17 @@ def _staging_tables(warehouse: BigQueryWarehouse) -> list[str]:
 
 
 def _run_record(day: dt.date) -> pd.DataFrame:
-    return pd.DataFrame({"processor_name": ["p"], "phase": ["RAW"], "analysis_date": [day], "run_id": ["r"], "rows_written": [1], "failures": [0], "finished_at": [pd.Timestamp.now(tz="UTC")]})
+    return pd.DataFrame(
+        {
+            "processor_name": ["p"],
+            "phase": ["RAW"],
+            "analysis_date": [day],
+            "run_id": ["r"],
+            "rows_written": [1],
+            "failures": [0],
+            "finished_at": [pd.Timestamp.now(tz="UTC")],
+        }
+    )
 
 
 def _step_errors(result) -> list[str]:
@@ -58,7 +68,9 @@ def _step_errors(result) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(240)  # an unbounded client retry would hang here for 10 minutes
-def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_warehouse, season_landing: Path, tmp_path: Path, monkeypatch) -> None:
+def test_bigquery_stopped_mid_failure_store_write(
+    bigquery_emulator, bigquery_warehouse, season_landing: Path, tmp_path: Path, monkeypatch
+) -> None:
     warehouse = BigQueryWarehouse(bigquery=bigquery_warehouse.bigquery, retry_deadline_seconds=2.0)
     landing = faults.copy_landing_day(season_landing, tmp_path / "landing", DAY)
     faults.remove_from_registry(landing, UNREGISTERED)
@@ -83,7 +95,9 @@ def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_wa
     # Old content, whole: the MERGE that would have changed the target never ran. Its staging table could not
     # be dropped while the service was down.
     pd.testing.assert_frame_equal(_store(warehouse), before)
-    assert [name for name in _staging_tables(warehouse) if name.startswith(f"_staging_{ANALYTICS_FAILURES.name}_")], "no leftover to clean"
+    assert [name for name in _staging_tables(warehouse) if name.startswith(f"_staging_{ANALYTICS_FAILURES.name}_")], (
+        "no leftover to clean"
+    )
 
     # After the restart, re-executing the failed step writes everything once.
     assert run_assets(warehouse, landing, DAY, selection=["classified_failures"]).success
@@ -97,7 +111,9 @@ def test_bigquery_stopped_mid_failure_store_write(bigquery_emulator, bigquery_wa
     assert _staging_tables(warehouse) == [], "the repairing rerun drops the interrupted write's staging table"
 
 
-def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_next_write_of_their_slice(bigquery_warehouse, monkeypatch) -> None:
+def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_next_write_of_their_slice(
+    bigquery_warehouse, monkeypatch
+) -> None:
     day_slice, other_slice = (DAY, DAY + dt.timedelta(days=1)), (OTHER_DAY, OTHER_DAY + dt.timedelta(days=1))
     assert bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice) == 1
     assert _staging_tables(bigquery_warehouse) == []
@@ -120,7 +136,10 @@ def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_ne
     # its own, never another slice's (its write may still be running).
     with bigquery_warehouse.bigquery.get_client() as client:
         for start, end in (day_slice, other_slice):
-            table_id = f"{bigquery_warehouse.bigquery.project}.{PROCESSOR_RUNS.dataset}.{staging_prefix(PROCESSOR_RUNS, start, end, None)}interrupted"
+            table_id = (
+                f"{bigquery_warehouse.bigquery.project}.{PROCESSOR_RUNS.dataset}."
+                f"{staging_prefix(PROCESSOR_RUNS, start, end, None)}interrupted"
+            )
             client.create_table(bigquery.Table(table_id, schema=PROCESSOR_RUNS.bigquery_schema()))
     assert len(_staging_tables(bigquery_warehouse)) == 2
     bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice)

@@ -133,8 +133,8 @@ def test_every_player_completeness_verdict_matches_the_oracle(season_run: Season
 
     # Every verdict the check can reach on a real season is exercised, else the comparison proves little.
     assert {DATA_GAP, MIXED, PLAYER_DNP, INSUFFICIENT_HISTORY} <= set(checked["oracle_type"])
-    shown = ["processor_name", "analysis_date", "entity_id", "missing_game_ids", "failure_type", "oracle_type", "stored_gaps", "oracle_gaps",
-             "stored_dnps", "oracle_dnps"]  # fmt: skip
+    shown = ["processor_name", "analysis_date", "entity_id", "missing_game_ids", "failure_type", "oracle_type", "stored_gaps",
+             "oracle_gaps", "stored_dnps", "oracle_dnps"]  # fmt: skip
     assert agrees.all(), f"{(~agrees).sum()} disagreements:\n{checked.loc[~agrees, shown].head(40).to_string()}"
     pure_dnp = pd.Series([verdict.pure_dnp for verdict in verdicts], index=checked.index)
     called_correctable = pure_dnp & checked["failure_type"].isin(CORRECTABLE_TYPES)

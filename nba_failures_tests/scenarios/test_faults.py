@@ -106,7 +106,9 @@ def test_targets_are_in_range_unambiguous_and_do_not_overlap(box, seed: int) -> 
 
 
 def test_every_corruption_appears_across_seeds(box) -> None:
-    corruptions = {f.corruption for seed in range(6) for f in _choose(box, seed, start=FIRST, end=LAST) if isinstance(f, MalformedRowFault)}
+    corruptions = {
+        f.corruption for seed in range(6) for f in _choose(box, seed, start=FIRST, end=LAST) if isinstance(f, MalformedRowFault)
+    }
     assert {c.value for c in corruptions} == {"minutes_text", "points_text", "minutes_raw_clock", "negative_rebounds"}
 
 
@@ -121,22 +123,47 @@ def test_ground_truth_rows_per_fault(box) -> None:
             fixed = fault.fault_kind == FaultKind.LATE_GAME_FILE
             assert sorted((r.processor_name, r.entity_type, r.entity_id) for r in rows) == sorted(
                 [("nbac_gamebook_player_stats", EntityType.GAME, fault.game_id)]
-                + [(p, EntityType.TEAM, t) for p in ("team_offense_game_summary", "team_defense_game_summary") for t in (fault.home_abbr, fault.away_abbr)]
+                + [
+                    (p, EntityType.TEAM, t)
+                    for p in ("team_offense_game_summary", "team_defense_game_summary")
+                    for t in (fault.home_abbr, fault.away_abbr)
+                ]
             )
-            assert {(r.failure_category, r.failure_type, r.is_correctable, r.fixed_by_delivery, r.analysis_date) for r in rows} == {
-                (FailureCategory.MISSING_RAW_DATA, FailureType.DATA_GAP, True, fixed, fault.game_date)
-            }
+            assert {
+                (r.failure_category, r.failure_type, r.is_correctable, r.fixed_by_delivery, r.analysis_date) for r in rows
+            } == {(FailureCategory.MISSING_RAW_DATA, FailureType.DATA_GAP, True, fixed, fault.game_date)}
         elif isinstance(fault, RegistryRemovalFault):
             assert [r.analysis_date for r in rows] == list(fault.played_dates)
-            assert {(r.processor_name, r.entity_type, r.entity_id, r.failure_category, r.failure_type, r.is_correctable, r.fixed_by_delivery) for r in rows} == {
-                ("player_game_summary", EntityType.PLAYER, fault.player_lookup, FailureCategory.REGISTRY_LOOKUP_FAILED, FailureType.DATA_GAP, True, True)
+            assert {
+                (
+                    r.processor_name,
+                    r.entity_type,
+                    r.entity_id,
+                    r.failure_category,
+                    r.failure_type,
+                    r.is_correctable,
+                    r.fixed_by_delivery,
+                )
+                for r in rows
+            } == {
+                (
+                    "player_game_summary",
+                    EntityType.PLAYER,
+                    fault.player_lookup,
+                    FailureCategory.REGISTRY_LOOKUP_FAILED,
+                    FailureType.DATA_GAP,
+                    True,
+                    True,
+                )
             }
         else:
             assert sorted((r.processor_name, r.entity_type, r.entity_id, r.failure_category) for r in rows) == [
                 ("player_game_summary", EntityType.PLAYER, fault.player_lookup, FailureCategory.PROCESSING_ERROR),
                 ("team_offense_game_summary", EntityType.TEAM, fault.team_abbr, FailureCategory.VALIDATION_ERROR),
             ]
-            assert {(r.failure_type, r.is_correctable, r.fixed_by_delivery, r.analysis_date) for r in rows} == {(FailureType.BAD_INPUT, False, False, fault.game_date)}
+            assert {(r.failure_type, r.is_correctable, r.fixed_by_delivery, r.analysis_date) for r in rows} == {
+                (FailureType.BAD_INPUT, False, False, fault.game_date)
+            }
     assert {r.failure_category for r in truth.expected_failures} == FAULT_CATEGORIES
     assert len({r.failure_key for r in truth.expected_failures}) == len(truth.expected_failures)
     assert GroundTruth.model_validate_json(truth.model_dump_json()) == truth

@@ -35,7 +35,9 @@ def read_csv(payload: bytes, name: str) -> pd.DataFrame:
 def made(tmp_path_factory) -> Path:
     """A scenario with faults in FIRST..LAST, made through the CLI (read-only: copy it to deliver)."""
     out = tmp_path_factory.mktemp("scenario") / "seed7"
-    assert main(["scenario", "make", "--seed", "7", "--out", str(out), "--start", FIRST.isoformat(), "--end", LAST.isoformat()]) == 0
+    assert (
+        main(["scenario", "make", "--seed", "7", "--out", str(out), "--start", FIRST.isoformat(), "--end", LAST.isoformat()]) == 0
+    )
     return out
 
 
@@ -55,7 +57,10 @@ def test_held_back_files_are_not_landed_and_removed_players_are_not_registered(m
     truth = load_ground_truth(made)
     assert (truth.seed, truth.start, truth.end) == (7, FIRST, LAST)
     for fault in truth.faults_of(FaultKind.LATE_GAME_FILE):
-        assert not (made / fault.file).exists() and (made / ".undelivered" / fault.file).read_bytes() == (season_landing / fault.file).read_bytes()
+        assert (
+            not (made / fault.file).exists()
+            and (made / ".undelivered" / fault.file).read_bytes() == (season_landing / fault.file).read_bytes()
+        )
     for fault in truth.faults_of(FaultKind.MISSING_GAME_FILE):
         assert not (made / fault.file).exists() and not (made / ".undelivered" / fault.file).exists()
     registry = pd.read_csv(made / REGISTRY, dtype=str, keep_default_na=False)

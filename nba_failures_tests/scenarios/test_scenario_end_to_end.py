@@ -50,7 +50,9 @@ def _truth_frame(truth) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-def test_scenario_failures_match_ground_truth_and_delivery_resolves_what_it_fixes(tmp_path: Path, warehouse: DuckDBWarehouse) -> None:
+def test_scenario_failures_match_ground_truth_and_delivery_resolves_what_it_fixes(
+    tmp_path: Path, warehouse: DuckDBWarehouse
+) -> None:
     scenario = tmp_path / "scenario"
     truth = make_scenario(scenario, 7, start=FIRST, end=LAST)
     expected = _truth_frame(truth)
@@ -69,8 +71,11 @@ def test_scenario_failures_match_ground_truth_and_delivery_resolves_what_it_fixe
     assert (merged["is_correctable_expected"].astype(bool) == merged["is_correctable"].astype(bool)).all()
     assert (merged["failure_key_expected"] == merged["failure_key"]).all()
     assert set(stored["resolution_status"]) == {ResolutionStatus.UNRESOLVED.value}
-    assert stored.sort_values(COMPARED)[COMPARED].reset_index(drop=True).astype(str).equals(
-        expected.sort_values(COMPARED)[COMPARED].reset_index(drop=True).astype(str)
+    assert (
+        stored.sort_values(COMPARED)[COMPARED]
+        .reset_index(drop=True)
+        .astype(str)
+        .equals(expected.sort_values(COMPARED)[COMPARED].reset_index(drop=True).astype(str))
     )
 
     # Nobody of a held-back game, nor a removed player, has a player_game_summary row for it.
@@ -84,7 +89,9 @@ def test_scenario_failures_match_ground_truth_and_delivery_resolves_what_it_fixe
     # Delivery, then a rerun of the same range: what delivery fixes is RESOLVED, the rest still open.
     deliver_scenario(scenario)
     assert run_assets(warehouse, scenario, FIRST, LAST, selection=SELECTION).success
-    after = _stored(warehouse).merge(expected.loc[:, [*key, "fixed_by_delivery", "fault_id"]], on=key, how="outer", indicator=True)
+    after = _stored(warehouse).merge(
+        expected.loc[:, [*key, "fixed_by_delivery", "fault_id"]], on=key, how="outer", indicator=True
+    )
     assert (after["_merge"] == "both").all(), after[after["_merge"] != "both"]
     fixed = after[after["fixed_by_delivery"].astype(bool)]
     still = after[~after["fixed_by_delivery"].astype(bool)]
@@ -92,7 +99,10 @@ def test_scenario_failures_match_ground_truth_and_delivery_resolves_what_it_fixe
     assert set(fixed["resolution_status"]) == {ResolutionStatus.RESOLVED.value}
     assert fixed["resolved_at"].notna().all()
     assert set(still["resolution_status"]) == {ResolutionStatus.UNRESOLVED.value}
-    assert set(still["fault_id"].str.rsplit("-", n=1).str[0]) == {FaultKind.MISSING_GAME_FILE.value, FaultKind.MALFORMED_ROW.value}
+    assert set(still["fault_id"].str.rsplit("-", n=1).str[0]) == {
+        FaultKind.MISSING_GAME_FILE.value,
+        FaultKind.MALFORMED_ROW.value,
+    }
 
     summary = warehouse.read(PLAYER_GAME_SUMMARY, FIRST, END)
     for fault in truth.faults_of(FaultKind.LATE_GAME_FILE):

@@ -55,7 +55,10 @@ def test_delivered_data_heals_every_correctable_failure_through_the_daemon(tmp_p
     assert len(undelivered) and (before.loc[undelivered.index, "failure_type"] != "PLAYER_DNP").all()
 
     with DagsterDaemon(tmp_path / "dagster_home", env, tmp_path / "daemon.log") as daemon:
-        first_tick_logged = lambda: "days with landed game files" in daemon.log_tail(400)
+
+        def first_tick_logged():
+            return "days with landed game files" in daemon.log_tail(400)
+
         daemon.wait_for(first_tick_logged, timeout=180, interval=1, what="first sensor tick")
         first_tick = time.monotonic()
         while time.monotonic() - first_tick < DELIVERY_AFTER_SECONDS:

@@ -33,7 +33,10 @@ def test_the_same_partitions_give_the_same_failure_rows_on_bigquery_and_duckdb(w
         pd.testing.assert_frame_equal(duck, bq, check_dtype=False, obj=table.qualified_name)
     # A read of a few columns (the completeness evidence reads this way) is the same on both.
     columns = ["player_lookup", "game_id", "team_abbr"]
-    duck, bq = (w.read(PLAYER_GAME_SUMMARY, FIRST, LAST, columns=columns).sort_values(["game_id", "player_lookup"], ignore_index=True) for w in (warehouse, bigquery_warehouse))
+    duck, bq = (
+        w.read(PLAYER_GAME_SUMMARY, FIRST, LAST, columns=columns).sort_values(["game_id", "player_lookup"], ignore_index=True)
+        for w in (warehouse, bigquery_warehouse)
+    )
     assert list(bq.columns) == ["game_date", *columns] and len(bq) > 100
     pd.testing.assert_frame_equal(duck, bq, check_dtype=False)
     stored = content(bigquery_warehouse, FAILURE_STORES[0].table)

@@ -48,7 +48,9 @@ def test_rerun_of_a_partition_leaves_every_table_identical(landing: Path, wareho
     assert first.success
     before = faults.snapshot(warehouse.path)
     failures = before["nba_processing.processor_failures"]
-    assert {"REGISTRY_LOOKUP_FAILED", "PROCESSING_ERROR", "VALIDATION_ERROR", "INSUFFICIENT_DATA"} <= set(failures["failure_category"])
+    assert {"REGISTRY_LOOKUP_FAILED", "PROCESSING_ERROR", "VALIDATION_ERROR", "INSUFFICIENT_DATA"} <= set(
+        failures["failure_category"]
+    )
     assert failures["failure_key"].is_unique
 
     second = run_assets(warehouse, landing, DAY, selection=faults.FOUNDATION_ASSETS)
@@ -118,7 +120,9 @@ def test_an_interrupted_publish_leaves_the_partition_as_it_was(landing: Path, wa
     assert run_assets(warehouse, landing, DAY, selection=["nbac_gamebook_player_stats", "player_registry"]).success
     landed = faults.snapshot(warehouse.path)
 
-    failed = run_assets(_RunsWriteFails(path=warehouse.path), landing, DAY, selection=["player_game_summary"], raise_on_error=False)
+    failed = run_assets(
+        _RunsWriteFails(path=warehouse.path), landing, DAY, selection=["player_game_summary"], raise_on_error=False
+    )
 
     assert not failed.success
     errors = [event.event_specific_data.error.to_string() for event in failed.all_events if event.is_step_failure]
@@ -130,5 +134,11 @@ def test_an_interrupted_publish_leaves_the_partition_as_it_was(landing: Path, wa
     assert run_assets(warehouse, landing, DAY, selection=["player_game_summary"]).success
     fixed = faults.snapshot(warehouse.path)
     assert len(fixed["nba_analytics.player_game_summary"]) < len(before["nba_analytics.player_game_summary"])
-    summary_failures = {name: set(frame.query("processor_name == 'player_game_summary'")["entity_id"]) for name, frame in (("before", before["nba_processing.processor_failures"]), ("fixed", fixed["nba_processing.processor_failures"]))}
+    summary_failures = {
+        name: set(frame.query("processor_name == 'player_game_summary'")["entity_id"])
+        for name, frame in (
+            ("before", before["nba_processing.processor_failures"]),
+            ("fixed", fixed["nba_processing.processor_failures"]),
+        )
+    }
     assert "luguentzdort" in summary_failures["fixed"] - summary_failures["before"]

@@ -123,7 +123,9 @@ def test_specs_reject_bad_identifiers_duplicates_and_unknown_partition_columns()
 
 
 def _things(day: dt.date, names: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"day": day, "name": names, "count": 1, "ratio": 0.5, "flag": True, "seen_at": None, "tags": [["t"]] * len(names)})
+    return pd.DataFrame(
+        {"day": day, "name": names, "count": 1, "ratio": 0.5, "flag": True, "seen_at": None, "tags": [["t"]] * len(names)}
+    )
 
 
 def test_replace_replaces_only_its_slice(warehouse: DuckDBWarehouse) -> None:
@@ -132,10 +134,14 @@ def test_replace_replaces_only_its_slice(warehouse: DuckDBWarehouse) -> None:
     # Writing day 2 again replaces it, leaves day 1 alone, and never duplicates.
     assert warehouse.replace(SPEC, _things(D2, ["d"]), D2, D3) == 1
     table = faults.read_table(warehouse.path, SPEC.qualified_name)
-    assert list(zip(table["day"].map(pd.Timestamp), table["name"])) == [(pd.Timestamp(D1), "a"), (pd.Timestamp(D1), "b"), (pd.Timestamp(D2), "d")]
+    assert list(zip(table["day"].map(pd.Timestamp), table["name"])) == [
+        (pd.Timestamp(D1), "a"),
+        (pd.Timestamp(D1), "b"),
+        (pd.Timestamp(D2), "d"),
+    ]
     assert warehouse.read(SPEC, D2, D3)["tags"].tolist() == [["t"]]
     # An empty frame clears the slice.
-    assert warehouse.replace(SPEC, _things(D2, [])[: 0], D2, D3) == 0
+    assert warehouse.replace(SPEC, _things(D2, [])[:0], D2, D3) == 0
     assert warehouse.read(SPEC)["name"].tolist() == ["a", "b"]
 
 
@@ -191,11 +197,25 @@ def test_a_table_written_before_a_column_was_added_is_migrated_and_still_written
     from nba_failures.warehouse.schema import Column, ColumnType, Mode, TableSpec, string
 
     day = dt.date(2023, 1, 15)
-    old = TableSpec("nba_processing", "migrated", "old shape", (Column("day", ColumnType.DATE, "d", Mode.REQUIRED), string("name", "n")), "day")
-    new = TableSpec("nba_processing", "migrated", "new shape", (Column("day", ColumnType.DATE, "d", Mode.REQUIRED), string("added", "a"), string("name", "n")), "day")
+    old = TableSpec(
+        "nba_processing",
+        "migrated",
+        "old shape",
+        (Column("day", ColumnType.DATE, "d", Mode.REQUIRED), string("name", "n")),
+        "day",
+    )
+    new = TableSpec(
+        "nba_processing",
+        "migrated",
+        "new shape",
+        (Column("day", ColumnType.DATE, "d", Mode.REQUIRED), string("added", "a"), string("name", "n")),
+        "day",
+    )
     warehouse = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
     warehouse.replace(old, pd.DataFrame({"day": [day], "name": ["before"]}), day, day + dt.timedelta(days=1))
-    warehouse.replace(new, pd.DataFrame({"day": [day, day], "added": ["x", None], "name": ["after", "again"]}), day, day + dt.timedelta(days=1))
+    warehouse.replace(
+        new, pd.DataFrame({"day": [day, day], "added": ["x", None], "name": ["after", "again"]}), day, day + dt.timedelta(days=1)
+    )
     rows = warehouse.read(new).sort_values("name", ignore_index=True)
     assert rows["name"].tolist() == ["after", "again"] and rows["added"].tolist() == ["x", None]
     with duckdb.connect(str(tmp_path / "w.duckdb")) as connection:
