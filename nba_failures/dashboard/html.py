@@ -21,7 +21,7 @@ TABLE_COLUMNS = (
     ("entity_id", "id", "text"), ("failure_category", "category", "text"), ("failure_type", "type", "text"),
     ("outcome", "outcome", "text"), ("resolution_status", "status", "text"), ("retry_attempts", "retries", "number"),
     ("occurrences", "seen", "number"), ("first_seen_at", "first seen", "date"), ("resolved_at", "resolved", "date"),
-    ("waiting_for", "waiting for", "text"), ("permanent_cause", "given up because", "text"), ("failure_reason", "reason", "text"),
+    ("waiting_or_given_up", "waits for / gave up", "text"), ("failure_reason", "reason", "text"),
 )  # fmt: skip
 # What someone opening the page acts on comes first in the table, then the newest.
 OUTCOME_ORDER = ("to_fix", "bad_input", "given_up", "other_open", "fixed", "expected")
@@ -150,7 +150,8 @@ def _cell(value: object) -> str:
 def failure_rows(frame: pd.DataFrame, limit: int = DEFAULT_TABLE_LIMIT) -> pd.DataFrame:
     """The drill-down table's rows as the page shows them (text), at most `limit`: to fix, bad input and the
     other open ones first (`OUTCOME_ORDER`), each newest analysis date first."""
-    ranked = frame.assign(outcome=outcome_of(frame))
+    # An open failure's prerequisites still missing, or why a given-up one was given up: never both on one row.
+    ranked = frame.assign(outcome=outcome_of(frame), waiting_or_given_up=frame["waiting_for"].fillna(frame["permanent_cause"]))
     ranked = ranked.assign(_rank=ranked["outcome"].map({outcome: rank for rank, outcome in enumerate(OUTCOME_ORDER)}))
     order = ["_rank", "analysis_date", "processor_name", "entity_id"]
     chosen = ranked.sort_values(order, ascending=[True, False, True, True]).head(limit)
