@@ -11,7 +11,11 @@ from nba_failures_tests.harness import copy_landing
 @pytest.fixture(scope="session")
 def season_landing() -> Path:
     """The bundled real season as a landing directory (read-only for tests: copy it to damage it)."""
-    return settings.landing_dir()
+    from nba_failures.landing.build import ensure_default_landing
+
+    landing = settings.landing_dir()
+    ensure_default_landing(landing)
+    return landing
 
 
 @pytest.fixture

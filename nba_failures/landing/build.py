@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -43,17 +45,20 @@ def write_game_files(out_dir: Path, boxscores: pd.DataFrame, progress: Progress 
 def build_landing_from_bundle(out_dir: Path, progress: Progress | None = None) -> int:
     """Write schedule, one gamebook file per game and the registry; returns the number of game files."""
     out_dir = Path(out_dir)
-    staging = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    boxscores = load_bundled_boxscores()
-    shutil.copyfile(BUNDLED_SEASON_DIR / "schedule.csv.gz", staging / SCHEDULE_FILE)
-    (staging / REGISTRY_FILE).parent.mkdir(parents=True)
-    build_registry(boxscores).to_csv(staging / REGISTRY_FILE, index=False)
-    games = write_game_files(staging, boxscores, progress)
-    # Readers never see a half-built directory: it appears whole or not at all.
-    shutil.rmtree(out_dir, ignore_errors=True)
-    staging.rename(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # A staging directory of this call's own, so two builders never write into one another's files.
+    staging = Path(tempfile.mkdtemp(prefix=out_dir.name + ".partial-", dir=out_dir.parent))
+    try:
+        boxscores = load_bundled_boxscores()
+        shutil.copyfile(BUNDLED_SEASON_DIR / "schedule.csv.gz", staging / SCHEDULE_FILE)
+        (staging / REGISTRY_FILE).parent.mkdir(parents=True)
+        build_registry(boxscores).to_csv(staging / REGISTRY_FILE, index=False)
+        games = write_game_files(staging, boxscores, progress)
+        # Readers never see a half-built directory: it appears whole or not at all.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return games
 
 
@@ -64,5 +69,12 @@ def is_unbuilt_default(landing_dir: Path) -> bool:
 
 def ensure_default_landing(landing_dir: Path) -> None:
     """Lay out the bundled season when `landing_dir` is the default one and it is not there yet."""
-    if is_unbuilt_default(landing_dir):
-        build_landing_from_bundle(DEFAULT_LANDING_DIR)
+    if not is_unbuilt_default(landing_dir):
+        return
+    # Steps of one run, sensors and parallel test workers may all find it missing at once: one lays it out,
+    # the others wait on the lock and then find it there.
+    DEFAULT_LANDING_DIR.parent.mkdir(parents=True, exist_ok=True)
+    with open(DEFAULT_LANDING_DIR.with_name(DEFAULT_LANDING_DIR.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if is_unbuilt_default(landing_dir):
+            build_landing_from_bundle(DEFAULT_LANDING_DIR)
