@@ -90,7 +90,7 @@ def classify(args: argparse.Namespace) -> dict:
     """Set-based classification of synthetic failures vs the per-entity query loop, on the season warehouse."""
     from benchmarks.entity_loop import classify_one_by_one
     from benchmarks.synthetic import synthetic_failures
-    from nba_failures.failures.completeness import CompletenessChecker
+    from nba_failures.classified.completeness import CompletenessChecker
     from nba_failures.partitions import daily_partitions
     from nba_failures.settings import duckdb_path
     from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nba_failures.analytics.tables import UPCOMING_PLAYER_GAME_CONTEXT
 from nba_failures.failures.records import EntityType, FailureCategory, Phase, failure_key
-from nba_failures.failures.tables import PROCESSOR_FAILURES
+from nba_failures.tables.analytics import UPCOMING_PLAYER_GAME_CONTEXT
+from nba_failures.tables.failures import PROCESSOR_FAILURES
 from nba_failures.warehouse.base import Warehouse
 
 PROCESSORS = (

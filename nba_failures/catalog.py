@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from nba_failures.analytics import tables as analytics_tables
-from nba_failures.failures import tables as failure_tables
-from nba_failures.precompute import tables as precompute_tables
-from nba_failures.predictions import tables as prediction_tables
-from nba_failures.raw import tables as raw_tables
+from nba_failures.tables import analytics as analytics_tables
+from nba_failures.tables import failures as failure_tables
+from nba_failures.tables import precompute as precompute_tables
+from nba_failures.tables import predictions as prediction_tables
+from nba_failures.tables import raw as raw_tables
 from nba_failures.warehouse.schema import TableSpec
 
 DOMAIN_TABLE_MODULES: tuple[ModuleType, ...] = (

@@ -9,9 +9,9 @@ from dagster import Definitions, EnvVar, in_process_executor, load_assets_from_m
 from nba_failures import settings
 from nba_failures.analytics import assets as analytics_assets
 from nba_failures.automation import automated, pipeline_automation_sensor
+from nba_failures.classified import assets as classified_assets
+from nba_failures.classified.completeness import CompletenessChecker
 from nba_failures.dashboard import assets as dashboard_assets
-from nba_failures.failures import assets as failures_assets
-from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.precompute import assets as precompute_assets
 from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.predictions import assets as prediction_assets
@@ -70,7 +70,15 @@ def build_resources() -> dict[str, object]:
 defs = Definitions(
     assets=automated(
         load_assets_from_modules(
-            [landed_files, raw_assets, analytics_assets, failures_assets, precompute_assets, prediction_assets, dashboard_assets]
+            [
+                landed_files,
+                raw_assets,
+                analytics_assets,
+                classified_assets,
+                precompute_assets,
+                prediction_assets,
+                dashboard_assets,
+            ]
         )
     ),
     sensors=[landed_game_files_sensor, pipeline_automation_sensor, correctable_failures_sensor],

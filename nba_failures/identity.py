@@ -22,7 +22,7 @@ from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, Fail
 from nba_failures.frames import by_distinct_value
 from nba_failures.landing.contract import ALIAS_SEPARATOR, REGISTRY_FILE
 from nba_failures.names import PLACEHOLDER_IDS, player_lookup
-from nba_failures.raw.tables import PLAYER_REGISTRY
+from nba_failures.tables.raw import PLAYER_REGISTRY
 from nba_failures.warehouse.base import Warehouse
 
 REGISTRY_SOURCE = REGISTRY_FILE.as_posix()

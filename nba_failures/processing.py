@@ -28,9 +28,9 @@ from dagster import (
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
-from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.settings import warehouse_backend, warehouse_pool
+from nba_failures.tables.failures import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 from nba_failures.warehouse.schema import Mode, TableSpec
 

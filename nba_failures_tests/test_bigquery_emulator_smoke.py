@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pandas as pd
 from dagster import asset, materialize
 
-from nba_failures.failures.tables import PREDICTION_FAILURES
+from nba_failures.tables.failures import PREDICTION_FAILURES
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, EndpointBigQueryResource
 from nba_failures.warehouse.schema import ColumnType, Mode

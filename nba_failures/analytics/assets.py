@@ -7,12 +7,6 @@ from dagster import AssetExecutionContext
 
 from nba_failures.analytics.box_scores import parse_box_rows
 from nba_failures.analytics.player_games import summarize_player_games, summary_inputs
-from nba_failures.analytics.tables import (
-    PLAYER_GAME_SUMMARY,
-    TEAM_DEFENSE_GAME_SUMMARY,
-    TEAM_OFFENSE_GAME_SUMMARY,
-    UPCOMING_PLAYER_GAME_CONTEXT,
-)
 from nba_failures.analytics.team_games import team_defense, team_offense
 from nba_failures.analytics.upcoming_context import game_rosters, upcoming_context
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
@@ -21,7 +15,13 @@ from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
 from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
-from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.tables.analytics import (
+    PLAYER_GAME_SUMMARY,
+    TEAM_DEFENSE_GAME_SUMMARY,
+    TEAM_OFFENSE_GAME_SUMMARY,
+    UPCOMING_PLAYER_GAME_CONTEXT,
+)
+from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)

@@ -8,9 +8,9 @@ from dagster import AssetExecutionContext, BackfillPolicy, ConfigurableResource,
 from pydantic import Field
 
 from nba_failures import settings
+from nba_failures.classified.assets import classified_failures
 from nba_failures.dashboard.figures import summary
 from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, render_dashboard, summary_markdown, write_atomically
-from nba_failures.failures.assets import classified_failures
 from nba_failures.failures.views import read_store
 from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse

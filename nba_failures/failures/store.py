@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from nba_failures.failures.records import RETRIED_TYPES, FailureType, Phase, ResolutionStatus
-from nba_failures.failures.tables import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.landing.contract import game_date_of
 from nba_failures.progress import Progress
+from nba_failures.tables.failures import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import TableSpec
 

@@ -14,10 +14,8 @@ from nba_failures.analytics.assets import (
     upcoming_player_game_context,
 )
 from nba_failures.analytics.box_scores import parse_box_rows
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, TEAM_DEFENSE_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
-from nba_failures.failures.tables import PROCESSOR_RUNS
 from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
 from nba_failures.precompute.composite import composite_factors
@@ -27,16 +25,18 @@ from nba_failures.precompute.defense_zones import team_defense_zones
 from nba_failures.precompute.feature_store import feature_vectors
 from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.precompute.shot_zones import player_shot_zones
-from nba_failures.precompute.tables import (
+from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
+from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY, TEAM_DEFENSE_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
+from nba_failures.tables.failures import PROCESSOR_RUNS
+from nba_failures.tables.precompute import (
     ML_FEATURE_STORE,
     PLAYER_COMPOSITE_FACTORS,
     PLAYER_DAILY_CACHE,
     PLAYER_SHOT_ZONE_ANALYSIS,
     TEAM_DEFENSE_ZONE_ANALYSIS,
 )
-from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
-from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
-from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)

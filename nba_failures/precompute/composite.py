@@ -6,7 +6,7 @@ import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import missing_upstream
-from nba_failures.precompute.tables import PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS, ZONES
+from nba_failures.tables.precompute import PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS, ZONES
 
 # Rest beyond this many days does not make a player any fresher (and no game yet this season counts as this).
 FULL_REST_DAYS = 4

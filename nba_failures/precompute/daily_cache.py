@@ -20,7 +20,7 @@ from nba_failures.analytics.team_games import scheduled_team_games
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import FAILURE_COLUMNS, league_days_back, trailing_totals
 from nba_failures.precompute.policy import PrecomputePolicy
-from nba_failures.precompute.tables import AVERAGED_STATS, DAY_WINDOWS, GAME_WINDOWS, WINDOWS
+from nba_failures.tables.precompute import AVERAGED_STATS, DAY_WINDOWS, GAME_WINDOWS, WINDOWS
 
 _KEYS = ["analysis_date", "player_lookup"]
 

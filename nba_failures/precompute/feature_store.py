@@ -7,7 +7,7 @@ import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import missing_upstream
-from nba_failures.precompute.tables import (
+from nba_failures.tables.precompute import (
     FEATURE_VERSION,
     FEATURES,
     PLAYER_COMPOSITE_FACTORS,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
-from nba_failures.precompute.tables import ZONES
+from nba_failures.tables.precompute import ZONES
 
 # Fewer games than this and a sample says nothing about the player or team (early season).
 MIN_SAMPLE_GAMES = 3

@@ -8,16 +8,12 @@ import pandas as pd
 from dagster import AssetExecutionContext
 
 from nba_failures.analytics.assets import player_game_summary, upcoming_player_game_context
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
 from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
-from nba_failures.failures.tables import PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions
 from nba_failures.precompute.assets import FEATURE_STORE, ml_feature_store
-from nba_failures.precompute.tables import ML_FEATURE_STORE
 from nba_failures.predictions.model import MODEL_NAME, MODEL_VERSION, evaluation, predict_points, ready_players, training_rows
 from nba_failures.predictions.policy import PredictionPolicy
-from nba_failures.predictions.tables import PLAYER_POINTS_PREDICTIONS
 from nba_failures.processing import (
     AssetEvents,
     RowAccounting,
@@ -27,7 +23,11 @@ from nba_failures.processing import (
     start_run,
 )
 from nba_failures.raw.assets import nbac_schedule
-from nba_failures.raw.tables import NBAC_SCHEDULE
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
+from nba_failures.tables.failures import PROCESSOR_RUNS
+from nba_failures.tables.precompute import ML_FEATURE_STORE
+from nba_failures.tables.predictions import PLAYER_POINTS_PREDICTIONS
+from nba_failures.tables.raw import NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
 POINTS_PREDICTIONS = ProcessorSpec("player_points_predictions", Phase.PREDICTION, EntityType.PLAYER, PLAYER_POINTS_PREDICTIONS)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import FAILURE_COLUMNS, missing_upstream, trailing_totals
-from nba_failures.precompute.tables import FEATURES, ML_FEATURE_STORE
+from nba_failures.tables.precompute import FEATURES, ML_FEATURE_STORE
 
 MODEL_NAME = "MedianCenteredRidge(sklearn Ridge; ml_feature_store + season averages)"
 MODEL_VERSION = "2"

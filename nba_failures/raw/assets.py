@@ -11,8 +11,8 @@ from nba_failures.partitions import days_in
 from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, start_run
 from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.landed import LANDED_GAME_FILES
-from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.resources import LandingZone
+from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.warehouse.base import Warehouse
 
 SCHEDULE = ProcessorSpec("nbac_schedule", Phase.RAW, EntityType.GAME, NBAC_SCHEDULE)

@@ -21,11 +21,11 @@ from pydantic import Field
 
 from nba_failures import settings
 from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, ResolutionStatus
+from nba_failures.failures.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, plan_retries
 from nba_failures.failures.store import FAILURE_STORES, read_failures
 from nba_failures.identity import registry_index
 from nba_failures.landing.contract import game_date_of, landed_game_files, read_registry
 from nba_failures.resources import LandingZone
-from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, plan_retries
 from nba_failures.sensors.runs import run_state, runs_in_flight, window_run_request
 from nba_failures.warehouse.base import Warehouse
 

@@ -5,7 +5,7 @@ import datetime as dt
 from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunRequest, RunsFilter
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from nba_failures.sensors.retry_plan import RunState
+from nba_failures.failures.retry_plan import RunState
 
 TRIGGER_TAG = "nba_failures/trigger"
 # The trigger of the runs the automation sensor launches (a day's files landed or changed).

@@ -7,11 +7,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY
-from nba_failures.failures.completeness import CompletenessChecker
+from nba_failures.classified.completeness import CompletenessChecker
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType, Phase
 from nba_failures.landing.contract import game_date_of
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.harness import run_assets
 from nba_failures_tests.season_data import boxscores, player_rows, team_games

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import (
     DATE_LEVEL_ENTITY_ID,
@@ -19,6 +18,7 @@ from nba_failures.failures.records import (
     FailureRecord,
     Phase,
 )
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY
 
 DAY = dt.date(2023, 1, 15)
 PLAYERS = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)

@@ -5,9 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
+from nba_failures.classified.completeness import CompletenessChecker
 from nba_failures.failures.classification import CompletenessEvidence, classify_failures
-from nba_failures.failures.completeness import CompletenessChecker
 from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, FailureCategory, Phase, ResolutionStatus
@@ -19,6 +18,7 @@ from nba_failures.failures.store import (
     store_for,
     write_classified,
 )
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
 
 DAY = dt.date(2023, 1, 15)
 PROCESSOR = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)

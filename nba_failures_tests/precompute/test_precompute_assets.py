@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from nba_failures.precompute.feature_store import feature_vectors
-from nba_failures.precompute.tables import FEATURES
+from nba_failures.tables.precompute import FEATURES
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets

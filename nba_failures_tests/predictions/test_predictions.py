@@ -170,8 +170,8 @@ def test_features_older_than_the_policy_are_stale_cache(warehouse_copy: Path, se
 
 def _model_inputs_of_day(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(ready, labelled, player_games) for calling the model on DAY directly: DAY's fresh vectors, earlier days' labelled rows."""
-    from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-    from nba_failures.precompute.tables import ML_FEATURE_STORE
+    from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
+    from nba_failures.tables.precompute import ML_FEATURE_STORE
 
     warehouse = DuckDBWarehouse(path=str(path))
     features = warehouse.read(ML_FEATURE_STORE, FIRST, DAY + dt.timedelta(days=1))

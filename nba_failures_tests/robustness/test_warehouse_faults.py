@@ -12,7 +12,7 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 from google.cloud import bigquery
 
-from nba_failures.failures.tables import ANALYTICS_FAILURES, PROCESSOR_FAILURES, PROCESSOR_RUNS
+from nba_failures.tables.failures import ANALYTICS_FAILURES, PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.warehouse.bigquery_warehouse import BigQueryWarehouse, staging_prefix
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from nba_failures.dashboard.assets import DashboardOutput
-from nba_failures.failures.tables import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.scenarios.faults import FaultCounts, GameFileFault, MalformedRowFault
 from nba_failures.scenarios.make import make_scenario
 from nba_failures.scenarios.truth import GroundTruth
+from nba_failures.tables.failures import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults, season_data
 from nba_failures_tests.harness import run_assets

@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-from nba_failures.failures.assets import PROCESSOR_ASSETS
+from nba_failures.classified.assets import PROCESSOR_ASSETS
 from nba_failures.failures.records import ResolutionStatus
-from nba_failures.failures.tables import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.scenarios import FaultKind
 from nba_failures.scenarios.deliver import deliver_scenario
 from nba_failures.scenarios.make import make_scenario
 from nba_failures.scenarios.truth import FAULT_CATEGORIES
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
+from nba_failures.tables.failures import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.harness import run_assets
 

@@ -9,8 +9,8 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from nba_failures.failures.store import read_failures
-from nba_failures.failures.tables import PROCESSOR_FAILURES
 from nba_failures.sensors.runs import AUTOMATION_TRIGGER, TRIGGER_TAG
+from nba_failures.tables.failures import PROCESSOR_FAILURES
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.daemon import DagsterDaemon, cli_backfill, daily_asset_keys, materialized_days
 

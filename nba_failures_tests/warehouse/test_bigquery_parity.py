@@ -4,8 +4,8 @@ import datetime as dt
 
 import pandas as pd
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.store import FAILURE_STORES
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
 from nba_failures_tests.harness import run_assets
 
 FIRST, LAST = dt.date(2023, 1, 13), dt.date(2023, 1, 14)

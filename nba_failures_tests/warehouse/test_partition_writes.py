@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nba_failures.failures.tables import PROCESSOR_RUNS
+from nba_failures.tables.failures import PROCESSOR_RUNS
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import run_assets

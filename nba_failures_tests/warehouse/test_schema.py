@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from google.cloud import bigquery
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
-from nba_failures.failures.tables import PROCESSOR_FAILURES
-from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
+from nba_failures.tables.failures import PROCESSOR_FAILURES
+from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures.warehouse.schema import Column, ColumnType, Mode, TableSpec, required, string
 from nba_failures_tests import faults

@@ -8,7 +8,6 @@ import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nba_failures.analytics.tables import PLAYER_GAME_SUMMARY
 from nba_failures.failures.classification import (
     SUMMARY_EVIDENCE_COLUMNS,
     CompletenessEvidence,
@@ -16,10 +15,11 @@ from nba_failures.failures.classification import (
     needs_completeness_check,
 )
 from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS, RootProcessors, attach_prerequisites
-from nba_failures.failures.tables import PROCESSOR_FAILURES
 from nba_failures.identity import box_listings, read_player_identities
 from nba_failures.landing.contract import LISTING_COLUMNS, game_date_of
-from nba_failures.raw.tables import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
+from nba_failures.tables.failures import PROCESSOR_FAILURES
+from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
 # Processors are named after their output tables: the roots of later windows' gaps.

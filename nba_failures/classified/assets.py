@@ -7,16 +7,16 @@ from dagster import AssetExecutionContext, BackfillPolicy, Config, MaterializeRe
 from pydantic import Field
 
 from nba_failures.analytics import assets as analytics
-from nba_failures.failures.checks import CHECK_SPECS, classification_checks
-from nba_failures.failures.completeness import CompletenessChecker
+from nba_failures.classified.checks import CHECK_SPECS, classification_checks
+from nba_failures.classified.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
-from nba_failures.failures.tables import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.precompute import assets as precompute
 from nba_failures.predictions import assets as predictions
 from nba_failures.processing import AssetEvents, partition_check_evaluations, window_metadata
 from nba_failures.raw import assets as raw
 from nba_failures.settings import warehouse_backend, warehouse_pool
+from nba_failures.tables.failures import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 
 PROCESSOR_ASSETS = [

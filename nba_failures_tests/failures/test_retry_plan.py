@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from nba_failures.failures.records import PermanentCause
-from nba_failures.sensors.retry_plan import PrerequisiteVersions, RetrySettings, RunState, plan_retries
+from nba_failures.failures.retry_plan import PrerequisiteVersions, RetrySettings, RunState, plan_retries
 
 SEEN = pd.Timestamp("2023-01-16 06:00", tz="UTC")
 SETTINGS = RetrySettings(max_attempts=3, backoff_seconds=600, max_wait_hours=72)

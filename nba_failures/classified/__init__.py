@@ -1,0 +1,1 @@
+"""`classified_failures`: the completeness resource, the asset that classifies and stores every failure, its checks."""
