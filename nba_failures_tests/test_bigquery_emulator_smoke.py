@@ -106,6 +106,21 @@ def test_a_replace_changes_only_its_slice(bigquery_warehouse: BigQueryWarehouse)
     _assert_same_rows(bigquery_warehouse.read(TABLE), pd.concat([rerun, updated]))
 
 
+def test_tables_are_made_once_and_again_when_dropped_behind_the_warehouses_back(bigquery_warehouse: BigQueryWarehouse) -> None:
+    rows = _failure_rows(D1, PREDICTIONS, ["a", "b"])
+    bigquery_warehouse.replace(TABLE, rows, D1, D2)
+    project = bigquery_warehouse.bigquery.project
+    with bigquery_warehouse.bigquery.get_client() as client:
+        # Gone behind the warehouse's back: the read finds the table missing and makes it again, empty.
+        client.delete_table(f"{project}.{TABLE.dataset}.{TABLE.name}")
+        assert bigquery_warehouse.read(TABLE).empty
+        # The whole dataset gone: a write makes both again and lands.
+        client.delete_dataset(f"{project}.{TABLE.dataset}", delete_contents=True)
+        assert bigquery_warehouse.replace(TABLE, rows, D1, D2) == 2
+        assert client.get_table(f"{project}.{TABLE.dataset}.{TABLE.name}").time_partitioning.field == TABLE.partition_column
+    _assert_same_rows(bigquery_warehouse.read(TABLE), rows)
+
+
 def test_reads_select_by_date_range_values_and_columns(bigquery_warehouse: BigQueryWarehouse) -> None:
     entities = ["a", "b", "c"]
     rows = pd.concat([_failure_rows(day, PREDICTIONS, entities) for day in (D1, D2, D3)], ignore_index=True)

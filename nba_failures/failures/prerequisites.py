@@ -31,6 +31,16 @@ PREREQUISITE_COLUMNS = ("prerequisite_game_ids", "prerequisite_players", "root_f
 _MAX_CHAIN_DEPTH = 8
 # What a root-candidate failure needs of the recorded failures of earlier days.
 RECORDED_FAILURE_COLUMNS = ("failure_key", "processor_name", "analysis_date", "entity_id", "entity_type", "failure_category")
+# What a retried failure's own needs and the chain it follows are read from.
+_NEEDS_COLUMNS = (
+    *RECORDED_FAILURE_COLUMNS,
+    "missing_game_ids",
+    "gap_game_ids",
+    "upstream_table",
+    "upstream_entity_id",
+)
+_GAME, _PLAYER, _DATE = EntityType.GAME.value, EntityType.PLAYER.value, EntityType.DATE.value
+_MISSING_RAW_DATA = FailureCategory.MISSING_RAW_DATA.value
 
 
 @dataclass(frozen=True)
@@ -61,69 +71,72 @@ def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots
     """
     classified = classified.copy()
     # Only retried failures have needs, and a follower only follows failures that have: the rest are never visited.
-    rows = classified[classified["failure_type"].isin(RETRIED_TYPES)].to_dict("records")
+    is_retried = classified["failure_type"].isin(RETRIED_TYPES).tolist()
+    retried = classified.loc[is_retried, list(_NEEDS_COLUMNS)]
+    rows = list(retried.assign(analysis_date=_dates(retried["analysis_date"])).itertuples(index=False))
     known = pd.concat([recorded.loc[:, list(RECORDED_FAILURE_COLUMNS)], classified.loc[:, list(RECORDED_FAILURE_COLUMNS)]])
     raw_game_failure, player_day_failures = _root_index(known.drop_duplicates("failure_key"), roots)
 
-    needs = {row["failure_key"]: _own_needs(row, raw_game_failure, player_day_failures) for row in rows}
+    needs = {row.failure_key: _own_needs(row, raw_game_failure, player_day_failures) for row in rows}
     _carry_down_chains(rows, needs)
 
+    retried_needs = [needs[row.failure_key] for row in rows]
     for column, field in zip(PREREQUISITE_COLUMNS, ("games", "players", "roots")):
-        values = {key: sorted(getattr(need, field)) for key, need in needs.items()}
-        classified[column] = [values.get(key, []) for key in classified["failure_key"]]
+        values = iter([sorted(needed) if (needed := getattr(need, field)) else [] for need in retried_needs])
+        classified[column] = [next(values) if retried_row else [] for retried_row in is_retried]
     return classified
 
 
 def _root_index(known: pd.DataFrame, roots: RootProcessors) -> tuple[dict[str, str], dict[tuple[str, dt.date], list[str]]]:
     raw = known[
         (known["processor_name"] == roots.raw_games)
-        & (known["entity_type"] == EntityType.GAME.value)
-        & (known["failure_category"] == FailureCategory.MISSING_RAW_DATA.value)
+        & (known["entity_type"] == _GAME)
+        & (known["failure_category"] == _MISSING_RAW_DATA)
     ]
     raw_game_failure = dict(zip(raw["entity_id"], raw["failure_key"]))
-    players = known[(known["processor_name"] == roots.player_games) & (known["entity_type"] == EntityType.PLAYER.value)]
+    players = known[(known["processor_name"] == roots.player_games) & (known["entity_type"] == _PLAYER)]
     player_day_failures: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
-    for key, entity, day in zip(players["failure_key"], players["entity_id"], players["analysis_date"]):
-        player_day_failures[(entity, _as_date(day))].append(key)
+    for key, entity, day in zip(players["failure_key"], players["entity_id"], _dates(players["analysis_date"])):
+        player_day_failures[(entity, day)].append(key)
     return raw_game_failure, player_day_failures
 
 
-def _own_needs(row: dict, raw_game_failure: dict[str, str], player_day_failures: dict[tuple[str, dt.date], list[str]]) -> _Needs:
+def _own_needs(row, raw_game_failure: dict[str, str], player_day_failures: dict[tuple[str, dt.date], list[str]]) -> _Needs:
     games: set[str] = set()
-    if row["failure_category"] == FailureCategory.MISSING_RAW_DATA.value:
-        games |= {row["entity_id"]} if row["entity_type"] == EntityType.GAME.value else set(_listed(row.get("missing_game_ids")))
-    gap_games = _listed(row.get("gap_game_ids"))
+    if row.failure_category == _MISSING_RAW_DATA:
+        games |= {row.entity_id} if row.entity_type == _GAME else set(_listed(row.missing_game_ids))
+    gap_games = _listed(row.gap_game_ids)
     games |= set(gap_games)
-    is_player = row["entity_type"] == EntityType.PLAYER.value
-    roots = {raw_game_failure[game] for game in games if game in raw_game_failure} - {row["failure_key"]}
+    is_player = row.entity_type == _PLAYER
+    roots = {raw_game_failure[game] for game in games if game in raw_game_failure} - {row.failure_key}
     if is_player:
         # A gap game that landed lacks his row because the summary failed him that day (registry, bad row).
         for game in gap_games:
-            roots |= set(player_day_failures.get((row["entity_id"], game_date_of(game)), ()))
-    return _Needs(games, {row["entity_id"]} if is_player else set(), roots)
+            roots |= set(player_day_failures.get((row.entity_id, game_date_of(game)), ()))
+    return _Needs(games, {row.entity_id} if is_player else set(), roots)
 
 
-def _carry_down_chains(rows: list[dict], needs: dict[str, _Needs]) -> None:
+def _carry_down_chains(rows: list, needs: dict[str, _Needs]) -> None:
     """Followers take the needs of the failures they follow, level by level (feature store → composite → cache)."""
     by_entity: dict[tuple[str, dt.date, str], list[str]] = defaultdict(list)
     by_day: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
     for row in rows:
-        day = _as_date(row["analysis_date"])
-        by_entity[(row["processor_name"], day, row["entity_id"])].append(row["failure_key"])
-        by_day[(row["processor_name"], day)].append(row["failure_key"])
+        day = row.analysis_date
+        by_entity[(row.processor_name, day, row.entity_id)].append(row.failure_key)
+        by_day[(row.processor_name, day)].append(row.failure_key)
     followed: dict[str, list[str]] = {}
     for row in rows:
-        upstream = row.get("upstream_table")
+        upstream = row.upstream_table
         if not isinstance(upstream, str) or not upstream:
             continue
-        processor, day = upstream.split(".")[-1], _as_date(row["analysis_date"])
-        if row["failure_category"] in INHERITING_CATEGORIES:
-            entity = row.get("upstream_entity_id") or row["entity_id"]
-            followed[row["failure_key"]] = by_entity.get((processor, day, entity), [])
-        elif row["entity_type"] == EntityType.DATE.value:
+        processor, day = upstream.split(".")[-1], row.analysis_date
+        if row.failure_category in INHERITING_CATEGORIES:
+            entity = row.upstream_entity_id if isinstance(row.upstream_entity_id, str) else ""
+            followed[row.failure_key] = by_entity.get((processor, day, entity or row.entity_id), [])
+        elif row.entity_type == _DATE:
             # A day with no upstream rows follows every upstream failure of that day.
-            followed[row["failure_key"]] = by_day.get((processor, day), [])
-    base = {key: _Needs(set(n.games), set(n.players), set(n.roots)) for key, n in needs.items()}
+            followed[row.failure_key] = by_day.get((processor, day), [])
+    base = {key: _Needs(set(needs[key].games), set(needs[key].players), set(needs[key].roots)) for key in followed}
     for _ in range(_MAX_CHAIN_DEPTH):
         changed = False
         for key, upstream_keys in followed.items():
@@ -143,8 +156,13 @@ def _carry_down_chains(rows: list[dict], needs: dict[str, _Needs]) -> None:
 
 def _listed(values) -> list[str]:
     """A list column's value (list, tuple or array), or nothing for a missing one."""
-    return list(values) if isinstance(values, (list, tuple)) or hasattr(values, "tolist") else []
+    if isinstance(values, list):
+        return values
+    if isinstance(values, tuple):
+        return list(values)
+    return values.tolist() if hasattr(values, "tolist") else []
 
 
-def _as_date(value) -> dt.date:
-    return value if type(value) is dt.date else pd.Timestamp(value).date()
+def _dates(values: pd.Series) -> list[dt.date]:
+    """A date column (dates, timestamps or ISO strings) as `datetime.date`s."""
+    return list(pd.to_datetime(values).dt.date)

@@ -24,6 +24,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -36,7 +37,7 @@ from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import TableSpec, check_inside_slice
@@ -53,6 +54,9 @@ _UNAVAILABLE = (
     ConnectionError,
     TimeoutError,
 )
+
+
+_T = TypeVar("_T")
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -106,6 +110,10 @@ class BigQueryWarehouse(Warehouse):
         ),
     )
 
+    # Tables this object has created or found: each costs a dataset and a table call (four requests), so it is
+    # made once, not before every read and write; one dropped since is made again on its NotFound.
+    _ensured: set[str] = PrivateAttr(default_factory=set)
+
     @property
     def location(self) -> str:
         endpoint = f" at {self.bigquery.api_endpoint}" if self.bigquery.api_endpoint else ""
@@ -147,6 +155,19 @@ class BigQueryWarehouse(Warehouse):
             definition.clustering_fields = list(table.cluster_columns)
         definition.description = table.description
         client.create_table(definition, exists_ok=True, retry=self._retry)
+        self._ensured.add(table.qualified_name)
+
+    def _on_table(self, client: bigquery.Client, table: TableSpec, work: Callable[[], _T]) -> _T:
+        """`work()` on `table`, created first if this object has not made sure of it, or again if it has gone."""
+        if table.qualified_name not in self._ensured:
+            self._ensure_table(client, table)
+            return work()
+        try:
+            return work()
+        except api_exceptions.NotFound:
+            self._ensured.discard(table.qualified_name)
+            self._ensure_table(client, table)
+            return work()
 
     def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
         with self._operation("table creation", None), self.bigquery.get_client() as client:
@@ -166,13 +187,16 @@ class BigQueryWarehouse(Warehouse):
         sql = f"SELECT {', '.join(selected.column_names)} FROM `{self._table_id(table)}`"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        with self._operation("read", table), self.bigquery.get_client() as client:
-            self._ensure_table(client, table)
+
+        def query() -> pa.Table:
             job = client.query(
                 sql, job_config=bigquery.QueryJobConfig(query_parameters=params), retry=self._retry, job_retry=None
             )
             # REST pages only: the Storage Read API needs a gRPC service the emulator has and a real project may not grant.
-            rows = job.result(retry=self._retry, job_retry=self._job_retry).to_arrow(create_bqstorage_client=False)
+            return job.result(retry=self._retry, job_retry=self._job_retry).to_arrow(create_bqstorage_client=False)
+
+        with self._operation("read", table), self.bigquery.get_client() as client:
+            rows = self._on_table(client, table, query)
         return selected.conform(rows.to_pandas(types_mapper=_NULLABLE_PANDAS_TYPES.get))
 
     def replace(
@@ -193,8 +217,8 @@ class BigQueryWarehouse(Warehouse):
             f"WHEN NOT MATCHED BY SOURCE AND {' AND '.join(clauses)} THEN DELETE "
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(table.column_names)}) VALUES ({', '.join(table.column_names)})"
         )
-        with self._operation("replace", table), self.bigquery.get_client() as client:
-            self._ensure_table(client, table)
+
+        def load_and_merge() -> None:
             self._drop_staging_tables(client, table, slice_prefix)
             load = bigquery.LoadJobConfig(
                 schema=table.bigquery_schema(),
@@ -218,6 +242,9 @@ class BigQueryWarehouse(Warehouse):
                     client.delete_table(staging_id, not_found_ok=True, retry=self._retry)
                 except _UNAVAILABLE:
                     pass  # the next write of this slice drops it; the error that matters is the one above (if any)
+
+        with self._operation("replace", table), self.bigquery.get_client() as client:
+            self._on_table(client, table, load_and_merge)
         return len(conformed)
 
     def _drop_staging_tables(self, client: bigquery.Client, table: TableSpec, slice_prefix: str) -> None:

@@ -42,8 +42,8 @@ def test_the_same_partitions_give_the_same_failure_rows_on_bigquery_and_duckdb(w
     stored = content(bigquery_warehouse, FAILURE_STORES[0].table)
     assert len(stored) > 0 and stored["failure_key"].is_unique
 
-    # A rerun on BigQuery updates in place: one row per key, seen twice.
-    assert run_assets(bigquery_warehouse, season_landing, FIRST, LAST).success
+    # A rerun of the classification on BigQuery updates the store in place: one row per key, seen twice.
+    assert run_assets(bigquery_warehouse, season_landing, FIRST, LAST, selection="classified_failures").success
     rerun = bigquery_warehouse.read(FAILURE_STORES[0].table)
     assert len(rerun) == len(stored) and rerun["failure_key"].is_unique
     assert set(rerun["occurrences"]) == {2}
