@@ -8,6 +8,11 @@ from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.harness import copy_landing
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: the workers take test files in this order, so none is left alone with a long one at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def season_landing() -> Path:
     """The bundled real season as a landing directory (read-only for tests: copy it to damage it)."""

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from nba_failures import settings
 from nba_failures_tests import faults, season_data
@@ -86,6 +87,7 @@ def test_landing_build_lays_out_the_whole_season(tmp_path: Path, season_landing:
     assert game_files[0].read_bytes() == first_bytes
 
 
+@pytest.mark.slow
 def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing: Path, bigquery_emulator) -> None:
     """With the BigQuery backend, settings come in as EnvVar: every command resolves them and exits 0."""
     import uuid

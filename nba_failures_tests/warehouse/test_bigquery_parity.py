@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from nba_failures.failures.store import FAILURE_STORES
 from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
@@ -24,6 +25,7 @@ def content(warehouse, table) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 def test_the_same_partitions_give_the_same_failure_rows_on_bigquery_and_duckdb(warehouse, bigquery_warehouse, season_landing):
     assert run_assets(warehouse, season_landing, FIRST, LAST).success
     assert run_assets(bigquery_warehouse, season_landing, FIRST, LAST).success
