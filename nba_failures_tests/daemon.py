@@ -59,6 +59,21 @@ class DagsterDaemon:
             time.sleep(interval)
         raise TimeoutError(f"{what} not reached in {timeout:.0f}s; daemon log:\n{self.log_tail()}")
 
+    def wait_until_quiet(self, instance: DagsterInstance, tick_seconds: float, timeout: float = 600) -> None:
+        """No run queued or running through several sensor ticks: the sensors have nothing left to launch, and
+        nothing they launched is cut short when the daemon stops."""
+        quiet_since: float | None = None
+
+        def quiet() -> bool:
+            nonlocal quiet_since
+            if any(not run.is_finished for run in instance.get_runs()):
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            return quiet_since is not None and time.monotonic() - quiet_since >= 4 * tick_seconds
+
+        self.wait_for(quiet, timeout=timeout, interval=1, what="no run in flight for four ticks")
+
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

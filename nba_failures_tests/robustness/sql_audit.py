@@ -7,7 +7,8 @@ How a SQL argument is judged, recursively:
 - attributes that are identifiers of the schema (`IDENTIFIER_ATTRIBUTES`) and calls that render them
   (`IDENTIFIER_CALLS`);
 - a local name, if every assignment to it in the function (including `+=` and `.append(...)`) is allowed,
-  or it is unpacked from a call to a function of the same module whose returned list is allowed;
+  or it is unpacked from a call to a function of the same module whose returned list is allowed; a nested
+  function's free name is judged in the function that encloses it;
 - the index of an `enumerate(...)` loop (an int), and the parameters in `CONSTANT_PARAMETERS` (every call
   site must pass a constant: checked too).
 Anything else — a loop variable over caller data, a parameter, `%` or `.format(...)` — is reported.
@@ -163,6 +164,12 @@ def _unsafe_name(module: _Module, function: ast.AST | None, name: str, seen: set
             else:
                 problems.append(f"{name!r} is a loop variable over {ast.unparse(node.iter)!r}, not an identifier")
     if not sources and not problems and not unpacked:
+        arguments = function.args
+        is_parameter = name in {arg.arg for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+        outer = module.enclosing_function(function)
+        if not is_parameter and outer is not None:
+            # A closure's free variable: judged where it is assigned, in the enclosing function.
+            return _unsafe_name(module, outer, name, seen)
         return [f"{name!r} is a parameter or is not assigned in {function.name}()"]
     for source in sources:
         problems += _unsafe(module, function, source, seen)

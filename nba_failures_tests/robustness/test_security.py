@@ -73,11 +73,24 @@ def test_every_sql_string_in_the_package_is_built_from_identifiers() -> None:
         "def f(c, table, where_in):\n    clauses, params = w(table, where_in)\n"
         "    c.execute(f\"DELETE FROM {table.qualified_name} WHERE {' AND '.join(clauses)}\", params)",
         "def f(c, table, alias):\n    c.execute(f'SELECT 1 FROM {table.name} {alias}')\nf(None, None, alias=input())",
+        # a closure's free name is the enclosing function's value
+        "def f(c, v):\n    sql = f'SELECT {v}'\n    def run():\n        c.query(sql)\n    run()",
+        "def f(c, v):\n    def run():\n        c.query(v)\n    run()",
     ],
-    ids=["f-string", "concatenation", "percent", "format", "augmented", "where_in-key", "non-constant-alias"],
-)
+    ids=[
+        "f-string", "concatenation", "percent", "format", "augmented", "where_in-key", "non-constant-alias",
+        "closure-over-value", "closure-over-parameter",
+    ],
+)  # fmt: skip
 def test_the_audit_catches_a_value_interpolated_into_sql(snippet: str) -> None:
     assert audit_source(snippet), "the audit let a value into SQL"
+
+
+def test_the_audit_follows_a_closure_to_the_identifiers_it_was_built_from() -> None:
+    snippet = (
+        "def f(c, table):\n    sql = f'SELECT * FROM {table.qualified_name}'\n    def run():\n        c.query(sql)\n    run()"
+    )
+    assert audit_source(snippet) == []
 
 
 # ---------------------------------------------------------------- dynamic: hostile values round-trip as data

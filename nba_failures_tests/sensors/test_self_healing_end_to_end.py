@@ -85,6 +85,9 @@ def test_delivered_data_heals_every_correctable_failure_through_the_daemon(tmp_p
             interval=5,
             what="malformed rows given up",
         )
+        # Runs the delivery set off (retries, and automation for the days whose files landed) all finish.
+        instance = DagsterInstance.from_config(env["DAGSTER_HOME"])
+        daemon.wait_until_quiet(instance, INTERVAL_SECONDS)
 
     after = stored(warehouse)
     result = outcome(before, after, faults)
@@ -94,7 +97,7 @@ def test_delivered_data_heals_every_correctable_failure_through_the_daemon(tmp_p
     print(f"\nfailure store by resolution status, before delivery and {healing_seconds:.0f}s after it:\n{figures.to_markdown()}")
     print(f"delivered: {len(result.delivered)}, never arrived: {len(result.never_arrived)}, malformed: {len(result.malformed)}")
 
-    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
-    launched = [run for run in DagsterInstance.get().get_runs() if run.tags.get(TRIGGER_TAG)]
-    assert all(run.status == DagsterRunStatus.SUCCESS for run in launched)
+    launched = [run for run in instance.get_runs() if run.tags.get(TRIGGER_TAG)]
+    assert all(run.status == DagsterRunStatus.SUCCESS for run in launched), [(run.run_id, run.status) for run in launched]
+    instance.dispose()
     print(f"{len(launched)} sensor-launched runs: {sorted(run.tags[TRIGGER_TAG] for run in launched)}")
