@@ -9,8 +9,14 @@ from nba_failures_tests.harness import copy_landing
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first: the workers take test files in this order, so none is left alone with a long one at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Longest first (`slow(seconds=…)`, about what the test takes here): the workers take test files in this order,
+    so none is left alone with a long one at the end."""
+
+    def expected_seconds(item: pytest.Item) -> float:
+        slow = item.get_closest_marker("slow")
+        return slow.kwargs.get("seconds", 30) if slow else 0
+
+    items.sort(key=expected_seconds, reverse=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from nba_failures_tests import faults
 FIRST, LAST = dt.date(2023, 1, 9), dt.date(2023, 1, 11)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=10)
 def test_dagster_asset_materialize_runs_a_partition_range_of_every_asset(tmp_path: Path) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()

@@ -132,7 +132,7 @@ def test_hostile_values_round_trip_on_duckdb(warehouse) -> None:
     _round_trip(warehouse)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=10)
 def test_hostile_values_round_trip_on_bigquery(bigquery_warehouse) -> None:
     _round_trip(bigquery_warehouse)
 

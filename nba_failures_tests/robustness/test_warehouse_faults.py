@@ -66,7 +66,7 @@ def _step_errors(result) -> list[str]:
     return texts
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=50)
 @pytest.mark.timeout(240)  # an unbounded client retry would hang here for 10 minutes
 def test_bigquery_stopped_mid_failure_store_write(
     bigquery_emulator, bigquery_warehouse, season_landing: Path, tmp_path: Path, monkeypatch
@@ -166,7 +166,7 @@ def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
     assert len(faults.read_table(path, PROCESSOR_RUNS.qualified_name)) == 1
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=50)
 def test_two_runs_at_once_into_one_duckdb_file(season_landing: Path, tmp_path: Path) -> None:
     """Two processes materialize different days into the same file while a third holds the lock at the start:
     both runs succeed and every row of both days is there."""

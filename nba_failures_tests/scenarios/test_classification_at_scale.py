@@ -92,7 +92,7 @@ def _player_completeness(stored: pd.DataFrame) -> pd.Series:
     return (stored["entity_type"] == "PLAYER") & stored["failure_category"].isin(COMPLETENESS_CATEGORIES)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=95)
 def test_every_player_completeness_verdict_matches_the_oracle(season_run: SeasonRun) -> None:
     truth = season_run.truth
     fault_months = {
@@ -141,7 +141,7 @@ def test_every_player_completeness_verdict_matches_the_oracle(season_run: Season
     assert not called_correctable.any(), checked.loc[called_correctable, shown].to_string()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=5)
 def test_every_other_failure_takes_its_categorys_documented_type(season_run: SeasonRun) -> None:
     stored = season_run.stored
     inherits = stored["failure_category"].isin(INHERITING_CATEGORIES) & stored["upstream_table"].notna()

@@ -49,7 +49,7 @@ def _truth_frame(truth) -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=20)
 def test_scenario_failures_match_ground_truth_and_delivery_resolves_what_it_fixes(
     tmp_path: Path, warehouse: DuckDBWarehouse
 ) -> None:

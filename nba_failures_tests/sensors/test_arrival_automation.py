@@ -19,7 +19,7 @@ NEW_DAY = LAST + dt.timedelta(days=1)
 INTERVAL_SECONDS = 3
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=50)
 def test_a_landed_day_is_materialized_through_every_asset_by_automation(landing: Path, tmp_path: Path):
     held = shutil.move(landing / "gamebook" / NEW_DAY.isoformat(), tmp_path / "held")
     home = tmp_path / "dagster_home"

@@ -61,7 +61,7 @@ class Clock:
         raise AssertionError(f"still requesting runs at {hours} h + 8 ticks")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=90)
 def test_every_delivered_fix_heals_and_nothing_is_spent_on_data_that_has_not_arrived(tmp_path):
     scenario = tmp_path / "scenario"
     faults = Faults.of(make_scenario(scenario, SEED, start=FIRST, end=LAST))
