@@ -5,7 +5,9 @@ from __future__ import annotations
 import fcntl
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -13,6 +15,8 @@ from nba_failures.landing.contract import ALIAS_SEPARATOR, GAMEBOOK_COLUMNS, REG
 from nba_failures.names import fold_accents
 from nba_failures.progress import Progress
 from nba_failures.settings import BUNDLED_SEASON_DIR, DEFAULT_LANDING_DIR
+
+_T = TypeVar("_T")
 
 
 def load_bundled_boxscores() -> pd.DataFrame:
@@ -42,24 +46,33 @@ def write_game_files(out_dir: Path, boxscores: pd.DataFrame, progress: Progress 
     return len(games)
 
 
-def build_landing_from_bundle(out_dir: Path, progress: Progress | None = None) -> int:
-    """Write schedule, one gamebook file per game and the registry; returns the number of game files."""
+def build_in_place(out_dir: Path, build: Callable[[Path], _T]) -> _T:
+    """`build(staging)` in a staging directory of this call's own beside `out_dir`, then renamed to `out_dir`
+    (replacing it): readers never see a half-built directory, and two builders never write into one another's
+    files. The staging directory is gone afterwards, whether the build succeeded or not."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # A staging directory of this call's own, so two builders never write into one another's files.
     staging = Path(tempfile.mkdtemp(prefix=out_dir.name + ".partial-", dir=out_dir.parent))
     try:
-        boxscores = load_bundled_boxscores()
-        shutil.copyfile(BUNDLED_SEASON_DIR / "schedule.csv.gz", staging / SCHEDULE_FILE)
-        (staging / REGISTRY_FILE).parent.mkdir(parents=True)
-        build_registry(boxscores).to_csv(staging / REGISTRY_FILE, index=False)
-        games = write_game_files(staging, boxscores, progress)
-        # Readers never see a half-built directory: it appears whole or not at all.
+        built = build(staging)
         shutil.rmtree(out_dir, ignore_errors=True)
         staging.rename(out_dir)
+        return built
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return games
+
+
+def lay_out_bundle(out_dir: Path, boxscores: pd.DataFrame, progress: Progress | None = None) -> int:
+    """Write schedule, one gamebook file per game and the registry into the empty `out_dir`; the number of game files."""
+    shutil.copyfile(BUNDLED_SEASON_DIR / "schedule.csv.gz", out_dir / SCHEDULE_FILE)
+    (out_dir / REGISTRY_FILE).parent.mkdir(parents=True)
+    build_registry(boxscores).to_csv(out_dir / REGISTRY_FILE, index=False)
+    return write_game_files(out_dir, boxscores, progress)
+
+
+def build_landing_from_bundle(out_dir: Path, progress: Progress | None = None) -> int:
+    """The bundled season as the landing directory `out_dir` (replacing it); returns the number of game files."""
+    return build_in_place(out_dir, lambda staging: lay_out_bundle(staging, load_bundled_boxscores(), progress))
 
 
 def is_unbuilt_default(landing_dir: Path) -> bool:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from nba_failures.landing.build import build_landing_from_bundle, load_bundled_boxscores, write_game_files
+from nba_failures.landing.build import build_in_place, lay_out_bundle, load_bundled_boxscores, write_game_files
 from nba_failures.landing.contract import REGISTRY_FILE, read_registry, read_schedule
 from nba_failures.progress import Progress
 from nba_failures.scenarios.faults import (
@@ -34,10 +33,10 @@ def make_scenario(
 ) -> GroundTruth:
     """Write the scenario to `out_dir` (replacing it) and return its ground truth.
 
-    The clean landing is built by `build_landing_from_bundle`, then damaged: malformed rows rewritten into
-    their game files (same writer, gzip mtime 0), removed players dropped from the registry, late files moved
-    to `.undelivered/`, missing files deleted. Built in a sibling staging directory and renamed into place,
-    so a reader never sees a half-made scenario. The same seed gives the same bytes.
+    The clean landing is laid out by `lay_out_bundle`, then damaged: malformed rows rewritten into their game
+    files (same writer, gzip mtime 0), removed players dropped from the registry, late files moved to
+    `.undelivered/`, missing files deleted. Built in place (`build_in_place`), so a reader never sees a
+    half-made scenario. The same seed gives the same bytes.
     """
     out_dir = Path(out_dir)
     counts = counts or FaultCounts()
@@ -46,16 +45,11 @@ def make_scenario(
     faults = choose_faults(boxscores, schedule, seed, counts, start, end)  # before writing anything: a bad range fails fast
     truth = ground_truth(seed, start or min(schedule["game_date"]), end or max(schedule["game_date"]), counts, faults)
 
-    staging = out_dir.with_name(out_dir.name + ".scenario-partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        build_landing_from_bundle(staging, progress)
+    def build(staging: Path) -> None:
+        lay_out_bundle(staging, boxscores, progress)
         _inject(staging, boxscores, truth)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    staging.rename(out_dir)
+
+    build_in_place(out_dir, build)
     return truth
 
 

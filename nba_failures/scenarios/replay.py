@@ -22,6 +22,7 @@ from typing import Literal
 import pandas as pd
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
+from nba_failures.landing.build import build_in_place
 from nba_failures.landing.contract import GAMEBOOK_DIR, game_day_folder
 from nba_failures.scenarios.deliver import land_held_file, restore_registry_rows
 from nba_failures.scenarios.faults import FaultKind, GameFileFault, RegistryRemovalFault
@@ -75,23 +76,24 @@ def replay_timeline(days: list[dt.date], truth: GroundTruth) -> list[ReplayEvent
 def prepare_replay(landing_dir: Path, seed: int, start: dt.date, end: dt.date) -> list[dt.date]:
     """Lay the scenario out in `landing_dir` with no game day landed (the days of `[start, end]` pending); its days.
 
-    Built next to it and renamed into place, so a daemon watching the directory never sees the season whole.
+    Built in place (`build_in_place`), so a daemon watching the directory never sees the season whole.
     """
-    staging = landing_dir.with_name(landing_dir.name + ".replay-partial")
-    make_scenario(staging, seed, start=start, end=end)
-    pending = staging / PENDING_DIR
-    pending.mkdir(parents=True)
-    days = []
-    for folder in sorted((staging / GAMEBOOK_DIR).iterdir()):
-        day = game_day_folder(folder.name)
-        if day is not None and start <= day <= end:
-            os.replace(folder, pending / folder.name)
-            days.append(day)
-    shutil.rmtree(staging / GAMEBOOK_DIR)  # days outside the replay never land
-    (staging / GAMEBOOK_DIR).mkdir()
-    shutil.rmtree(landing_dir, ignore_errors=True)
-    staging.rename(landing_dir)
-    return days
+
+    def stage(staging: Path) -> list[dt.date]:
+        make_scenario(staging, seed, start=start, end=end)
+        pending = staging / PENDING_DIR
+        pending.mkdir(parents=True)
+        days = []
+        for folder in sorted((staging / GAMEBOOK_DIR).iterdir()):
+            day = game_day_folder(folder.name)
+            if day is not None and start <= day <= end:
+                os.replace(folder, pending / folder.name)
+                days.append(day)
+        shutil.rmtree(staging / GAMEBOOK_DIR)  # days outside the replay never land
+        (staging / GAMEBOOK_DIR).mkdir()
+        return days
+
+    return build_in_place(landing_dir, stage)
 
 
 def land(landing_dir: Path, event: ReplayEvent) -> None:
