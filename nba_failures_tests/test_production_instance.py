@@ -179,10 +179,7 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
 
             daemon.wait_for(settled, timeout=900, interval=5, what="backfill, automation runs and the CLI run finished")
             # Sensors may still react to what those runs stored: quiet for a few ticks before judging.
-            time.sleep(4 * INTERVAL_SECONDS)
-            daemon.wait_for(
-                lambda: all(run.is_finished for run in instance.get_runs()), timeout=600, interval=5, what="no run in flight"
-            )
+            daemon.wait_until_quiet(instance, INTERVAL_SECONDS)
 
         runs = instance.get_runs()
         assert instance.get_backfill(result["backfillId"]).status == BulkActionStatus.COMPLETED_SUCCESS

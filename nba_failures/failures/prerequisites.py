@@ -72,7 +72,8 @@ def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots
     classified = classified.copy()
     # Only retried failures have needs, and a follower only follows failures that have: the rest are never visited.
     is_retried = classified["failure_type"].isin(RETRIED_TYPES).tolist()
-    retried = classified.loc[is_retried, list(_NEEDS_COLUMNS)]
+    # A column a caller's frame lacks (a list or an upstream it never has) reads as missing for every row.
+    retried = classified.reindex(columns=list(_NEEDS_COLUMNS)).loc[is_retried]
     rows = list(retried.assign(analysis_date=_dates(retried["analysis_date"])).itertuples(index=False))
     known = pd.concat([recorded.loc[:, list(RECORDED_FAILURE_COLUMNS)], classified.loc[:, list(RECORDED_FAILURE_COLUMNS)]])
     raw_game_failure, player_day_failures = _root_index(known.drop_duplicates("failure_key"), roots)
