@@ -9,14 +9,21 @@ from nba_failures_tests.harness import copy_landing
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest first (`slow(seconds=…)`, about what the test takes here): the workers take test files in this order,
-    so none is left alone with a long one at the end."""
+    """Test files longest first (the sum of their tests' `slow(seconds=…)`, about what each takes here): the workers
+    take whole files in this order (`--dist loadfile --no-loadscope-reorder`), so none is left alone with a long one
+    at the end. Inside a file the tests keep their order."""
 
     def expected_seconds(item: pytest.Item) -> float:
         slow = item.get_closest_marker("slow")
         return slow.kwargs.get("seconds", 30) if slow else 0
 
-    items.sort(key=expected_seconds, reverse=True)
+    def file_of(item: pytest.Item) -> str:
+        return item.nodeid.split("::")[0]
+
+    per_file: dict[str, float] = {}
+    for item in items:
+        per_file[file_of(item)] = per_file.get(file_of(item), 0) + expected_seconds(item)
+    items.sort(key=lambda item: per_file[file_of(item)], reverse=True)
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ BREAKDOWN_PHRASES = (
 )
 
 
-@pytest.mark.slow(seconds=120)
+@pytest.mark.slow(seconds=200)
 @pytest.mark.timeout(600)
 def test_quick_benchmarks_write_the_results_table(tmp_path: Path) -> None:
     out = tmp_path / "results.md"

@@ -87,7 +87,7 @@ def test_landing_build_lays_out_the_whole_season(tmp_path: Path, season_landing:
     assert game_files[0].read_bytes() == first_bytes
 
 
-@pytest.mark.slow(seconds=100)
+@pytest.mark.slow(seconds=120)
 def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing: Path, bigquery_emulator) -> None:
     """With the BigQuery backend, settings come in as EnvVar: every command resolves them and exits 0."""
     import uuid

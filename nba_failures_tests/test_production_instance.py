@@ -104,7 +104,7 @@ def _classified_since(instance: DagsterInstance, day: dt.date, since: float) -> 
     return bool(instance.fetch_materializations(of_day, limit=1).records)
 
 
-@pytest.mark.slow(seconds=280)
+@pytest.mark.slow(seconds=330)
 def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path: Path, season_landing: Path, monkeypatch) -> None:
     landing = copy_landing(season_landing, tmp_path / "landing")
     warehouse_path = tmp_path / "warehouse.duckdb"

@@ -43,6 +43,7 @@ class RecordingWarehouse:
         return self.inner.read(table, start, end, where_in)
 
 
+@pytest.mark.slow(seconds=35)  # the module's backfill fixture runs for the first test
 def test_distribution_counts_per_processor_and_category(failure_frame, stored_failures):
     table = distribution(failure_frame)
     assert list(table.columns) == list(DISTRIBUTION_COLUMNS)

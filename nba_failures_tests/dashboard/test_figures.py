@@ -49,6 +49,7 @@ def unregistered_games() -> int:
     return int((box["player_lookup"] == UNREGISTERED_PLAYER).sum())
 
 
+@pytest.mark.slow(seconds=25)  # the module's backfill fixture runs for the first test
 def test_reader_returns_every_stored_failure_once(failure_frame, stored_failures):
     assert len(failure_frame) == len(stored_failures) > 0
     assert set(failure_frame["failure_key"]) == set(stored_failures["failure_key"]) and failure_frame["failure_key"].is_unique

@@ -125,6 +125,7 @@ def _failures(path: Path, processor: str, day: dt.date) -> pd.DataFrame:
 # ---------------------------------------------------------------- player_daily_cache
 
 
+@pytest.mark.slow(seconds=30)  # the module's backfill fixture runs for the first test
 @pytest.mark.parametrize("day", [MID_SEASON, LAST])
 def test_every_dressed_players_windows_match_the_oracle(season_run, day: dt.date) -> None:
     path, result = season_run

@@ -70,6 +70,7 @@ def _rerun(path: Path, landing: Path, day: dt.date, selection: list[str] = RERUN
 # ---------------------------------------------------------------- predictions
 
 
+@pytest.mark.slow(seconds=75)  # the module's backfill fixture runs for the first test
 def test_every_dressed_player_with_features_is_predicted(season_run) -> None:
     path, result = season_run
     predictions = _on(path, "nba_predictions.player_points_predictions", "prediction_date", DAY)

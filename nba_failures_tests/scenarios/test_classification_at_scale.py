@@ -92,7 +92,7 @@ def _player_completeness(stored: pd.DataFrame) -> pd.Series:
     return (stored["entity_type"] == "PLAYER") & stored["failure_category"].isin(COMPLETENESS_CATEGORIES)
 
 
-@pytest.mark.slow(seconds=95)
+@pytest.mark.slow(seconds=105)
 def test_every_player_completeness_verdict_matches_the_oracle(season_run: SeasonRun) -> None:
     truth = season_run.truth
     fault_months = {

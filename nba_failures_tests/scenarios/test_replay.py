@@ -36,7 +36,7 @@ def test_the_timeline_lands_each_day_a_day_apart_and_each_fix_its_delay_after_it
     assert [event.at_hours for event in events] == sorted(event.at_hours for event in events)
 
 
-@pytest.mark.slow(seconds=130)
+@pytest.mark.slow(seconds=155)
 def test_a_replay_is_processed_day_by_day_by_the_daemon_and_its_late_files_heal(tmp_path: Path):
     landing, home = tmp_path / "landing", tmp_path / "dagster_home"
     env = {

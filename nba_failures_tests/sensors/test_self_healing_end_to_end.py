@@ -31,7 +31,7 @@ INTERVAL_SECONDS = 3
 DELIVERY_AFTER_SECONDS = 150  # late data comes after many ticks, not within the first few
 
 
-@pytest.mark.slow(seconds=260)
+@pytest.mark.slow(seconds=310)
 def test_delivered_data_heals_every_correctable_failure_through_the_daemon(tmp_path: Path):
     scenario = tmp_path / "scenario"
     faults = Faults.of(make_scenario(scenario, SEED, start=FIRST, end=LAST))

@@ -25,7 +25,7 @@ def content(warehouse, table) -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.slow(seconds=120)
+@pytest.mark.slow(seconds=155)
 def test_the_same_partitions_give_the_same_failure_rows_on_bigquery_and_duckdb(warehouse, bigquery_warehouse, season_landing):
     assert run_assets(warehouse, season_landing, FIRST, LAST).success
     assert run_assets(bigquery_warehouse, season_landing, FIRST, LAST).success
