@@ -197,7 +197,7 @@ class BigQueryWarehouse(Warehouse):
 
         with self._operation("read", table), self.bigquery.get_client() as client:
             rows = self._on_table(client, table, query)
-        return selected.conform(rows.to_pandas(types_mapper=_NULLABLE_PANDAS_TYPES.get))
+        return selected.frame_from_arrow(rows)
 
     def replace(
         self,
@@ -277,7 +277,6 @@ def staging_prefix(table: TableSpec, start: dt.date, end: dt.date, where_in: Map
 
 
 # Arrow's integers, booleans and floats become pandas' nullable types: a NULL must not turn an INT64 column into floats.
-_NULLABLE_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.float64(): pd.Float64Dtype()}
 
 
 def _parquet_file(rows: pa.Table) -> io.BytesIO:

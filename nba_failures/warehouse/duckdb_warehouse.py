@@ -161,8 +161,8 @@ class DuckDBWarehouse(Warehouse):
             sql += " WHERE " + " AND ".join(clauses)
         with self._connect() as connection:
             self._ensure_table(connection, table)
-            frame = connection.execute(sql, params).df()
-        return selected.conform(frame)
+            rows = connection.sql(sql, params=params).to_arrow_table()
+        return selected.frame_from_arrow(rows)
 
     def replace(
         self,
@@ -188,10 +188,11 @@ class DuckDBWarehouse(Warehouse):
         # One transaction (and the file lock) from read to write: no other writer comes in between.
         with self.transaction(), self._connect() as connection:
             self._ensure_table(connection, table)
-            current = table.conform(
-                connection.execute(
-                    f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}", params
-                ).df()
+            current = table.frame_from_arrow(
+                connection.sql(
+                    f"SELECT {', '.join(table.column_names)} FROM {table.qualified_name} WHERE {' AND '.join(clauses)}",
+                    params=params,
+                ).to_arrow_table()
             )
             updated = update(current)
             self._replace(connection, table, updated, start, end, where_in)

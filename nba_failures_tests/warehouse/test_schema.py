@@ -105,6 +105,36 @@ def test_conform_orders_types_and_drops_extras() -> None:
     assert conformed["tags"].tolist() == [["a"], []]
 
 
+def test_rows_from_arrow_are_the_conformed_frame(tmp_path: Path) -> None:
+    """What DuckDB hands back as Arrow becomes the frame `conform` makes of the same rows, nulls and lists included."""
+    dated = TableSpec(
+        "nba_test", "dated", "Test table.", (*SPEC.columns, Column("dates", ColumnType.DATE, "Dates.", Mode.REPEATED)), "day"
+    )
+    frame = pd.DataFrame(
+        {
+            "day": [D1, D2, D3],
+            "name": ["x", "y", "z"],
+            "count": [3, None, 0],
+            "ratio": [0.5, None, 1.0],
+            "flag": [True, None, False],
+            "seen_at": ["2023-01-15T10:00:00Z", None, "2023-01-16T00:00:00Z"],
+            "tags": [["a", "b"], None, []],
+            "dates": [[D1, D2], [], None],
+        }
+    )
+    connection = duckdb.connect(str(tmp_path / "rows.duckdb"))
+    connection.execute(f"CREATE SCHEMA {dated.dataset}")
+    connection.execute(dated.duckdb_ddl())
+    connection.register("incoming", dated.arrow_table(frame))
+    connection.execute(f"INSERT INTO {dated.qualified_name} SELECT * FROM incoming")
+    query = f"SELECT {', '.join(dated.column_names)} FROM {dated.qualified_name} ORDER BY day"
+    from_arrow = dated.frame_from_arrow(connection.sql(query).to_arrow_table())
+    pd.testing.assert_frame_equal(from_arrow, dated.conform(connection.execute(query).df()))
+    assert from_arrow["tags"].tolist() == [["a", "b"], [], []]
+    assert from_arrow["dates"].tolist() == [[D1, D2], [], []]
+    assert pd.isna(from_arrow["count"][1]) and str(from_arrow["count"].dtype) == "Int64"
+
+
 def test_conform_refuses_a_frame_missing_a_column() -> None:
     with pytest.raises(KeyError, match="ratio"):
         SPEC.conform(pd.DataFrame({"day": [D2], "name": ["x"], "count": [1], "flag": [True], "seen_at": [None], "tags": [[]]}))
