@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -29,7 +29,8 @@ class WarehouseLockTimeout(RuntimeError):
 @dataclass
 class _Session:
     connection: duckdb.DuckDBPyConnection
-    ensured: set[str] = field(default_factory=set)
+    # The file's tables and their columns, read once in the session (None: not read yet, or dropped by a rollback).
+    catalog: dict[str, set[str]] | None = None
     in_transaction: bool = False
 
 
@@ -81,6 +82,7 @@ class DuckDBWarehouse(Warehouse):
                 yield
             except BaseException:
                 session.connection.execute("ROLLBACK")
+                session.catalog = None  # tables the transaction made are gone again
                 raise
             else:
                 session.connection.execute("COMMIT")
@@ -119,27 +121,25 @@ class DuckDBWarehouse(Warehouse):
     def _ensure_table(self, connection: duckdb.DuckDBPyConnection, table: TableSpec) -> None:
         """Create the table, or add the columns its definition gained since (additive migration).
 
-        Once per table in a session: nothing else writes the file while the session holds it.
+        The catalog is read once per session: nothing else writes the file while the session holds it.
         """
         session = _thread_sessions().get(self.path)
-        ensured = session.ensured if session is not None and session.connection is connection else None
-        if ensured is not None and table.qualified_name in ensured:
-            return
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table.dataset}")
-        connection.execute(table.duckdb_ddl())
-        existing = {
-            row[0]
-            for row in connection.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-                [table.dataset, table.name],
-            ).fetchall()
-        }
+        if session is not None and session.connection is connection:
+            if session.catalog is None:
+                session.catalog = _catalog(connection)
+            catalog = session.catalog
+        else:
+            catalog = _catalog(connection)
+        existing = catalog.get(table.qualified_name)
+        if existing is None:
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table.dataset}")
+            connection.execute(table.duckdb_ddl())
+            existing = set(table.column_names)
         for column in table.columns:
             if column.name not in existing:
                 # Added columns are nullable whatever the definition says: old rows have no value.
                 connection.execute(f"ALTER TABLE {table.qualified_name} ADD COLUMN {column.name} {column.duckdb_type}")
-        if ensured is not None:
-            ensured.add(table.qualified_name)
+        catalog[table.qualified_name] = existing | set(table.column_names)
 
     def ensure_tables(self, tables: Sequence[TableSpec]) -> None:
         with self._connect() as connection:
@@ -240,3 +240,12 @@ def _window_clauses(
         clauses.append(f"list_contains(?, {column.name})")
         params.append(list(values))
     return clauses, params
+
+
+def _catalog(connection: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Every table of the file (`dataset.name`) and its columns, in one query."""
+    catalog: dict[str, set[str]] = {}
+    rows = connection.execute("SELECT table_schema, table_name, column_name FROM information_schema.columns").fetchall()
+    for dataset, name, column in rows:
+        catalog.setdefault(f"{dataset}.{name}", set()).add(column)
+    return catalog

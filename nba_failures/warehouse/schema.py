@@ -211,22 +211,25 @@ class TableSpec:
         missing = [name for name in self.column_names if name not in frame.columns]
         if missing:
             raise KeyError(f"{self.qualified_name}: frame lacks columns {missing}")
-        conformed = frame.loc[:, self.column_names].copy()
+        columns: dict[str, object] = {}
         for column in self.columns:
-            values = conformed[column.name]
+            values = frame[column.name]
             if column.mode is Mode.REPEATED:
                 if column.type is ColumnType.DATE:
                     lists = [[_to_date(v) for v in items] if (items := _as_list(vs)) else items for vs in values]
                 else:
                     lists = [_as_list(vs) for vs in values]
-                conformed[column.name] = pd.Series(lists, index=values.index, dtype=object)
+                columns[column.name] = pd.array(lists, dtype=object)
             elif column.type is ColumnType.DATE:
-                conformed[column.name] = pd.to_datetime(values).dt.date
+                columns[column.name] = pd.to_datetime(values).dt.date.array
             elif column.type is ColumnType.TIMESTAMP:
-                conformed[column.name] = pd.to_datetime(values, utc=True)
+                columns[column.name] = pd.to_datetime(values, utc=True).array
             else:
-                conformed[column.name] = values.astype(_PANDAS_TYPES[column.type])
-        return conformed.reset_index(drop=True)
+                dtype = _PANDAS_TYPES[column.type]
+                columns[column.name] = (values if values.dtype == dtype else values.astype(dtype)).array
+        # One frame made at once from the columns' arrays (copied: the caller's frame is never shared), not set a column
+        # at a time; a new index.
+        return pd.DataFrame(columns)
 
     def markdown(self) -> str:
         lines = [
