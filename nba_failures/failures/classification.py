@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType
+from nba_failures.frames import lists_by_key
 from nba_failures.landing.contract import NOT_PLAYED_STATUSES, PLAYED_STATUS, game_date_of
 
 # Player failures whose cause is "games are missing": these get the three-source check.
@@ -252,9 +253,14 @@ def _completeness_per_key(
     per_check["expected_games"] = per_check["expected_games"].fillna(0).astype(int)
     gaps = missing[missing["is_gap"]]
     dnps = missing[~missing["is_gap"]]
-    per_check = per_check.merge(_lists_by_key(gaps, "game_id").rename("gap_game_ids"), on="failure_key", how="left")
-    per_check = per_check.merge(_lists_by_key(gaps, "game_date").rename("gap_game_dates"), on="failure_key", how="left")
-    per_check = per_check.merge(_lists_by_key(dnps, "dnp_reason_text").rename("dnp_reasons"), on="failure_key", how="left")
+    verdict_lists = (
+        ("gap_game_ids", gaps, "game_id"),
+        ("gap_game_dates", gaps, "game_date"),
+        ("dnp_reasons", dnps, "dnp_reason_text"),
+    )
+    for name, rows, column in verdict_lists:
+        lists = lists_by_key(rows, "failure_key", column, order="game_id").rename(name)
+        per_check = per_check.merge(lists, on="failure_key", how="left")
     per_check = per_check.merge(
         gaps.loc[:, ["failure_key"]].assign(unlanded=~gaps["game_id"].isin(landed)).groupby("failure_key")["unlanded"].sum(),
         on="failure_key",
@@ -402,15 +408,3 @@ def _team_games_between(candidates: pd.DataFrame, team_games: pd.DataFrame) -> p
     joined = candidates.iloc[rows].reset_index(drop=True)
     chosen = team_games.iloc[picked].reset_index(drop=True)
     return pd.concat([joined, chosen.loc[:, ["game_id", "game_date", "_at"]]], axis=1)
-
-
-def _lists_by_key(rows: pd.DataFrame, column: str) -> pd.Series:
-    """`column` values of each failure_key as a list in game_id order (groupby(...).agg(list) without a call per group)."""
-    ordered = rows.sort_values(["failure_key", "game_id"], kind="stable")
-    keys = ordered["failure_key"].to_numpy()
-    if len(keys) == 0:
-        return pd.Series([], index=pd.Index([], name="failure_key"), dtype=object)
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    values = ordered[column].to_numpy(dtype=object)
-    lists = [chunk.tolist() for chunk in np.split(values, starts[1:])]
-    return pd.Series(lists, index=pd.Index(keys[starts], name="failure_key"), dtype=object)

@@ -17,17 +17,18 @@ summary → raw), so every follower waits for exactly what its root waits for.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from nba_failures.failures.classification import INHERITING_CATEGORIES
 from nba_failures.failures.records import RETRIED_TYPES, EntityType, FailureCategory
+from nba_failures.frames import lists_by_key
 from nba_failures.landing.contract import game_date_of
 
 PREREQUISITE_COLUMNS = ("prerequisite_game_ids", "prerequisite_players", "root_failure_keys")
+_KINDS = ("games", "players", "roots")  # of need, in the order of PREREQUISITE_COLUMNS
 _MAX_CHAIN_DEPTH = 8
 # What a root-candidate failure needs of the recorded failures of earlier days.
 RECORDED_FAILURE_COLUMNS = ("failure_key", "processor_name", "analysis_date", "entity_id", "entity_type", "failure_category")
@@ -51,108 +52,106 @@ class RootProcessors:
     player_games: str  # one PLAYER failure per player-game row that could not be built
 
 
-@dataclass
-class _Needs:
-    games: set[str]
-    players: set[str]
-    roots: set[str]
-
-    def carried(self, own_key: str) -> _Needs:
-        """What a follower of this failure inherits: its prerequisites, and the failures it follows, itself included
-        (the follower rides with whichever of them is rerun, and waits for what they wait for)."""
-        return _Needs(set(self.games), set(self.players), self.roots | {own_key})
-
-
 def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots: RootProcessors) -> pd.DataFrame:
     """`classified` with `prerequisite_game_ids`, `prerequisite_players`, `root_failure_keys` (sorted lists).
 
     `recorded`: failures recorded by the root processors on earlier days (`RECORDED_FAILURE_COLUMNS`), where the
-    roots of a window's gaps are. Only retried failures get prerequisites: nothing reruns the others.
+    roots of a window's gaps are. Only retried failures get prerequisites: nothing reruns the others. Worked out
+    as joins over (failure_key, kind, value) rows, not failure by failure.
     """
     classified = classified.copy()
-    # Only retried failures have needs, and a follower only follows failures that have: the rest are never visited.
-    is_retried = classified["failure_type"].isin(RETRIED_TYPES).tolist()
+    is_retried = classified["failure_type"].isin(RETRIED_TYPES).to_numpy()
     # A column a caller's frame lacks (a list or an upstream it never has) reads as missing for every row.
     retried = classified.reindex(columns=list(_NEEDS_COLUMNS)).loc[is_retried]
-    rows = list(retried.assign(analysis_date=_dates(retried["analysis_date"])).itertuples(index=False))
+    retried = retried.assign(analysis_date=_dates(retried["analysis_date"]))
     known = pd.concat([recorded.loc[:, list(RECORDED_FAILURE_COLUMNS)], classified.loc[:, list(RECORDED_FAILURE_COLUMNS)]])
-    raw_game_failure, player_day_failures = _root_index(known.drop_duplicates("failure_key"), roots)
-
-    needs = {row.failure_key: _own_needs(row, raw_game_failure, player_day_failures) for row in rows}
-    _carry_down_chains(rows, needs)
-
-    retried_needs = [needs[row.failure_key] for row in rows]
-    for column, field in zip(PREREQUISITE_COLUMNS, ("games", "players", "roots")):
-        values = iter([sorted(needed) if (needed := getattr(need, field)) else [] for need in retried_needs])
-        classified[column] = [next(values) if retried_row else [] for retried_row in is_retried]
+    needs = _carry_down_chains(retried, _own_needs(retried, known.drop_duplicates("failure_key"), roots))
+    for column, kind in zip(PREREQUISITE_COLUMNS, _KINDS):
+        lists = lists_by_key(needs[needs["kind"] == kind], "failure_key", "value")
+        classified[column] = _per_row(lists, classified["failure_key"], is_retried)
     return classified
 
 
-def _root_index(known: pd.DataFrame, roots: RootProcessors) -> tuple[dict[str, str], dict[tuple[str, dt.date], list[str]]]:
+def _per_row(lists: pd.Series, keys: pd.Series, is_retried: np.ndarray) -> list[list]:
+    """Each row's list from `lists` (by failure key), an empty list of its own for a row that is not retried or needs
+    nothing of that kind; only the rows that have a list are visited one by one."""
+    per_row: list[list] = [[] for _ in range(len(keys))]
+    found = lists.index.get_indexer(keys) if len(lists) else np.full(len(keys), -1)
+    has_list = np.flatnonzero((found >= 0) & is_retried)
+    for row, values in zip(has_list.tolist(), lists.to_numpy()[found[has_list]]):
+        per_row[row] = list(values)  # a list per row, even where two rows share a key
+    return per_row
+
+
+def _own_needs(retried: pd.DataFrame, known: pd.DataFrame, roots: RootProcessors) -> pd.DataFrame:
+    """(failure_key, kind, value) of what each failure needs itself: its games, its player, the roots of its games."""
+    missing_raw = retried["failure_category"] == _MISSING_RAW_DATA
+    is_game = retried["entity_type"] == _GAME
+    own_game = retried.loc[missing_raw & is_game, ["failure_key", "entity_id"]].rename(columns={"entity_id": "game_id"})
+    gaps = _exploded(retried, "gap_game_ids")
+    listed_missing = _exploded(retried[missing_raw & ~is_game], "missing_game_ids")
+    games = pd.concat([own_game, listed_missing, gaps], ignore_index=True).loc[:, ["failure_key", "game_id"]]
+
     raw = known[
         (known["processor_name"] == roots.raw_games)
         & (known["entity_type"] == _GAME)
         & (known["failure_category"] == _MISSING_RAW_DATA)
-    ]
-    raw_game_failure = dict(zip(raw["entity_id"], raw["failure_key"]))
+    ].drop_duplicates("entity_id", keep="last")
+    raw_roots = games.merge(raw.loc[:, ["entity_id", "failure_key"]].set_axis(["game_id", "value"], axis=1), on="game_id")
+    raw_roots = raw_roots[raw_roots["value"] != raw_roots["failure_key"]]
+    # A gap game that landed lacks his row because the summary failed him that day (registry, bad row).
+    player_gaps = gaps[gaps["entity_type"] == _PLAYER]
+    player_gaps = player_gaps.assign(day=_objects([game_date_of(game) for game in player_gaps["game_id"]], player_gaps.index))
     players = known[(known["processor_name"] == roots.player_games) & (known["entity_type"] == _PLAYER)]
-    player_day_failures: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
-    for key, entity, day in zip(players["failure_key"], players["entity_id"], _dates(players["analysis_date"])):
-        player_day_failures[(entity, day)].append(key)
-    return raw_game_failure, player_day_failures
+    players = players.assign(day=_dates(players["analysis_date"])).loc[:, ["entity_id", "day", "failure_key"]]
+    players = players.rename(columns={"failure_key": "value"})
+    day_roots = player_gaps.merge(players, on=["entity_id", "day"])
+
+    own_player = retried.loc[retried["entity_type"] == _PLAYER, ["failure_key", "entity_id"]]
+    return pd.concat(
+        [
+            games.rename(columns={"game_id": "value"}).assign(kind="games"),
+            own_player.rename(columns={"entity_id": "value"}).assign(kind="players"),
+            raw_roots.loc[:, ["failure_key", "value"]].assign(kind="roots"),
+            day_roots.loc[:, ["failure_key", "value"]].assign(kind="roots"),
+        ],
+        ignore_index=True,
+    ).drop_duplicates(ignore_index=True)
 
 
-def _own_needs(row, raw_game_failure: dict[str, str], player_day_failures: dict[tuple[str, dt.date], list[str]]) -> _Needs:
-    games: set[str] = set()
-    if row.failure_category == _MISSING_RAW_DATA:
-        games |= {row.entity_id} if row.entity_type == _GAME else set(_listed(row.missing_game_ids))
-    gap_games = _listed(row.gap_game_ids)
-    games |= set(gap_games)
-    is_player = row.entity_type == _PLAYER
-    roots = {raw_game_failure[game] for game in games if game in raw_game_failure} - {row.failure_key}
-    if is_player:
-        # A gap game that landed lacks his row because the summary failed him that day (registry, bad row).
-        for game in gap_games:
-            roots |= set(player_day_failures.get((row.entity_id, game_date_of(game)), ()))
-    return _Needs(games, {row.entity_id} if is_player else set(), roots)
-
-
-def _carry_down_chains(rows: list, needs: dict[str, _Needs]) -> None:
-    """Followers take the needs of the failures they follow, level by level (feature store → composite → cache)."""
-    by_entity: dict[tuple[str, dt.date, str], list[str]] = defaultdict(list)
-    by_day: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
-    for row in rows:
-        day = row.analysis_date
-        by_entity[(row.processor_name, day, row.entity_id)].append(row.failure_key)
-        by_day[(row.processor_name, day)].append(row.failure_key)
-    followed: dict[str, list[str]] = {}
-    for row in rows:
-        upstream = row.upstream_table
-        if not isinstance(upstream, str) or not upstream:
-            continue
-        processor, day = upstream.split(".")[-1], row.analysis_date
-        if row.failure_category in INHERITING_CATEGORIES:
-            entity = row.upstream_entity_id if isinstance(row.upstream_entity_id, str) else ""
-            followed[row.failure_key] = by_entity.get((processor, day, entity or row.entity_id), [])
-        elif row.entity_type == _DATE:
-            # A day with no upstream rows follows every upstream failure of that day.
-            followed[row.failure_key] = by_day.get((processor, day), [])
-    base = {key: _Needs(set(needs[key].games), set(needs[key].players), set(needs[key].roots)) for key in followed}
+def _carry_down_chains(retried: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """Followers take the needs of the failures they follow, level by level (feature store → composite → cache), and
+    those failures themselves as roots (the follower rides with whichever of them is rerun)."""
+    upstream = retried["upstream_table"].map(lambda table: table if isinstance(table, str) else "")
+    followers = retried[upstream != ""].assign(upstream_processor=upstream[upstream != ""].map(lambda t: t.split(".")[-1]))
+    inheriting = followers["failure_category"].isin(INHERITING_CATEGORIES)
+    named = followers["upstream_entity_id"].map(lambda entity: entity if isinstance(entity, str) else "")
+    followers = followers.assign(upstream_entity=named.where(named != "", followers["entity_id"]))
+    candidates = retried.loc[:, ["processor_name", "analysis_date", "entity_id", "failure_key"]].set_axis(
+        ["upstream_processor", "analysis_date", "upstream_entity", "upstream_key"], axis=1
+    )
+    by_entity = followers[inheriting].merge(candidates, on=["upstream_processor", "analysis_date", "upstream_entity"])
+    # A day with no upstream rows follows every upstream failure of that day.
+    whole_days = followers[~inheriting & (followers["entity_type"] == _DATE)]
+    by_day = whole_days.merge(candidates.drop(columns="upstream_entity"), on=["upstream_processor", "analysis_date"])
+    edges = pd.concat([by_entity, by_day]).loc[:, ["failure_key", "upstream_key"]]
+    edges = edges[edges["failure_key"] != edges["upstream_key"]].drop_duplicates()
+    followed = edges.rename(columns={"upstream_key": "value"}).assign(kind="roots")
+    needs = own
     for _ in range(_MAX_CHAIN_DEPTH):
-        changed = False
-        for key, upstream_keys in followed.items():
-            merged = _Needs(set(base[key].games), set(base[key].players), set(base[key].roots))
-            for upstream_key in upstream_keys:
-                if upstream_key in needs and upstream_key != key:
-                    carried = needs[upstream_key].carried(upstream_key)
-                    merged.games |= carried.games
-                    merged.players |= carried.players
-                    merged.roots |= carried.roots
-            if merged != needs[key]:
-                needs[key] = merged
-                changed = True
-        if not changed:
+        inherited = edges.merge(needs.rename(columns={"failure_key": "upstream_key"}), on="upstream_key")
+        grown = pd.concat([own, followed, inherited.loc[:, ["failure_key", "value", "kind"]]], ignore_index=True)
+        grown = grown.drop_duplicates(ignore_index=True)
+        if len(grown) == len(needs):  # needs only grow: the same size is the fixed point
             break
+        needs = grown
+    return needs
+
+
+def _exploded(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """(failure_key, entity_id, entity_type, game_id): a row per game id listed in `column` (list, tuple or array)."""
+    listed = rows.loc[:, ["failure_key", "entity_id", "entity_type"]].assign(game_id=rows[column].map(_listed))
+    return listed.explode("game_id").dropna(subset=["game_id"]).astype({"game_id": object})
 
 
 def _listed(values) -> list[str]:
@@ -164,6 +163,11 @@ def _listed(values) -> list[str]:
     return values.tolist() if hasattr(values, "tolist") else []
 
 
-def _dates(values: pd.Series) -> list[dt.date]:
-    """A date column (dates, timestamps or ISO strings) as `datetime.date`s."""
-    return list(pd.to_datetime(values).dt.date)
+def _dates(values: pd.Series) -> pd.Series:
+    """A date column (dates, timestamps or ISO strings) as `datetime.date`s (an object column even when empty, so
+    that joins on it never meet a float column)."""
+    return _objects(list(pd.to_datetime(values).dt.date), values.index)
+
+
+def _objects(values: list, index: pd.Index) -> pd.Series:
+    return pd.Series(values, index=index, dtype=object)

@@ -1,0 +1,35 @@
+"""`lists_by_key` is `groupby(key)[column].agg(list)` with the lists in a chosen order, without a call per group."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from nba_failures.frames import lists_by_key
+
+
+def test_lists_by_key_equals_a_stable_sort_and_groupby_on_random_rows() -> None:
+    generator = np.random.default_rng(7)
+    size = 20_000
+    rows = pd.DataFrame(
+        {
+            "failure_key": generator.choice([f"key-{n}" for n in range(3_000)], size),
+            "game_id": generator.choice([f"00222{n:05d}" for n in range(400)], size),
+            "reason": generator.choice(["DNP", "INACTIVE", None], size),
+        }
+    )
+    expected = rows.sort_values("game_id", kind="stable").groupby("failure_key", sort=False)["reason"].agg(list)
+    actual = lists_by_key(rows, "failure_key", "reason", order="game_id")
+    assert actual.index.name == "failure_key"
+    assert actual.index.is_unique
+    assert actual.to_dict() == expected.to_dict()
+
+
+def test_lists_by_key_orders_by_the_values_themselves_by_default() -> None:
+    rows = pd.DataFrame({"failure_key": ["b", "a", "b", "a", "b"], "game_id": ["g3", "g2", "g1", "g1", "g2"]})
+    assert lists_by_key(rows, "failure_key", "game_id").to_dict() == {"b": ["g1", "g2", "g3"], "a": ["g1", "g2"]}
+
+
+def test_lists_by_key_of_no_rows_is_an_empty_series_named_by_the_key() -> None:
+    empty = lists_by_key(pd.DataFrame({"failure_key": [], "game_id": []}), "failure_key", "game_id")
+    assert empty.empty and empty.index.name == "failure_key"
