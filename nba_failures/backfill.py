@@ -130,7 +130,7 @@ _SUMMARY_COLUMNS = [
 def failure_summary(warehouse: Warehouse, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Stored failures per processor and category, counted by outcome (the columns of `OUTCOMES`)."""
     outcomes = [name for name, _ in OUTCOMES]
-    failures = read_failures(warehouse, start, end)[_SUMMARY_COLUMNS]
+    failures = read_failures(warehouse, start, end, columns=_SUMMARY_COLUMNS)[_SUMMARY_COLUMNS]
     keys = ["phase", "processor_name", "failure_category"]
     if failures.empty:
         return pd.DataFrame(columns=[*keys, "failures", *outcomes])

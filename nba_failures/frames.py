@@ -33,6 +33,7 @@ def lists_by_key(rows: pd.DataFrame, key: str, column: str, order: str | None = 
     picked = np.lexsort((ranks, keys))  # stable: equal orders keep the rows' order
     keys = keys[picked]
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    values = rows[column].to_numpy(dtype=object)[picked]
-    lists = [chunk.tolist() for chunk in np.split(values, starts[1:])]
+    values = rows[column].to_numpy(dtype=object)[picked].tolist()
+    bounds = [*starts.tolist(), len(values)]
+    lists = [values[begin:end] for begin, end in zip(bounds, bounds[1:])]  # slices of one list: no array per group
     return pd.Series(lists, index=pd.Index(distinct_keys[keys[starts]], name=key), dtype=object)

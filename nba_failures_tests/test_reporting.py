@@ -24,6 +24,7 @@ from nba_failures.failures.views import (
     recent_failures,
 )
 from nba_failures.reporting import render
+from nba_failures.warehouse.schema import Mode
 from nba_failures_tests.dashboard.store_data import (
     FIRST,
     LAST,
@@ -38,9 +39,9 @@ class RecordingWarehouse:
     def __init__(self, inner):
         self.inner, self.calls = inner, []
 
-    def read(self, table, start=None, end=None, where_in=None):
-        self.calls.append((table.qualified_name, start, end, where_in))
-        return self.inner.read(table, start, end, where_in)
+    def read(self, table, start=None, end=None, where_in=None, columns=None):
+        self.calls.append((table.qualified_name, start, end, where_in, columns))
+        return self.inner.read(table, start, end, where_in, columns)
 
 
 @pytest.mark.slow(seconds=35)  # the module's backfill fixture runs for the first test
@@ -83,6 +84,11 @@ def test_filters_go_to_the_warehouse_as_parameters(failure_store, failure_frame)
         and call[3] == {"processor_name": ["player_game_summary", "team_offense_game_summary"], "resolution_status": ["RESOLVED"]}
         for call in recording.calls
     )
+    # Only what the report shows is read: no list column (their conversion is most of a whole-store read's time).
+    for (name, *_, columns), store in zip(recording.calls, FAILURE_STORES):
+        listed = {column.name for column in store.table.columns if column.mode is Mode.REPEATED}
+        assert columns and not listed & set(columns), name
+        assert store.date_column in columns and "resolution_status" in columns
     # Jan 12 is the only day of [Jan 11, ..] the player played: one resolved failure.
     assert len(filtered) == 1 and filtered.iloc[0]["entity_id"] == UNREGISTERED_PLAYER
     same = filter_failures(

@@ -105,7 +105,7 @@ def read_store(
         for column, values in (("processor_name", processors), ("failure_category", categories), ("resolution_status", statuses))
         if values
     }
-    failures = read_failures(warehouse, since, until, where_in or None, progress)
+    failures = read_failures(warehouse, since, until, where_in or None, progress, columns=STORE_COLUMNS)
     if failures.empty:
         return empty_store_frame()
     tables = [store.table.qualified_name for store in FAILURE_STORES]
