@@ -129,7 +129,8 @@ def test_the_failure_core_knows_no_dagster():
 
 
 def test_loading_the_code_location_imports_no_model_or_cloud_library():
-    """scikit-learn is imported on the first model fit, the Google client only with the BigQuery backend."""
+    """No model library at all (the ridge is NumPy; scikit-learn is only the tests' reference), and the Google client
+    only with the BigQuery backend."""
     probe = (
         "import sys, nba_failures.definitions; print(sorted(m for m in sys.modules if m.startswith(('sklearn', 'google.cloud'))))"
     )

@@ -36,7 +36,7 @@ PROCESSORS = (POINTS_PREDICTIONS,)
 
 @processor_asset(
     POINTS_PREDICTIONS, group="predictions",
-    deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["scikitlearn"],
+    deps=[ml_feature_store, upcoming_player_game_context, player_game_summary, nbac_schedule], extra_kinds=["numpy"],
     description=(
         "Each dressed player's points, predicted by a model fitted on earlier days only "
         "(nba_predictions.player_points_predictions)."

@@ -24,7 +24,7 @@ PLAYER_POINTS_PREDICTIONS = TableSpec(
             ColumnType.FLOAT64,
             "Baseline: his mean points over his earlier games this season (also a model input).",
         ),
-        required(string("model_name", "Estimator (scikit-learn class) and its inputs.")),
+        required(string("model_name", "Estimator and its inputs.")),
         required(string("model_version", "Version of the model definition: estimator, inputs and settings.")),
         required(string("feature_version", "ml_feature_store.feature_version of the vector used.")),
         Column("training_first_date", ColumnType.DATE, "First day of the training rows.", Mode.REQUIRED),
