@@ -39,6 +39,9 @@ class RecordingWarehouse:
     def __init__(self, inner):
         self.inner, self.calls = inner, []
 
+    def session(self):
+        return self.inner.session()
+
     def read(self, table, start=None, end=None, where_in=None, columns=None):
         self.calls.append((table.qualified_name, start, end, where_in, columns))
         return self.inner.read(table, start, end, where_in, columns)

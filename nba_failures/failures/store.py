@@ -93,11 +93,12 @@ def read_failures(
     each lives in. The window and the `IN` filters are the warehouse's bound parameters. `columns` (canonical
     names): only those are read, which spares a reader that needs no list column most of the read's time."""
     frames = []
-    for index, store in enumerate(FAILURE_STORES):
-        if progress:
-            progress(index, len(FAILURE_STORES))
-        stored = warehouse.read(store.table, since, until, where_in, store.stored_columns(columns))
-        frames.append(store.to_canonical(stored).assign(store_index=index))
+    with warehouse.session():  # the three reads on one connection
+        for index, store in enumerate(FAILURE_STORES):
+            if progress:
+                progress(index, len(FAILURE_STORES))
+            stored = warehouse.read(store.table, since, until, where_in, store.stored_columns(columns))
+            frames.append(store.to_canonical(stored).assign(store_index=index))
     if progress:
         progress(len(FAILURE_STORES), len(FAILURE_STORES))
     read_columns = list(dict.fromkeys(column for frame in frames for column in frame.columns))
