@@ -135,6 +135,11 @@ def classify_failures(
     return classified
 
 
+def processor_of_upstream(upstream_table: pd.Series) -> pd.Series:
+    """The processor each `upstream_table` names (processors are named after their tables), "" where none is named."""
+    return upstream_table.map(lambda table: table.split(".")[-1] if isinstance(table, str) else "")
+
+
 def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
     """A missing-upstream failure takes the type of the upstream processor's failure for the same entity and day
     (or for `upstream_entity_id`, when the missing row belongs to another entity, e.g. the opponent team).
@@ -147,7 +152,7 @@ def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
     inherits = classified["failure_category"].isin(INHERITING_CATEGORIES) & classified["upstream_table"].notna()
     if not inherits.any():
         return classified
-    upstream_processor = classified["upstream_table"].where(inherits).str.split(".").str[-1]
+    upstream_processor = processor_of_upstream(classified["upstream_table"]).where(inherits)
     upstream_entity = (
         classified["upstream_entity_id"] if "upstream_entity_id" in classified else pd.Series(None, index=classified.index)
     )

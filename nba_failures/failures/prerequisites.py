@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nba_failures.failures.classification import INHERITING_CATEGORIES
+from nba_failures.failures.classification import INHERITING_CATEGORIES, processor_of_upstream
 from nba_failures.failures.records import RETRIED_TYPES, EntityType, FailureCategory
 from nba_failures.frames import lists_by_key
 from nba_failures.landing.contract import game_date_of
@@ -122,8 +122,8 @@ def _own_needs(retried: pd.DataFrame, known: pd.DataFrame, roots: RootProcessors
 def _carry_down_chains(retried: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
     """Followers take the needs of the failures they follow, level by level (feature store → composite → cache), and
     those failures themselves as roots (the follower rides with whichever of them is rerun)."""
-    upstream = retried["upstream_table"].map(lambda table: table if isinstance(table, str) else "")
-    followers = retried[upstream != ""].assign(upstream_processor=upstream[upstream != ""].map(lambda t: t.split(".")[-1]))
+    upstream = processor_of_upstream(retried["upstream_table"])
+    followers = retried[upstream != ""].assign(upstream_processor=upstream[upstream != ""])
     inheriting = followers["failure_category"].isin(INHERITING_CATEGORIES)
     named = followers["upstream_entity_id"].map(lambda entity: entity if isinstance(entity, str) else "")
     followers = followers.assign(upstream_entity=named.where(named != "", followers["entity_id"]))

@@ -49,10 +49,11 @@ class MedianCenteredRidge:
         # A constant input carries nothing: left unscaled (its centered values are 0), as StandardScaler leaves it.
         self.scale_ = np.where(np.ptp(inputs, axis=0) == 0, 1.0, spread)
         standardized = (inputs - self.mean_) / self.scale_
-        centered = standardized - standardized.mean(axis=0)
+        offset = standardized.mean(axis=0)  # zero but for rounding: centered again, as Ridge centers its inputs
+        centered = standardized - offset
         gram = centered.T @ centered + self.alpha * np.eye(inputs.shape[1])
         self.coef_ = np.linalg.solve(gram, centered.T @ (points - points.mean()))
-        self.intercept_ = float(points.mean() - standardized.mean(axis=0) @ self.coef_)
+        self.intercept_ = float(points.mean() - offset @ self.coef_)
         self.shift_ = float(np.median(points - self._ridge(inputs)))
         return self
 
