@@ -133,15 +133,14 @@ def publish(
         written = warehouse.replace(processor.table, rows, start, end)
         warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_in=scope)
         warehouse.replace(PROCESSOR_RUNS, runs, start, end, where_in=scope)
-    failures_by_day = {day: group for day, group in failures.groupby("analysis_date")} if len(failures) else {}
+    categories_by_day, previews_by_day = _categories_by_day(failures), _previews_by_day(failures)
     for day, rows_of_day, failures_of_day in zip(runs["analysis_date"], runs["rows_written"], runs["failures"]):
-        of_day = failures_by_day.get(day, failures.iloc[:0])
         day_metadata = {
             "dagster/row_count": int(rows_of_day),
             "rows_written": int(rows_of_day),
             "failures": int(failures_of_day),
-            "failures_by_category": MetadataValue.json(_counts(of_day, "failure_category")),
-            "failures_preview": _preview(of_day),
+            "failures_by_category": MetadataValue.json(categories_by_day.get(day, {})),
+            "failures_preview": _preview(previews_by_day.get(day, [])),
         }
         context.add_asset_metadata(day_metadata, partition_key=day.isoformat())
     by_category = MetadataValue.json(recorder.counts_by_category())
@@ -247,16 +246,31 @@ def _runs_per_day(
     )
 
 
-def _counts(failures: pd.DataFrame, column: str) -> dict[str, int]:
-    return {str(value): int(count) for value, count in sorted(failures[column].value_counts().items())}
+def _categories_by_day(failures: pd.DataFrame) -> dict[dt.date, dict[str, int]]:
+    """Each analysis date's failures counted by category, categories in sorted order."""
+    counts: dict[dt.date, dict[str, int]] = {}
+    if failures.empty:
+        return counts
+    for (day, category), count in failures.groupby(["analysis_date", "failure_category"]).size().items():
+        counts.setdefault(day, {})[str(category)] = int(count)
+    return counts
 
 
-def _preview(failures: pd.DataFrame) -> MetadataValue:
+def _previews_by_day(failures: pd.DataFrame) -> dict[dt.date, list[dict[str, str]]]:
+    """The first `PREVIEW_ROWS` failures of each analysis date, their preview columns as text."""
+    if failures.empty:
+        return {}
+    first = failures.groupby("analysis_date", sort=False).head(PREVIEW_ROWS)
+    texts = pd.DataFrame({name: first[name].map(str) for name in _PREVIEW_COLUMNS})
+    previews: dict[dt.date, list[dict[str, str]]] = {}
+    for day, record in zip(first["analysis_date"], texts.to_dict("records")):
+        previews.setdefault(day, []).append(record)
+    return previews
+
+
+def _preview(records: Sequence[dict[str, str]]) -> MetadataValue:
     schema = TableSchema(columns=[TableColumn(name, "string") for name in _PREVIEW_COLUMNS])
-    records = [
-        TableRecord(data={name: str(row[name]) for name in _PREVIEW_COLUMNS}) for _, row in failures.head(PREVIEW_ROWS).iterrows()
-    ]
-    return MetadataValue.table(records=records, schema=schema)
+    return MetadataValue.table(records=[TableRecord(data=record) for record in records], schema=schema)
 
 
 def record_missing_days(

@@ -75,7 +75,7 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
         # 'inf' and 1e30 parse as numbers but are no box-score count (and would not fit an integer column).
         integral = value.notna() & (value.abs() <= MAX_STAT_VALUE) & (value == value.round())
         # The source leaves plus-minus blank for some players who played: unknown, not invalid.
-        optional_blank = (stat == "plus_minus") & (rows[stat].str.strip() == "")
+        optional_blank = by_distinct_value(rows[stat], lambda values: values.str.strip() == "") if stat == "plus_minus" else False
         flag(played & ~integral & ~optional_blank, lambda: f"{stat} '" + rows[stat] + "' is not an integer")
         if stat != "plus_minus":
             flag(played & (value < 0), lambda: f"{stat} " + rows[stat] + " is negative")
@@ -96,5 +96,5 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
     duplicate = rows["entity_id"].ne("") & rows.duplicated(["game_id", "team_abbr", "entity_id"], keep="first")
     flag(duplicate, "duplicate row for this player and game")
     rows["starter"] = by_distinct_value(rows["starter"], lambda values: values.str.strip().str.lower().eq("true"))
-    rows["problem"] = problems.str.rstrip("; ")
+    rows["problem"] = by_distinct_value(problems, lambda text: text.str.rstrip("; "))
     return rows.drop(columns=["away_abbr", "home_abbr"])

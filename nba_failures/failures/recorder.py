@@ -98,8 +98,9 @@ class FailureRecorder:
             "source_line",
             "cache_age_hours",
         )
+        present = [name for name in optional if name in failures.columns]
         for row in failures.to_dict("records"):
-            extras = {name: _scalar(row[name]) for name in optional if name in row and _scalar(row[name]) is not None}
+            extras = {name: value for name in present if (value := _scalar(row[name])) is not None}
             row_category = FailureCategory(row["failure_category"]) if "failure_category" in row else category
             if row_category is None:
                 raise ValueError("a failure frame needs a failure_category column or a category")
@@ -127,9 +128,13 @@ class FailureRecorder:
         return dict(sorted(Counter(r.failure_category.value for r in self._records.values()).items()))
 
     def frame(self) -> pd.DataFrame:
-        rows = [record.model_dump(mode="json") for record in self._records.values()]
-        frame = pd.DataFrame(rows, columns=list(FailureRecord.model_fields) + ["failure_key"])
-        frame["analysis_date"] = pd.to_datetime(frame["analysis_date"]).dt.date
+        """The records as rows: enums as their values, game ids as lists (what the store's schema takes)."""
+        records = self._records.values()
+        columns = {name: [getattr(record, name) for record in records] for name in (*FailureRecord.model_fields, "failure_key")}
+        for name in ("entity_type", "failure_category"):
+            columns[name] = [member.value for member in columns[name]]
+        columns["missing_game_ids"] = [list(game_ids) for game_ids in columns["missing_game_ids"]]
+        frame = pd.DataFrame(columns) if records else pd.DataFrame(columns=list(columns), dtype=object)
         frame["phase"] = self.processor.phase.value
         return frame
 

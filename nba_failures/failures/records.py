@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import Enum
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
@@ -171,6 +172,6 @@ class FailureRecord(BaseModel):
         return entity_id
 
     @computed_field  # type: ignore[prop-decorator]
-    @property
+    @cached_property
     def failure_key(self) -> str:
         return failure_key(self.processor_name, self.analysis_date, self.entity_type, self.entity_id, self.failure_category)
