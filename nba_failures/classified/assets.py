@@ -60,13 +60,22 @@ def classified_failures(
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)
     classified = completeness.classify(warehouse, failures, start, end)
     counts = write_classified(warehouse, classified, start, end, warehouse.read(PROCESSOR_RUNS, start, end), context.run.run_id)
-    matrix = _by_type(classified, "processor_name")
+    matrix = _type_counts(classified, ["processor_name"])
     context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts.summary()}")
     days = days_in(start, end)
     by_day = {day: group for day, group in classified.groupby("analysis_date")} if len(classified) else {}
     of_day = {day: by_day.get(day, classified.iloc[:0]) for day in days}
+    by_processor = _type_counts(classified, ["analysis_date", "processor_name"])
+    by_category = _type_counts(classified, ["analysis_date", "failure_category"])
     for day, classified_of_day in of_day.items():
-        context.add_asset_metadata(_classification_metadata(classified_of_day), partition_key=day.isoformat())
+        metadata = {
+            "failures_classified": len(classified_of_day),
+            "by_processor_and_type": MetadataValue.json(by_processor.get(day, {})),
+            "by_category_and_type": MetadataValue.json(by_category.get(day, {})),
+            "correctable": int(classified_of_day["is_correctable"].sum()),
+            "unknown": int((classified_of_day["failure_type"] == "UNKNOWN").sum()),
+        }
+        context.add_asset_metadata(metadata, partition_key=day.isoformat())
     # The store's lifecycle counts come from one merge over the whole window: a range run labels them as the range's.
     store_counts = {"new": counts.new, "still_open": counts.still_open, "resolved": counts.resolved, "reopened": counts.reopened}
     yield MaterializeResult(metadata=window_metadata(start, end, {"failures_classified": len(classified), **store_counts}))
@@ -77,18 +86,16 @@ def classified_failures(
     yield from partition_check_evaluations(context, checks)
 
 
-def _classification_metadata(classified: pd.DataFrame) -> dict[str, object]:
-    """What one day's classification found, for that day's partition."""
-    return {
-        "failures_classified": len(classified),
-        "by_processor_and_type": MetadataValue.json(_by_type(classified, "processor_name")),
-        "by_category_and_type": MetadataValue.json(_by_type(classified, "failure_category")),
-        "correctable": int(classified["is_correctable"].sum()) if len(classified) else 0,
-        "unknown": int((classified["failure_type"] == "UNKNOWN").sum()) if len(classified) else 0,
-    }
-
-
-def _by_type(classified: pd.DataFrame, column: str) -> dict[str, dict[str, int]]:
-    """`column` value → failure_type → failures."""
-    counts = classified.groupby([column, "failure_type"]).size() if len(classified) else pd.Series(dtype=int)
-    return {str(value): {str(t): int(n) for t, n in group.droplevel(0).items()} for value, group in counts.groupby(level=0)}
+def _type_counts(classified: pd.DataFrame, keys: list[str]) -> dict:
+    """Failures counted by `keys`, then by failure_type, nested in that order ({key: … {failure_type: count}}),
+    from one grouping."""
+    nested: dict = {}
+    if classified.empty:
+        return nested
+    for values, count in classified.groupby([*keys, "failure_type"]).size().items():
+        *outer, failure_type = values
+        level = nested
+        for value in outer:
+            level = level.setdefault(value, {})
+        level[failure_type] = int(count)
+    return nested

@@ -53,8 +53,9 @@ _UNREADABLE = (UnreadableFile, csv.Error, gzip.BadGzipFile, zlib.error, EOFError
 
 @dataclass
 class GameFileRows:
-    frame: pd.DataFrame  # text values, columns as in the header
-    lines: list[int]  # file line (1 = header) where each row of `frame` starts
+    header: list[str]  # column names, stripped
+    rows: list[list[str]]  # text values, one field per header column
+    lines: list[int]  # file line (1 = header) where each of `rows` starts
     bad_rows: list[tuple[int, str]]  # (line, why) for rows that cannot be split into the header's fields
 
 
@@ -104,7 +105,7 @@ def read_game_file(landing_dir: Path, path: Path, limits: GameFileLimits) -> Gam
         raise UnreadableFile(f"line {reader.line_num}: {error}") from None
     if header is None:
         raise UnreadableFile("empty file: no header")
-    return GameFileRows(pd.DataFrame(rows, columns=header, dtype=object), lines, bad)
+    return GameFileRows(header, rows, lines, bad)
 
 
 def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.DataFrame, limits: GameFileLimits) -> Extraction:
@@ -118,7 +119,8 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
     header's fields is EXTRACTION_FAILED naming its line, and the rest of its file goes on. Files are named
     relative to `landing_dir`; each problem is its file's alone, the other files go on.
     """
-    frames: list[pd.DataFrame] = []
+    # The kept rows of every file, as lists: one frame is built at the end, not one per file.
+    kept = _KeptRows()
     problems: list[FileProblem] = []
     extraction = Extraction(rows=pd.DataFrame(columns=["landing_date", *GAMEBOOK_COLUMNS, "source_file", "source_line"]))
     scheduled_keys = set(zip(scheduled["game_id"], scheduled["game_date"]))
@@ -153,49 +155,69 @@ def extract_games(landing_dir: Path, files: list[LandedGameFile], scheduled: pd.
                 _problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: unreadable ({_describe(error)})", relative)
             )
             continue
-        frame = read.frame
-        extraction.rows_read += len(frame) + len(read.bad_rows)
+        header, rows = read.header, read.rows
+        extraction.rows_read += len(rows) + len(read.bad_rows)
         for line, why in read.bad_rows:
             reason = f"{relative} line {line}: {why}; row rejected"
             problems.append(_problem(landed, FailureCategory.EXTRACTION_FAILED, reason, relative, 1, line))
-        missing = [c for c in GAMEBOOK_COLUMNS if c not in frame.columns]
-        duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
+        missing = [c for c in GAMEBOOK_COLUMNS if c not in header]
+        duplicated = sorted({name for name in header if header.count(name) > 1})
         if missing or duplicated:
             drift = "; ".join(
                 f"{what} columns {names}" for what, names in (("missing", missing), ("duplicate", duplicated)) if names
             )
-            problems.append(_problem(landed, FailureCategory.SCHEMA_DRIFT, f"{relative}: {drift}", relative, len(frame)))
+            problems.append(_problem(landed, FailureCategory.SCHEMA_DRIFT, f"{relative}: {drift}", relative, len(rows)))
             continue
-        if frame.empty and not read.bad_rows:
+        if not rows and not read.bad_rows:
             problems.append(
                 _problem(landed, FailureCategory.EXTRACTION_FAILED, f"{relative}: header only, no player rows", relative)
             )
             continue
         if (landed.game_id, landed.game_date) not in scheduled_keys:
             reason = f"{relative}: game {landed.game_id} is not in the schedule on {landed.game_date.isoformat()}"
-            problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, reason, relative, len(frame)))
+            problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, reason, relative, len(rows)))
             continue
         first = delivered.setdefault((landed.game_id, landed.game_date), relative)
         if first != relative:
             # The same game as .csv and .csv.gz: its rows once, from the first file; the other is reported.
             reason = f"{relative}: game {landed.game_id} was already delivered as {first}; rows ignored"
-            problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, reason, relative, len(frame)))
+            problems.append(_problem(landed, FailureCategory.VALIDATION_ERROR, reason, relative, len(rows)))
             continue
-        extra = sorted(set(frame.columns) - set(GAMEBOOK_COLUMNS))
+        extra = sorted(set(header) - set(GAMEBOOK_COLUMNS))
         if extra:
             extraction.extra_columns[relative] = extra
-        frame = frame.loc[:, list(GAMEBOOK_COLUMNS)]
-        frame.insert(0, "landing_date", landed.game_date)
-        frame["source_file"] = relative
-        frame["source_line"] = read.lines
-        frames.append(frame)
+        kept.add(landed.game_date, relative, read)
     for game_id, game_date in sorted(scheduled_keys - landed_keys):
         reason = f"scheduled game {game_id} on {game_date.isoformat()} has no landed gamebook file"
         problems.append(FileProblem(game_id, game_date, FailureCategory.MISSING_RAW_DATA, reason, None))
-    if frames:
-        extraction.rows = pd.concat(frames, ignore_index=True)
+    if kept.values:
+        extraction.rows = kept.frame()
     extraction.problems = problems
     return extraction
+
+
+@dataclass
+class _KeptRows:
+    """Rows of the files extracted so far, as the contract's columns, with where each came from."""
+
+    values: list[list[str]] = field(default_factory=list)
+    landing_dates: list[dt.date] = field(default_factory=list)
+    source_files: list[str] = field(default_factory=list)
+    source_lines: list[int] = field(default_factory=list)
+
+    def add(self, landing_date: dt.date, source_file: str, read: GameFileRows) -> None:
+        positions = [read.header.index(name) for name in GAMEBOOK_COLUMNS]
+        self.values.extend([row[position] for position in positions] for row in read.rows)
+        self.landing_dates.extend([landing_date] * len(read.rows))
+        self.source_files.extend([source_file] * len(read.rows))
+        self.source_lines.extend(read.lines)
+
+    def frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.values, columns=list(GAMEBOOK_COLUMNS), dtype=object)
+        frame.insert(0, "landing_date", self.landing_dates)
+        frame["source_file"] = self.source_files
+        frame["source_line"] = self.source_lines
+        return frame
 
 
 def _describe(error: Exception) -> str:
