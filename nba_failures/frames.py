@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,13 +22,17 @@ def by_distinct_value(column: pd.Series, transform: Callable[[pd.Series], pd.Ser
     return pd.Series(result.to_numpy()[codes], index=column.index, name=result.name)
 
 
-def lists_by_key(rows: pd.DataFrame, key: str, column: str, order: str | None = None) -> pd.Series:
-    """`column` values of each `key` as a list, in `order` (default: the values' own order), indexed by `key`:
-    `groupby(key)[column].agg(list)` without a call per group (tens of thousands of groups here). Keys and orders
-    are sorted as integer codes, not as strings."""
-    keys, distinct_keys = pd.factorize(rows[key])
+def lists_by_key(rows: pd.DataFrame, key: str | Sequence[str], column: str, order: str | None = None) -> pd.Series:
+    """`column` values of each `key` (a column, or several) as a list, in `order` (default: the values' own order),
+    indexed by `key`: `groupby(key)[column].agg(list)` without a call per group (tens of thousands of groups here).
+    Keys and orders are sorted as integer codes, not as strings."""
+    names = [key] if isinstance(key, str) else list(key)
+    if isinstance(key, str):
+        keys, _ = pd.factorize(rows[key])
+    else:
+        keys = rows.groupby(names, sort=False, dropna=False).ngroup().to_numpy()
     if len(keys) == 0:
-        return pd.Series([], index=pd.Index([], name=key), dtype=object)
+        return pd.Series([], index=_key_index(rows, names), dtype=object)
     ranks, _ = pd.factorize(rows[order or column], sort=True, use_na_sentinel=False)
     picked = np.lexsort((ranks, keys))  # stable: equal orders keep the rows' order
     keys = keys[picked]
@@ -36,4 +40,11 @@ def lists_by_key(rows: pd.DataFrame, key: str, column: str, order: str | None = 
     values = rows[column].to_numpy(dtype=object)[picked].tolist()
     bounds = [*starts.tolist(), len(values)]
     lists = [values[begin:end] for begin, end in zip(bounds, bounds[1:])]  # slices of one list: no array per group
-    return pd.Series(lists, index=pd.Index(distinct_keys[keys[starts]], name=key), dtype=object)
+    return pd.Series(lists, index=_key_index(rows.iloc[picked[starts]], names), dtype=object)
+
+
+def _key_index(rows: pd.DataFrame, names: list[str]) -> pd.Index:
+    """The `names` columns of `rows` as an index: plain for one column, a MultiIndex for several."""
+    if len(names) == 1:
+        return pd.Index(rows[names[0]].to_numpy(), name=names[0])
+    return pd.MultiIndex.from_arrays([rows[name].to_numpy() for name in names], names=names)

@@ -33,3 +33,23 @@ def test_lists_by_key_orders_by_the_values_themselves_by_default() -> None:
 def test_lists_by_key_of_no_rows_is_an_empty_series_named_by_the_key() -> None:
     empty = lists_by_key(pd.DataFrame({"failure_key": [], "game_id": []}), "failure_key", "game_id")
     assert empty.empty and empty.index.name == "failure_key"
+
+
+def test_lists_by_key_of_several_key_columns_equals_a_groupby_on_them() -> None:
+    generator = np.random.default_rng(11)
+    size = 5_000
+    rows = pd.DataFrame(
+        {
+            "analysis_date": generator.choice(pd.date_range("2023-01-01", periods=30).date, size),
+            "player_lookup": generator.choice([f"player{n}" for n in range(200)], size),
+            "game_id": generator.choice([f"00222{n:05d}" for n in range(400)], size),
+        }
+    )
+    keys = ["analysis_date", "player_lookup"]
+    expected = rows.sort_values("game_id", kind="stable").groupby(keys)["game_id"].agg(list)
+    actual = lists_by_key(rows, keys, "game_id")
+    assert actual.index.names == keys
+    assert actual.index.is_unique
+    assert actual.to_dict() == expected.to_dict()
+    empty = lists_by_key(rows.iloc[:0], keys, "game_id")
+    assert empty.empty and empty.index.names == keys

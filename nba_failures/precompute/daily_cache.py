@@ -18,6 +18,7 @@ import pandas as pd
 
 from nba_failures.analytics.team_games import scheduled_team_games
 from nba_failures.failures.records import FailureCategory
+from nba_failures.frames import lists_by_key
 from nba_failures.precompute.history import FAILURE_COLUMNS, league_days_back, trailing_totals
 from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.tables.precompute import AVERAGED_STATS, DAY_WINDOWS, GAME_WINDOWS, WINDOWS
@@ -141,8 +142,8 @@ def _window_games(entities: pd.DataFrame, team_games: pd.DataFrame, player_games
 def _missing_within(window_games: pd.DataFrame, cache: pd.DataFrame) -> pd.DataFrame:
     """Games not played among each player's `_figure_games` most recent team games (a window, as windows are suffixes)."""
     games = window_games.merge(cache.loc[:, [*_KEYS, "_figure_games"]], on=_KEYS)
-    missing = games[~games["played"] & (games["recency"] <= games["_figure_games"])].sort_values("game_id")
-    return missing.groupby(_KEYS)["game_id"].agg(list).rename("missing_game_ids").reset_index()
+    missing = games[~games["played"] & (games["recency"] <= games["_figure_games"])]
+    return lists_by_key(missing, list(_KEYS), "game_id").rename("missing_game_ids").reset_index()
 
 
 def _with_averages(cache: pd.DataFrame, player_games: pd.DataFrame) -> pd.DataFrame:

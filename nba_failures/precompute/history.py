@@ -111,10 +111,16 @@ def missing_upstream(
         [[i for i, missing in enumerate(flags) if missing] for flags in zip(*absent)], index=entities.index, dtype=object
     )
     failed = lacking.map(len) > 0
+    first_missing = lacking[failed].map(lambda found: found[0])
+    # Whose row the first missing upstream lacks: that upstream's last key, read where it is the first missing one.
+    whose = pd.Series(None, index=first_missing.index, dtype=object)
+    for position, (_, _, keys) in enumerate(upstreams):
+        at = first_missing.index[first_missing == position]
+        whose[at] = entities.loc[at, keys[-1]]
     failures = entities[failed].assign(
         failure_category=category.value,
-        upstream_table=lacking[failed].map(lambda found: upstreams[found[0]][0]),
-        upstream_entity_id=[entities.loc[index, upstreams[found[0]][2][-1]] for index, found in lacking[failed].items()],
+        upstream_table=first_missing.map(lambda position: upstreams[position][0]),
+        upstream_entity_id=whose,
         reason="no row in "
         + lacking[failed].map(lambda found: ", ".join(labels[i] for i in found))
         + " for "

@@ -165,24 +165,26 @@ def predict_points(
     predictions: list[pd.DataFrame] = []
     failures: list[pd.DataFrame] = []
     labelled = labelled[np.isfinite(labelled.loc[:, inputs].to_numpy(float, na_value=np.nan)).all(axis=1)]
-    # training_rows sorts by date: each day's window is a slice found by binary search.
+    # training_rows sorts by date: each day's window is a slice found by binary search, its first and last rows
+    # the window's first and last dates.
     labelled_days = pd.to_datetime(labelled["analysis_date"]).to_numpy()
+    training_inputs, training_points = labelled.loc[:, inputs].to_numpy(float), labelled["actual_points"].to_numpy(float)
     for day, players in ready.groupby("analysis_date", sort=True):
         first, last = np.searchsorted(
             labelled_days, [np.datetime64(day - dt.timedelta(days=training_window_days)), np.datetime64(day)], side="left"
         )
-        training = labelled.iloc[first:last]
-        if len(training) < min_training_rows:
+        training_count = int(last - first)
+        if training_count < min_training_rows:
             failures.append(
                 _failed(
                     players,
                     FailureCategory.INSUFFICIENT_DATA,
                     (
-                        f"the model for {day} has {len(training)} training rows (earlier feature rows with actual points); "
+                        f"the model for {day} has {training_count} training rows (earlier feature rows with actual points); "
                         f"it needs {min_training_rows}"
                     ),
                     expected_count=min_training_rows,
-                    actual_count=len(training),
+                    actual_count=training_count,
                 )
             )
             continue
@@ -199,7 +201,7 @@ def predict_points(
                 continue
         try:
             model = make_model()
-            model.fit(training.loc[:, inputs].to_numpy(float), training["actual_points"].to_numpy(float))
+            model.fit(training_inputs[first:last], training_points[first:last])
             predicted = np.asarray(model.predict(values), dtype=float)
         except (ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
             failures.append(_failed(players, FailureCategory.MODEL_ERROR, f"the model for {day} could not be fitted: {error}"))
@@ -220,9 +222,9 @@ def predict_points(
                 predicted_points=predicted[finite],
                 model_name=MODEL_NAME,
                 model_version=MODEL_VERSION,
-                training_first_date=training["analysis_date"].min(),
-                training_last_date=training["analysis_date"].max(),
-                training_rows=len(training),
+                training_first_date=labelled["analysis_date"].iloc[first],
+                training_last_date=labelled["analysis_date"].iloc[last - 1],
+                training_rows=training_count,
                 predicted_at=predicted_at,
             )
         )
