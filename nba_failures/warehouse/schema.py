@@ -219,14 +219,17 @@ class TableSpec:
                     lists = [[_to_date(v) for v in items] if (items := _as_list(vs)) else items for vs in values]
                 else:
                     lists = [_as_list(vs) for vs in values]
-                columns[column.name] = pd.array(lists, dtype=object)
+                # An object array holding each list as it is (np.array would make equal-length lists a 2-D array).
+                columns[column.name] = np.fromiter(lists, dtype=object, count=len(lists))
             elif column.type is ColumnType.DATE:
-                columns[column.name] = pd.to_datetime(values).dt.date.array
+                columns[column.name] = pd.to_datetime(values).dt.date.to_numpy()
             elif column.type is ColumnType.TIMESTAMP:
                 columns[column.name] = pd.to_datetime(values, utc=True).array
             else:
                 dtype = _PANDAS_TYPES[column.type]
-                columns[column.name] = (values if values.dtype == dtype else values.astype(dtype)).array
+                typed = values if values.dtype == dtype else values.astype(dtype)
+                # Object columns as NumPy arrays: pandas scans a wrapped object array for missing values on every copy.
+                columns[column.name] = typed.to_numpy() if typed.dtype == object else typed.array
         # One frame made at once from the columns' arrays (copied: the caller's frame is never shared), not set a column
         # at a time; a new index.
         return pd.DataFrame(columns)
