@@ -224,6 +224,13 @@ def hold_duckdb_lock(path: str | Path, seconds: float, ready, releasing) -> None
         connection.close()
 
 
+def materialize_into_duckdb_and_report(
+    results, label, duckdb_path: str, landing: str, day: dt.date, selection: list[str]
+) -> None:
+    """`materialize_into_duckdb` in a process of its own: puts (label, its outcome) on the `results` queue."""
+    results.put((label, materialize_into_duckdb(duckdb_path, landing, day, selection)))
+
+
 def materialize_into_duckdb(duckdb_path: str, landing: str, day: dt.date, selection: list[str]) -> tuple[bool, str]:
     """One in-process run of `selection` for `day` into the DuckDB file at `duckdb_path` (a process target:
     arguments and result are plain values). Returns (success, first error message or '')."""
