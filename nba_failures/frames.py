@@ -27,8 +27,8 @@ def lists_by_key(rows: pd.DataFrame, key: str | Sequence[str], column: str, orde
     indexed by `key`: `groupby(key)[column].agg(list)` without a call per group (tens of thousands of groups here).
     Keys and orders are sorted as integer codes, not as strings."""
     names = [key] if isinstance(key, str) else list(key)
-    if isinstance(key, str):
-        keys, _ = pd.factorize(rows[key])
+    if len(names) == 1:
+        keys, _ = pd.factorize(rows[names[0]])
     else:
         keys = rows.groupby(names, sort=False, dropna=False).ngroup().to_numpy()
     if len(keys) == 0:
@@ -41,6 +41,21 @@ def lists_by_key(rows: pd.DataFrame, key: str | Sequence[str], column: str, orde
     bounds = [*starts.tolist(), len(values)]
     lists = [values[begin:end] for begin, end in zip(bounds, bounds[1:])]  # slices of one list: no array per group
     return pd.Series(lists, index=_key_index(rows.iloc[picked[starts]], names), dtype=object)
+
+
+def nested_counts(rows: pd.DataFrame, columns: Sequence[str]) -> dict:
+    """Rows counted by `columns`, nested in their order ({first: … {last: count}}), keys in sorted order, from one
+    grouping."""
+    nested: dict = {}
+    if rows.empty:
+        return nested
+    for values, count in rows.groupby(list(columns)).size().items():
+        *outer, last = values
+        level = nested
+        for value in outer:
+            level = level.setdefault(value, {})
+        level[last] = int(count)
+    return nested
 
 
 def _key_index(rows: pd.DataFrame, names: list[str]) -> pd.Index:

@@ -28,6 +28,7 @@ from dagster import (
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
+from nba_failures.frames import nested_counts
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.settings import warehouse_backend, warehouse_pool
 from nba_failures.tables.failures import PROCESSOR_FAILURES, PROCESSOR_RUNS
@@ -133,7 +134,8 @@ def publish(
         written = warehouse.replace(processor.table, rows, start, end)
         warehouse.replace(PROCESSOR_FAILURES, failures, start, end, where_in=scope)
         warehouse.replace(PROCESSOR_RUNS, runs, start, end, where_in=scope)
-    categories_by_day, previews_by_day = _categories_by_day(failures), _previews_by_day(failures)
+    categories_by_day = nested_counts(failures, ["analysis_date", "failure_category"])
+    previews_by_day = _previews_by_day(failures)
     for day, rows_of_day, failures_of_day in zip(runs["analysis_date"], runs["rows_written"], runs["failures"]):
         day_metadata = {
             "dagster/row_count": int(rows_of_day),
@@ -244,16 +246,6 @@ def _runs_per_day(
             "finished_at": pd.Timestamp.now(tz="UTC"),
         }
     )
-
-
-def _categories_by_day(failures: pd.DataFrame) -> dict[dt.date, dict[str, int]]:
-    """Each analysis date's failures counted by category, categories in sorted order."""
-    counts: dict[dt.date, dict[str, int]] = {}
-    if failures.empty:
-        return counts
-    for (day, category), count in failures.groupby(["analysis_date", "failure_category"]).size().items():
-        counts.setdefault(day, {})[str(category)] = int(count)
-    return counts
 
 
 def _previews_by_day(failures: pd.DataFrame) -> dict[dt.date, list[dict[str, str]]]:

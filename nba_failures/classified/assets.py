@@ -2,7 +2,6 @@
 
 import json
 
-import pandas as pd
 from dagster import AssetExecutionContext, BackfillPolicy, Config, MaterializeResult, MetadataValue, asset
 from pydantic import Field
 
@@ -10,6 +9,7 @@ from nba_failures.analytics import assets as analytics
 from nba_failures.classified.checks import CHECK_SPECS, classification_checks
 from nba_failures.classified.completeness import CompletenessChecker
 from nba_failures.failures.store import write_classified
+from nba_failures.frames import nested_counts
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.precompute import assets as precompute
 from nba_failures.predictions import assets as predictions
@@ -60,13 +60,13 @@ def classified_failures(
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)
     classified = completeness.classify(warehouse, failures, start, end)
     counts = write_classified(warehouse, classified, start, end, warehouse.read(PROCESSOR_RUNS, start, end), context.run.run_id)
-    matrix = _type_counts(classified, ["processor_name"])
+    matrix = nested_counts(classified, ["processor_name", "failure_type"])
     context.log.info(f"classified {len(classified)} failures: {json.dumps(matrix)}; {counts.summary()}")
     days = days_in(start, end)
     by_day = {day: group for day, group in classified.groupby("analysis_date")} if len(classified) else {}
     of_day = {day: by_day.get(day, classified.iloc[:0]) for day in days}
-    by_processor = _type_counts(classified, ["analysis_date", "processor_name"])
-    by_category = _type_counts(classified, ["analysis_date", "failure_category"])
+    by_processor = nested_counts(classified, ["analysis_date", "processor_name", "failure_type"])
+    by_category = nested_counts(classified, ["analysis_date", "failure_category", "failure_type"])
     for day, classified_of_day in of_day.items():
         metadata = {
             "failures_classified": len(classified_of_day),
@@ -84,18 +84,3 @@ def classified_failures(
         for day, classified_of_day in of_day.items()
     }
     yield from partition_check_evaluations(context, checks)
-
-
-def _type_counts(classified: pd.DataFrame, keys: list[str]) -> dict:
-    """Failures counted by `keys`, then by failure_type, nested in that order ({key: … {failure_type: count}}),
-    from one grouping."""
-    nested: dict = {}
-    if classified.empty:
-        return nested
-    for values, count in classified.groupby([*keys, "failure_type"]).size().items():
-        *outer, failure_type = values
-        level = nested
-        for value in outer:
-            level = level.setdefault(value, {})
-        level[failure_type] = int(count)
-    return nested
