@@ -224,22 +224,15 @@ def hold_duckdb_lock(path: str | Path, seconds: float, ready, releasing) -> None
         connection.close()
 
 
-def materialize_into_duckdb_and_report(
-    results, label, duckdb_path: str, landing: str, day: dt.date, selection: list[str]
-) -> None:
-    """`materialize_into_duckdb` in a process of its own: puts (label, its outcome) on the `results` queue."""
-    results.put((label, materialize_into_duckdb(duckdb_path, landing, day, selection)))
-
-
-def materialize_into_duckdb(duckdb_path: str, landing: str, day: dt.date, selection: list[str]) -> tuple[bool, str]:
+def materialize_into_duckdb(results, duckdb_path: str, landing: str, day: dt.date, selection: list[str]) -> None:
     """One in-process run of `selection` for `day` into the DuckDB file at `duckdb_path` (a process target:
-    arguments and result are plain values). Returns (success, first error message or '')."""
+    arguments and result are plain values). Puts (day, (success, first error message or '')) on `results`."""
     from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
     from nba_failures_tests.harness import run_assets
 
     result = run_assets(DuckDBWarehouse(path=duckdb_path), Path(landing), day, selection=selection, raise_on_error=False)
     errors = [str(event.event_specific_data.error.message) for event in result.all_events if event.is_step_failure]
-    return result.success, errors[0] if errors else ""
+    results.put((day, (result.success, errors[0] if errors else "")))
 
 
 # ---------------------------------------------------------------- reading the warehouse file directly

@@ -179,16 +179,16 @@ def test_two_runs_at_once_into_one_duckdb_file(season_landing: Path, tmp_path: P
     results = context.Queue()
     writers = [
         context.Process(
-            target=faults.materialize_into_duckdb_and_report,
-            args=(results, day, path, str(season_landing), day, faults.FOUNDATION_ASSETS[:4]),
+            target=faults.materialize_into_duckdb,
+            args=(results, path, str(season_landing), day, faults.FOUNDATION_ASSETS[:4]),
         )
         for day in (DAY, OTHER_DAY)
     ]
     for writer in writers:
         writer.start()
     outcomes = dict(results.get(timeout=600) for _ in writers)
-    # Each writer has reported: one still alive is stuck in interpreter shutdown (a library's thread), not in its
-    # run. A pool's terminate waited on one until the test timed out (in CI, once); this waits a while, then kills it.
+    # Each writer has reported its run: one still alive is only not exiting. A pool's terminate waited on such a
+    # worker until the test timed out (in CI, once); this waits a while, then kills it.
     for writer in writers:
         writer.join(60)
         if writer.is_alive():
