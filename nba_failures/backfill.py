@@ -4,42 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, LoggerDefinition, build_resources, define_asset_job
 from dagster._core.definitions.materialize import EPHEMERAL_JOB_NAME
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from nba_failures import settings
 from nba_failures.failures.records import Phase
 from nba_failures.failures.store import read_failures
 from nba_failures.failures.views import OUTCOMES, outcome_of
+from nba_failures.instance import dagster_instance
 from nba_failures.warehouse.base import Warehouse
-
-
-def dagster_home() -> Path:
-    """`DAGSTER_HOME`, set to the project's local one when unset (so `dagster dev` sees CLI runs) and created."""
-    default = (settings.LOCAL_DATA_DIR / "dagster_home").resolve()
-    # Dagster accepts only an absolute DAGSTER_HOME; a relative one is taken from the working directory.
-    home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
-    os.environ["DAGSTER_HOME"] = str(home)
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if home == default and not config.exists():
-        # Without a config file Dagster warns on every start that it stores everything in this folder, which is the intent.
-        config.write_text("# The project's local Dagster instance: runs, events and schedules are stored in this folder.\n")
-    return home
-
-
-def dagster_instance() -> DagsterInstance:
-    """The instance of `DAGSTER_HOME` (see `dagster_home`)."""
-    dagster_home()
-    return DagsterInstance.get()
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,8 @@ def _step_printer():
 def _backfill(args: argparse.Namespace) -> int:
     if not args.verbose:
         _quiet()
-    from nba_failures.backfill import dagster_home, dagster_instance, run_backfill
+    from nba_failures.backfill import run_backfill
+    from nba_failures.instance import dagster_home, dagster_instance
     from nba_failures.partitions import daily_partitions
 
     keys = daily_partitions.get_partition_keys()
@@ -112,8 +113,9 @@ def _replay(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from nba_failures import settings
-    from nba_failures.backfill import configured_warehouse, dagster_instance
+    from nba_failures.backfill import configured_warehouse
     from nba_failures.failures.store import read_failures
+    from nba_failures.instance import dagster_instance
     from nba_failures.scenarios import replay
     from nba_failures.scenarios.faults import GameFileFault
     from nba_failures.scenarios.truth import load_ground_truth

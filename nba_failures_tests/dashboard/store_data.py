@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 from dagster import DagsterInstance
 
+from nba_failures.instance import local_instance_config
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.harness import copy_landing, run_assets
@@ -46,9 +47,9 @@ _BUILT: dict[str, FailureStoreRun] = {}
 
 
 def persistent_instance(home: Path) -> DagsterInstance:
-    """A local (sqlite) instance in `home`, telemetry off; the webserver started with DAGSTER_HOME=home sees it."""
+    """The project's local (SQLite) instance in `home`, telemetry off; the webserver started with DAGSTER_HOME=home sees it."""
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(yaml.safe_dump({"telemetry": {"enabled": False}}))
+    (home / "dagster.yaml").write_text(yaml.safe_dump({"telemetry": {"enabled": False}, **local_instance_config()}))
     return DagsterInstance.from_config(str(home))
 
 

@@ -1,0 +1,152 @@
+"""The project's local Dagster instance: Dagster's SQLite storage, the same files, with its connections kept open.
+
+Dagster's `SqliteEventLogStorage` builds a SQLAlchemy engine without a pool for every write and throws it away:
+each event opens its database file, compiles its INSERT afresh (the compiled-statement cache lives on the engine)
+and closes the file again, two or three times for an asset event (its run's file and the cross-run index). A season
+backfill writes about 7,900 events (a planned event, a materialization and a check result per asset and day), and
+those writes were most of the whole command's time. `PooledSqliteEventLogStorage` keeps one engine, with its
+connection pool, per database file. Rows, files and schema are Dagster's own: a home written here opens with
+Dagster's default instance and the other way round.
+
+A new `DAGSTER_HOME` gets a dagster.yaml naming `LocalInstance` (`dagster_home`): Dagster builds the instance's
+storage from the home's own path, so a home can be copied or moved. A `storage:` section in that file (PostgreSQL, as in
+deploy/dagster.yaml) takes precedence over it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
+from dagster._serdes import ConfigurableClassData
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+
+from nba_failures import settings
+
+# A run writes to its own file and to the index; a webserver or daemon reads many runs' files. Beyond this many files
+# the least recently used engine is closed, so a long-lived process does not keep every run's file open.
+MAX_OPEN_DATABASES = 8
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's run-sharded SQLite event log with one engine (and its pool of connections) per database file."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_pid = os.getpid()
+        self._tables_present: set[str] = set()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping) -> PooledSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        # The parent's lock, held for the whole transaction as there: one process's threads (a run's steps, the
+        # webserver's event watcher) take turns on a file.
+        with self._db_lock, self._engine(shard).connect() as connection, connection.begin():
+            yield connection
+
+    def _engine(self, shard: str) -> Engine:
+        if self._engines_pid != os.getpid():
+            # A forked process must not use its parent's open connections: it opens its own.
+            self._engines, self._engines_pid = OrderedDict(), os.getpid()
+        engine = self._engines.get(shard)
+        if engine is not None:
+            self._engines.move_to_end(shard)
+            return engine
+        # A file database gets SQLAlchemy's default pool (kept connections, usable from any thread).
+        engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        self._engines[shard] = engine
+        while len(self._engines) > MAX_OPEN_DATABASES:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
+
+    def has_table(self, table_name: str) -> bool:
+        # Dagster asks before every asset event and check result whether the index has a table that a migration
+        # adds, on a connection of its own each time. Migrations add tables and nothing drops them: a table seen
+        # once is there for good; one not seen yet is asked about again.
+        if table_name not in self._tables_present and super().has_table(table_name):
+            self._tables_present.add(table_name)
+        return table_name in self._tables_present
+
+    def _close_engines(self) -> None:
+        with self._db_lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+    def wipe(self) -> None:
+        self._close_engines()  # wiping deletes the run files: nothing may keep them open
+        super().wipe()
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._close_engines()
+
+
+class LocalSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage (runs, events, schedules under one folder) with the pooled event log."""
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(base_dir, inst_data=inst_data)
+        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
+
+    @classmethod
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping) -> LocalSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+
+class LocalInstance(DagsterInstance):
+    """A Dagster instance whose storage, unless dagster.yaml configures one, is `LocalSqliteStorage` in its home."""
+
+    @classmethod
+    def config_schema(cls) -> dict:
+        return {}
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
+        storage = ConfigurableClassData(__name__, LocalSqliteStorage.__name__, yaml.safe_dump({"base_dir": base_dir}))
+        return {**InstanceRef.config_defaults(base_dir), "storage": storage}
+
+
+def local_instance_config() -> dict:
+    """The dagster.yaml settings that make a home's instance a `LocalInstance`."""
+    return {"instance_class": {"module": __name__, "class": LocalInstance.__name__}}
+
+
+def dagster_home() -> Path:
+    """`DAGSTER_HOME`, set to the project's local one when unset (so `dagster dev` sees CLI runs) and created.
+
+    A home without a dagster.yaml that is the project's own or still empty gets one naming `LocalInstance`; a home
+    that already holds an instance keeps the instance it has."""
+    default = (settings.LOCAL_DATA_DIR / "dagster_home").resolve()
+    # Dagster accepts only an absolute DAGSTER_HOME; a relative one is taken from the working directory.
+    home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
+    os.environ["DAGSTER_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() and (home == default or not any(home.iterdir())):
+        comment = "# The project's local Dagster instance: runs, events and schedules are stored in this folder.\n"
+        config.write_text(comment + yaml.safe_dump(local_instance_config()))
+    return home
+
+
+def dagster_instance() -> DagsterInstance:
+    """The instance of `DAGSTER_HOME` (see `dagster_home`)."""
+    dagster_home()
+    return DagsterInstance.get()

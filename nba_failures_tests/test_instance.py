@@ -1,0 +1,153 @@
+"""The project's local Dagster instance: Dagster's SQLite files, written through connections that stay open.
+
+Each test runs real Dagster runs (a daily-partitioned asset with a partitioned check) on a real instance in a
+temporary DAGSTER_HOME and counts the SQLite connections opened while they run.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    asset,
+    materialize,
+)
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from nba_failures.instance import LocalInstance, PooledSqliteEventLogStorage, dagster_home, local_instance_config
+
+DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-11")
+
+
+@asset(partitions_def=DAYS, check_specs=[AssetCheckSpec("rows_present", asset="box_scores", partitions_def=DAYS)])
+def box_scores(context) -> MaterializeResult:
+    return MaterializeResult(
+        metadata={"day": context.partition_key}, check_results=[AssetCheckResult(passed=True, check_name="rows_present")]
+    )
+
+
+def _home(path: Path, config: dict) -> Path:
+    path.mkdir(parents=True)
+    (path / "dagster.yaml").write_text(yaml.safe_dump({"telemetry": {"enabled": False}, **config}))
+    return path
+
+
+@contextmanager
+def _sqlite_connections() -> Iterator[list[str]]:
+    """Every SQLite connection opened in this process while inside, by database file."""
+    opened: list[str] = []
+
+    def count(dbapi_connection, _record) -> None:
+        opened.append(dbapi_connection.execute("PRAGMA database_list").fetchone()[2])
+
+    event.listen(Engine, "connect", count)
+    try:
+        yield opened
+    finally:
+        event.remove(Engine, "connect", count)
+
+
+def _backfill_days(instance: DagsterInstance) -> str:
+    for day in DAYS.get_partition_keys():
+        assert materialize([box_scores], instance=instance, partition_key=day).success
+    return instance.get_runs(limit=1)[0].run_id
+
+
+def _stored(instance: DagsterInstance) -> tuple[set[str], dict[str, int]]:
+    """The materialized days and, per run, the number of events stored."""
+    runs = instance.get_runs()
+    return instance.get_materialized_partitions(AssetKey("box_scores")), {
+        run.run_id: len(instance.all_logs(run.run_id)) for run in runs
+    }
+
+
+def test_a_new_home_gets_the_local_instance_and_one_that_holds_an_instance_keeps_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "new_home"))
+    home = dagster_home()
+    assert yaml.safe_load((home / "dagster.yaml").read_text()) == local_instance_config()
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert type(instance) is LocalInstance
+        assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
+
+    used = tmp_path / "used_home"
+    (used / "history").mkdir(parents=True)
+    monkeypatch.setenv("DAGSTER_HOME", str(used))
+    dagster_home()
+    assert not (used / "dagster.yaml").exists()
+
+
+def test_local_instance_opens_each_database_once_and_writes_dagsters_own_files(tmp_path):
+    local_home = _home(tmp_path / "local", local_instance_config())
+    default_home = _home(tmp_path / "default", {})
+    with DagsterInstance.from_config(str(local_home)) as instance:
+        with _sqlite_connections() as opened:
+            _backfill_days(instance)
+        local_stored = _stored(instance)
+    events = sum(local_stored[1].values())
+    assert events > 10 * len(DAYS.get_partition_keys())
+    # Each run's file and the index opened once, but for Dagster's set-up of a new file and its first question
+    # about a table, which open their own.
+    event_log_opens = collections.Counter(Path(path).name for path in opened if "/history/runs/" in path)
+    assert len(event_log_opens) == len(DAYS.get_partition_keys()) + 1
+    assert max(event_log_opens.values()) <= 3
+
+    with DagsterInstance.from_config(str(default_home)) as instance, _sqlite_connections() as opened:
+        _backfill_days(instance)
+    assert len([path for path in opened if "/history/runs/" in path]) > events  # Dagster's own: a file per write
+
+    # The same home read by Dagster's default instance, from a copy elsewhere (the home holds no absolute path).
+    copy = tmp_path / "copied"
+    shutil.copytree(local_home, copy)
+    (copy / "dagster.yaml").unlink()
+    with DagsterInstance.from_config(str(copy)) as instance:
+        assert type(instance.event_log_storage) is not PooledSqliteEventLogStorage
+        assert _stored(instance) == local_stored
+        assert local_stored[0] == set(DAYS.get_partition_keys())
+
+
+def _write_from_forked_child(instance: DagsterInstance, day: str, opened_in_child: multiprocessing.Queue) -> None:
+    with _sqlite_connections() as opened:
+        instance.report_runless_asset_event(AssetMaterialization("box_scores", partition=day))
+    opened_in_child.put(len([path for path in opened if "/history/runs/" in path]))
+
+
+def test_a_forked_process_writes_through_connections_of_its_own(tmp_path):
+    home = _home(tmp_path / "home", local_instance_config())
+    fork = multiprocessing.get_context("fork")
+    with DagsterInstance.from_config(str(home)) as instance:
+        for day in ("2023-01-01", "2023-01-02"):  # the parent's connections are open when it forks
+            instance.report_runless_asset_event(AssetMaterialization("box_scores", partition=day))
+        opened_in_child = fork.Queue()
+        child = fork.Process(target=_write_from_forked_child, args=(instance, "2023-01-03", opened_in_child))
+        child.start()
+        assert opened_in_child.get(timeout=60) >= 1
+        child.join(60)
+        assert child.exitcode == 0
+        instance.report_runless_asset_event(AssetMaterialization("box_scores", partition="2023-01-04"))
+        assert instance.get_materialized_partitions(AssetKey("box_scores")) == {f"2023-01-0{day}" for day in range(1, 5)}
+
+
+@pytest.mark.parametrize("config", [local_instance_config(), {}], ids=["local", "default"])
+def test_wiping_the_instance_leaves_no_run_file_open(tmp_path, config):
+    home = _home(tmp_path / "home", config)
+    with DagsterInstance.from_config(str(home)) as instance:
+        _backfill_days(instance)
+        instance.wipe()
+        assert list((home / "history" / "runs").glob("*.db")) == [home / "history" / "runs" / "index.db"]
+        _backfill_days(instance)
+        assert instance.get_materialized_partitions(AssetKey("box_scores")) == set(DAYS.get_partition_keys())
