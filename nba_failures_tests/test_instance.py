@@ -76,6 +76,11 @@ def _stored(instance: DagsterInstance) -> tuple[set[str], dict[str, int]]:
     }
 
 
+def _sync_and_journal(instance: DagsterInstance) -> tuple[int, str]:
+    with instance.event_log_storage.index_connection() as connection:
+        return tuple(connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("synchronous", "journal_mode"))
+
+
 def test_a_new_home_gets_the_local_instance_and_one_that_holds_an_instance_keeps_its_own(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "new_home"))
     home = dagster_home()
@@ -98,6 +103,7 @@ def test_local_instance_opens_each_database_once_and_writes_dagsters_own_files(t
         with _sqlite_connections() as opened:
             _backfill_days(instance)
         local_stored = _stored(instance)
+        assert _sync_and_journal(instance) == (1, "wal")  # synchronous=NORMAL: a commit does not wait for the disk
     events = sum(local_stored[1].values())
     assert events > 10 * len(DAYS.get_partition_keys())
     # Each run's file and the index opened once, but for Dagster's set-up of a new file and its first question
@@ -108,6 +114,7 @@ def test_local_instance_opens_each_database_once_and_writes_dagsters_own_files(t
 
     with DagsterInstance.from_config(str(default_home)) as instance, _sqlite_connections() as opened:
         _backfill_days(instance)
+        assert _sync_and_journal(instance) == (2, "wal")  # Dagster's FULL
     assert len([path for path in opened if "/history/runs/" in path]) > events  # Dagster's own: a file per write
 
     # The same home read by Dagster's default instance, from a copy elsewhere (the home holds no absolute path).
