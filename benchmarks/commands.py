@@ -3,7 +3,7 @@
 A command runs as a subprocess; its wall time is from just before the process starts to its exit, so the
 interpreter, the imports, run planning, Dagster's event storage and the printed summary are all in it. The
 lines it writes to stderr are timestamped as they arrive: the CLI's own lines mark where start-up ends and
-where the run returned. After it exits, the run's events in the DAGSTER_HOME instance (SQLite, the default)
+where the run returned. After it exits, the run's events in the DAGSTER_HOME instance (SQLite)
 give the rest: when the run was created (its first event, the planned materializations), started, each step
 and when it succeeded. The event storage's share is measured in one extra, untimed run of the same command
 with a clock on the storage's writes (`benchmarks.storage_probe`).
@@ -136,7 +136,7 @@ def time_event_storage(arguments: Sequence[str], env: dict[str, str], cwd: Path,
 
 
 def fresh_home(path: Path) -> Path:
-    """An empty DAGSTER_HOME (no dagster.yaml: the default SQLite instance)."""
+    """An empty DAGSTER_HOME: the CLI gives it the project's local SQLite instance (`nba_failures.instance`)."""
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     return path

@@ -51,11 +51,11 @@ IN_PROCESS_NOTE = (
 )
 WHOLE_COMMAND_NOTE = (
     "Whole commands: wall seconds from just before the process starts to its exit (interpreter, imports, run planning, "
-    "event storage, the printed summary), median of the runs; each backfill with a fresh DAGSTER_HOME (the default SQLite "
-    "instance) and, for the season, an empty warehouse; the one-day rerun and the retry start from the season's warehouse "
-    "and instance (a copy per run). CPU (median) and peak RSS (largest) are the process's and its waited-for children's, "
-    "from `wait4`. (h) is timed inside its launcher, from the start of run creation to the run's RUN_SUCCESS event (the "
-    "launched run is a process of its own)."
+    "event storage, the printed summary), median of the runs; each backfill with a fresh DAGSTER_HOME (the CLI makes it "
+    "the project's local SQLite instance) and, for the season, an empty warehouse; the one-day rerun and the retry start "
+    "from the season's warehouse and instance (a copy per run). CPU (median) and peak RSS (largest) are the process's and "
+    "its waited-for children's, from `wait4`. (h) is timed inside its launcher, from the start of run creation to the "
+    "run's RUN_SUCCESS event (the launched run is a process of its own)."
 )
 
 

@@ -45,6 +45,9 @@ def test_a_landed_day_is_materialized_through_every_asset_by_automation(landing:
                 return all(done.values())
 
             daemon.wait_for(new_day_done, timeout=420, interval=3, what=f"every asset of {NEW_DAY} materialized")
+            # A run's last materialization is stored before its step and the run end: stopping the daemon then
+            # would cut the run short (it is in the daemon's process group).
+            daemon.wait_until_quiet(instance, INTERVAL_SECONDS)
 
         automation_runs = instance.get_runs(RunsFilter(tags={TRIGGER_TAG: AUTOMATION_TRIGGER}))
         assert automation_runs and all(run.status == DagsterRunStatus.SUCCESS for run in automation_runs)
