@@ -1,11 +1,15 @@
-"""`lists_by_key` is `groupby(key)[column].agg(list)` with the lists in a chosen order, without a call per group."""
+"""`lists_by_key` is `groupby(key)[column].agg(list)` with the lists in a chosen order, without a call per group;
+`collector_paused` pauses the cyclic collector inside and restores what was there."""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
+import pytest
 
-from nba_failures.frames import lists_by_key
+from nba_failures.frames import collector_paused, lists_by_key
 
 
 def test_lists_by_key_equals_a_stable_sort_and_groupby_on_random_rows() -> None:
@@ -53,3 +57,28 @@ def test_lists_by_key_of_several_key_columns_equals_a_groupby_on_them() -> None:
     assert actual.to_dict() == expected.to_dict()
     empty = lists_by_key(rows.iloc[:0], keys, "game_id")
     assert empty.empty and empty.index.names == keys
+
+
+def test_collector_paused_inside_resumed_after_even_on_error_and_left_paused_if_it_was() -> None:
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with collector_paused():
+            assert not gc.isenabled()
+            with collector_paused():
+                pass
+            assert not gc.isenabled(), "the inner pause does not resume what the outer one paused"
+            raise ValueError("a failing body")
+    assert gc.isenabled()
+
+    @collector_paused()
+    def paused_call() -> bool:
+        return gc.isenabled()
+
+    assert paused_call() is False and paused_call() is False and gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled(), "paused before: still paused after"
+    finally:
+        gc.enable()

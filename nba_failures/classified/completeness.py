@@ -15,6 +15,7 @@ from nba_failures.failures.classification import (
     needs_completeness_check,
 )
 from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS, RootProcessors, attach_prerequisites
+from nba_failures.frames import collector_paused
 from nba_failures.identity import box_listings, read_player_identities
 from nba_failures.landing.contract import LISTING_COLUMNS, game_date_of
 from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
@@ -32,6 +33,7 @@ class CompletenessChecker(ConfigurableResource):
     lookback_days: int = Field(default=14, ge=1, description="Days before the analysis date whose games are checked.")
     min_history_games: int = Field(default=5, ge=1, description="Fewer expected games than this → INSUFFICIENT_HISTORY.")
 
+    @collector_paused()
     def evidence(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> CompletenessEvidence:
         """Schedule, summaries, raw box scores (resolved against the registry, as the processors resolved them) and
         the root processors' failures around `[start, end)`: five reads.
@@ -55,6 +57,7 @@ class CompletenessChecker(ConfigurableResource):
         recorded = warehouse.read(PROCESSOR_FAILURES, reach, start, where_in=root_processors, columns=RECORDED_FAILURE_COLUMNS)
         return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows, recorded_failures=recorded)
 
+    @collector_paused()
     def classify_with(self, failures: pd.DataFrame, evidence: CompletenessEvidence) -> pd.DataFrame:
         """Every failure classified, with what its fix needs (prerequisites and the root failures it follows)."""
         classified = classify_failures(failures, evidence, self.lookback_days, self.min_history_games)
