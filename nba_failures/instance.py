@@ -141,15 +141,17 @@ def local_instance_config() -> dict:
 def dagster_home() -> Path:
     """`DAGSTER_HOME`, set to the project's local one when unset (so `dagster dev` sees CLI runs) and created.
 
-    A home without a dagster.yaml that is the project's own or still empty gets one naming `LocalInstance`; a home
-    that already holds an instance keeps the instance it has."""
+    A new home (still empty) and the project's own home get a dagster.yaml naming `LocalInstance` when theirs sets
+    nothing (none, or comments only: what earlier versions wrote in the project's home); a home that already holds
+    an instance or configures one keeps what it has."""
     default = (settings.LOCAL_DATA_DIR / "dagster_home").resolve()
     # Dagster accepts only an absolute DAGSTER_HOME; a relative one is taken from the working directory.
     home = Path(os.environ.get("DAGSTER_HOME") or default).resolve()
     os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() and (home == default or not any(home.iterdir())):
+    sets_nothing = not config.exists() or yaml.safe_load(config.read_text()) is None
+    if sets_nothing and (home == default or not any(home.iterdir())):
         comment = "# The project's local Dagster instance: runs, events and schedules are stored in this folder.\n"
         config.write_text(comment + yaml.safe_dump(local_instance_config()))
     return home

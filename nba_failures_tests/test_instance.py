@@ -29,6 +29,7 @@ from dagster import (
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from nba_failures import settings
 from nba_failures.instance import LocalInstance, PooledSqliteEventLogStorage, dagster_home, local_instance_config
 
 DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-11")
@@ -89,11 +90,29 @@ def test_a_new_home_gets_the_local_instance_and_one_that_holds_an_instance_keeps
         assert type(instance) is LocalInstance
         assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
 
+    # A home of someone else's that holds an instance, with no dagster.yaml or one that sets nothing.
     used = tmp_path / "used_home"
     (used / "history").mkdir(parents=True)
     monkeypatch.setenv("DAGSTER_HOME", str(used))
     dagster_home()
     assert not (used / "dagster.yaml").exists()
+    (used / "dagster.yaml").write_text("# nothing set\n")
+    dagster_home()
+    assert (used / "dagster.yaml").read_text() == "# nothing set\n"
+
+    # The project's own home, as earlier versions left it: runs in it and a dagster.yaml of comments only.
+    monkeypatch.setattr(settings, "LOCAL_DATA_DIR", tmp_path / "project")
+    monkeypatch.delenv("DAGSTER_HOME")
+    project_home = tmp_path / "project" / "dagster_home"
+    (project_home / "history").mkdir(parents=True)
+    (project_home / "dagster.yaml").write_text("# The project's local Dagster instance\n")
+    assert dagster_home() == project_home
+    assert yaml.safe_load((project_home / "dagster.yaml").read_text()) == local_instance_config()
+
+    configured = {"telemetry": {"enabled": False}}
+    (project_home / "dagster.yaml").write_text(yaml.safe_dump(configured))
+    dagster_home()
+    assert yaml.safe_load((project_home / "dagster.yaml").read_text()) == configured
 
 
 def test_local_instance_opens_each_database_once_and_writes_dagsters_own_files(tmp_path):
