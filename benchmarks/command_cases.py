@@ -5,6 +5,7 @@ e  `nba-failures backfill`, the season from an empty warehouse, and the plain-SQ
 f  `nba-failures backfill --start D --end D`, one day again after the season
 g  `python -c 'import nba_failures.definitions'`, loading the code location
 h  a retry run of one day launched as the sensor launches it (benchmarks.sensor_launch)
+p  e and f on the production instance's storage: deploy/dagster.yaml over a PostgreSQL server on loopback
 """
 
 from __future__ import annotations
@@ -211,8 +212,43 @@ def retry_case(plan: Plan, work: Path, landing: Path, season: SeasonState, repor
     )
 
 
+def postgres_case(plan: Plan, work: Path, landing: Path, report: CaseReport) -> None:
+    """(e) and (f) with runs, events and schedules in PostgreSQL (deploy/dagster.yaml), as the deployed instance keeps
+    them: a server started for the purpose on loopback, with its default durability (fsync on), a new database for
+    each season run; the one-day reruns start from a copy of the last season's warehouse, on its database."""
+    from nba_failures_tests.postgres_server import PostgresServer
+
+    home, database = work / f"cmd_{plan.label}_pg_home", work / f"cmd_{plan.label}_pg.duckdb"
+    fresh_home(home)
+    shutil.copy(PROJECT_DIR / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    with PostgresServer(durable=True) as server:
+        seasons: list[CommandTiming] = []
+        for attempt in range(plan.repeat_command):
+            print(f"(e) on PostgreSQL, run {attempt + 1}/{plan.repeat_command}", file=sys.stderr)
+            database.unlink(missing_ok=True)
+            env = {**command_env(landing, database, home), **server.instance_env(server.create_database(f"season_{attempt}"))}
+            log = work / f"cmd_pg_season_{plan.label}_{attempt}.log"
+            seasons.append(time_command([NBA_FAILURES, "backfill"], env, PROJECT_DIR, log))
+        season_copy = work / f"cmd_{plan.label}_pg_season.duckdb"
+        shutil.copyfile(database, season_copy)
+        arguments = ["backfill", "--start", plan.day, "--end", plan.day]
+        days: list[CommandTiming] = []
+        for attempt in range(plan.repeat_command):
+            print(f"(f) on PostgreSQL, run {attempt + 1}/{plan.repeat_command}", file=sys.stderr)
+            shutil.copyfile(season_copy, database)
+            days.append(
+                time_command([NBA_FAILURES, *arguments], env, PROJECT_DIR, work / f"cmd_pg_day_{plan.label}_{attempt}.log")
+            )
+    what = "`nba-failures backfill`, deploy/dagster.yaml (PostgreSQL), a new database, empty warehouse"
+    report.row(
+        "(e) on PostgreSQL: full-season backfill from empty", what, [timing.wall_s for timing in seasons], seasons, GOALS_S["e"]
+    )
+    what = f"`nba-failures backfill --start {plan.day} --end {plan.day}` after the season, deploy/dagster.yaml (PostgreSQL)"
+    report.row(f"(f) on PostgreSQL: rerun of one day ({plan.day})", what, [timing.wall_s for timing in days], days, GOALS_S["f"])
+
+
 def run_commands(plan: Plan, only: set[str], work: Path, landing: Path) -> CaseReport:
-    """The cases of `only` among e–h; f and h start from the season's state, which (e) leaves (or one untimed run)."""
+    """The cases of `only` among e–h and p; f and h start from the season's state, which (e) leaves (or one untimed run)."""
     report = CaseReport()
     if only & {"e", "f", "h"}:
         season = season_case(plan, work, landing, report if "e" in only else None)
@@ -222,4 +258,6 @@ def run_commands(plan: Plan, only: set[str], work: Path, landing: Path) -> CaseR
         import_case(plan, work, landing, report)
     if "h" in only:
         retry_case(plan, work, landing, season, report)
+    if "p" in only:
+        postgres_case(plan, work, landing, report)
     return report

@@ -14,6 +14,7 @@ where the time went from the run's events in a fresh DAGSTER_HOME):
     f  `nba-failures backfill --start D --end D`, one day again after the season
     g  `python -c 'import nba_failures.definitions'`, loading the code location
     h  a retry run of one day launched as the sensor launches it (benchmarks.sensor_launch)
+    p  e and f again with runs and events in PostgreSQL (deploy/dagster.yaml, a server started on loopback)
 
 Each in-process scenario runs in a child process (`benchmarks.scenarios`) with its own landing directory and
 DuckDB file under the work directory (default `.local/benchmarks`); generated landing directories are kept
@@ -55,7 +56,8 @@ WHOLE_COMMAND_NOTE = (
     "the project's local SQLite instance) and, for the season, an empty warehouse; the one-day rerun and the retry start "
     "from the season's warehouse and instance (a copy per run). CPU (median) and peak RSS (largest) are the process's and "
     "its waited-for children's, from `wait4`. (h) is timed inside its launcher, from the start of run creation to the "
-    "run's RUN_SUCCESS event (the launched run is a process of its own)."
+    "run's RUN_SUCCESS event (the launched run is a process of its own). The PostgreSQL rows keep runs and events in "
+    "PostgreSQL (deploy/dagster.yaml, a server on loopback with fsync on), a new database for each season run."
 )
 
 
@@ -64,7 +66,7 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
     began, load_before = time.time(), load_average()
     in_process = in_process_cases.run_in_process(plan, only, work)
     commands = command_cases.CaseReport()
-    if only & {"e", "f", "g", "h"}:
+    if only & {"e", "f", "g", "h", "p"}:
         commands = command_cases.run_commands(plan, only, work, in_process_cases.landing_for(plan, work, 1))
     table = markdown_table(in_process_cases.HEADER, in_process.rows) if in_process.rows else []
     command_table = markdown_table(command_cases.HEADER, commands.rows) if commands.rows else []
@@ -95,7 +97,7 @@ def run(plan: Plan, only: set[str], work: Path, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny input: 4 game days, 100 failures, 1 and 2 season copies")
-    parser.add_argument("--only", default="a,b,c,d,e,f,g,h", help="comma-separated subset of a–h")
+    parser.add_argument("--only", default="a,b,c,d,e,f,g,h,p", help="comma-separated subset of a–h and p")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK, help="landing directories and DuckDB files")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="markdown table to write")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""A real PostgreSQL server on loopback in a temporary directory, for the production instance's tests.
+"""A real PostgreSQL server on loopback in a temporary directory, for the production instance's tests and benchmarks.
 
 The binaries come from `NBA_FAILURES_PG_BIN` (set by scripts/test from .ci/install_postgres.sh) or the newest
 /usr/lib/postgresql/*/bin. PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
@@ -39,7 +39,9 @@ def _free_port() -> int:
 class PostgresServer:
     """initdb + pg_ctl start on 127.0.0.1:<free port>; stopped and removed on exit."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # Tests run without fsync; a benchmark of the production instance (`durable`) keeps PostgreSQL's default.
+        self.durable = durable
         self.bindir = _bindir()
         self.port = _free_port()
         self.host = "127.0.0.1"
@@ -71,7 +73,8 @@ class PostgresServer:
             "-E",
             "UTF8",
         )
-        options = f"-h {self.host} -p {self.port} -k {self.root} -c max_connections=200 -c fsync=off"
+        options = f"-h {self.host} -p {self.port} -k {self.root} -c max_connections=200"
+        options += "" if self.durable else " -c fsync=off"
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start"
         )

@@ -21,6 +21,8 @@ WHOLE_COMMAND_CASES = (
     "(f) rerun of one day",
     "(g) load the code location",
     "(h) sensor-launched retry run of one day",
+    "(e) on PostgreSQL: full-season backfill from empty",
+    "(f) on PostgreSQL: rerun of one day",
 )
 # Where the time of a whole command went: start-up, planning, steps, event storage, the summary; and the yardstick.
 BREAKDOWN_PHRASES = (
