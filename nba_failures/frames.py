@@ -1,4 +1,4 @@
-"""Column helpers over pandas frames."""
+"""Column helpers over pandas frames, and the collector pause that bulk work over them wants."""
 
 from __future__ import annotations
 

@@ -150,8 +150,9 @@ def dagster_home() -> Path:
     os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    sets_nothing = not config.exists() or yaml.safe_load(config.read_text()) is None
-    if sets_nothing and (home == default or not any(home.iterdir())):
+    # Only the project's home and an empty one are ours to configure: another home's file is not even read.
+    ours = home == default or not any(home.iterdir())
+    if ours and (not config.exists() or yaml.safe_load(config.read_text()) is None):
         comment = "# The project's local Dagster instance: runs, events and schedules are stored in this folder.\n"
         config.write_text(comment + yaml.safe_dump(local_instance_config()))
     return home

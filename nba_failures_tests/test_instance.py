@@ -9,37 +9,15 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSpec,
-    AssetKey,
-    AssetMaterialization,
-    DagsterInstance,
-    DailyPartitionsDefinition,
-    MaterializeResult,
-    asset,
-    materialize,
-)
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from dagster import AssetKey, AssetMaterialization, DagsterInstance
 
 from nba_failures import settings
 from nba_failures.instance import LocalInstance, PooledSqliteEventLogStorage, dagster_home, local_instance_config
-
-DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-11")
-
-
-@asset(partitions_def=DAYS, check_specs=[AssetCheckSpec("rows_present", asset="box_scores", partitions_def=DAYS)])
-def box_scores(context) -> MaterializeResult:
-    return MaterializeResult(
-        metadata={"day": context.partition_key}, check_results=[AssetCheckResult(passed=True, check_name="rows_present")]
-    )
+from nba_failures_tests.instance_runs import DAYS, backfill_days, connections_opened
 
 
 def _home(path: Path, config: dict) -> Path:
@@ -48,33 +26,15 @@ def _home(path: Path, config: dict) -> Path:
     return path
 
 
-@contextmanager
-def _sqlite_connections() -> Iterator[list[str]]:
+def _sqlite_connections():
     """Every SQLite connection opened in this process while inside, by database file."""
-    opened: list[str] = []
-
-    def count(dbapi_connection, _record) -> None:
-        opened.append(dbapi_connection.execute("PRAGMA database_list").fetchone()[2])
-
-    event.listen(Engine, "connect", count)
-    try:
-        yield opened
-    finally:
-        event.remove(Engine, "connect", count)
-
-
-def _backfill_days(instance: DagsterInstance) -> str:
-    for day in DAYS.get_partition_keys():
-        assert materialize([box_scores], instance=instance, partition_key=day).success
-    return instance.get_runs(limit=1)[0].run_id
+    return connections_opened(lambda connection: connection.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _stored(instance: DagsterInstance) -> tuple[set[str], dict[str, int]]:
     """The materialized days and, per run, the number of events stored."""
-    runs = instance.get_runs()
-    return instance.get_materialized_partitions(AssetKey("box_scores")), {
-        run.run_id: len(instance.all_logs(run.run_id)) for run in runs
-    }
+    events = {run.run_id: len(instance.all_logs(run.run_id)) for run in instance.get_runs()}
+    return instance.get_materialized_partitions(AssetKey("box_scores")), events
 
 
 def _sync_and_journal(instance: DagsterInstance) -> tuple[int, str]:
@@ -120,7 +80,7 @@ def test_local_instance_opens_each_database_once_and_writes_dagsters_own_files(t
     default_home = _home(tmp_path / "default", {})
     with DagsterInstance.from_config(str(local_home)) as instance:
         with _sqlite_connections() as opened:
-            _backfill_days(instance)
+            backfill_days(instance)
         local_stored = _stored(instance)
         assert _sync_and_journal(instance) == (1, "wal")  # synchronous=NORMAL: a commit does not wait for the disk
     events = sum(local_stored[1].values())
@@ -132,7 +92,7 @@ def test_local_instance_opens_each_database_once_and_writes_dagsters_own_files(t
     assert max(event_log_opens.values()) <= 3
 
     with DagsterInstance.from_config(str(default_home)) as instance, _sqlite_connections() as opened:
-        _backfill_days(instance)
+        backfill_days(instance)
         assert _sync_and_journal(instance) == (2, "wal")  # Dagster's FULL
     assert len([path for path in opened if "/history/runs/" in path]) > events  # Dagster's own: a file per write
 
@@ -172,8 +132,8 @@ def test_a_forked_process_writes_through_connections_of_its_own(tmp_path):
 def test_wiping_the_instance_leaves_no_run_file_open(tmp_path, config):
     home = _home(tmp_path / "home", config)
     with DagsterInstance.from_config(str(home)) as instance:
-        _backfill_days(instance)
+        backfill_days(instance)
         instance.wipe()
         assert list((home / "history" / "runs").glob("*.db")) == [home / "history" / "runs" / "index.db"]
-        _backfill_days(instance)
+        backfill_days(instance)
         assert instance.get_materialized_partitions(AssetKey("box_scores")) == set(DAYS.get_partition_keys())

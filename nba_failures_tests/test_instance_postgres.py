@@ -3,47 +3,16 @@ dagster-postgres's own, the same runs of a daily-partitioned asset with a partit
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from nba_failures.instance_postgres import PooledPostgresStorage
 from nba_failures.settings import PROJECT_DIR
+from nba_failures_tests.instance_runs import DAYS, backfill_days, connections_opened
 from nba_failures_tests.postgres_server import PostgresServer
-from nba_failures_tests.test_instance import DAYS, _backfill_days
-
-
-@contextmanager
-def _connections_opened() -> Iterator[list[int]]:
-    opened: list[int] = []
-
-    def count(_dbapi_connection, _record) -> None:
-        opened.append(1)
-
-    event.listen(Engine, "connect", count)
-    try:
-        yield opened
-    finally:
-        event.remove(Engine, "connect", count)
-
-
-@contextmanager
-def _instance(home: Path, env: dict[str, str]) -> Iterator[DagsterInstance]:
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)  # deploy/dagster.yaml reads its connection from the environment
-    try:
-        with DagsterInstance.from_config(str(home)) as instance:
-            yield instance
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
 
 
 def _deploy_home(path: Path, dagsters_own: bool) -> Path:
@@ -56,16 +25,18 @@ def _deploy_home(path: Path, dagsters_own: bool) -> Path:
 
 
 @pytest.mark.slow(seconds=20)
-def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_own_stores(tmp_path):
+def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_own_stores(tmp_path, monkeypatch):
     with PostgresServer() as server:
         counted = {}
         for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
-            env = server.instance_env(server.create_database(name))
-            with _instance(_deploy_home(tmp_path / name, dagsters_own), env) as instance:
+            # deploy/dagster.yaml reads its connection from the environment.
+            for variable, value in server.instance_env(server.create_database(name)).items():
+                monkeypatch.setenv(variable, value)
+            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
                 storage_class = instance.get_ref().storage_data.class_name
                 assert (storage_class == PooledPostgresStorage.__name__) != dagsters_own
-                with _connections_opened() as opened:
-                    _backfill_days(instance)
+                with connections_opened() as opened:
+                    backfill_days(instance)
                 runs = instance.get_runs()
                 events = sum(len(instance.all_logs(run.run_id)) for run in runs)
                 counted[name] = (len(opened), events, len(runs))
