@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
@@ -149,6 +149,13 @@ def test_overlapping_ui_sensor_and_cli_runs_on_the_production_instance(tmp_path:
             assert not launched.errors, launched.errors
             result = launched.data["launchPartitionBackfill"]
             assert result["__typename"] == "LaunchBackfillSuccess", result
+
+            # The CLI submits its run while the backfill's is in flight, however fast either runs.
+            def backfill_run_in_flight() -> bool:
+                runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": result["backfillId"]}))
+                return any(not run.is_finished for run in runs)
+
+            daemon.wait_for(backfill_run_in_flight, timeout=240, interval=0.5, what="the UI backfill's run in flight")
             # 2. Game files of two days land again: their new data versions make the automation run those days, unless
             # another run (the UI backfill covers one of them) processes them after they landed.
             landed_again = time.time()
