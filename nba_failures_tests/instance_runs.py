@@ -10,12 +10,14 @@ from typing import Any
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
+    BackfillPolicy,
     DagsterInstance,
     DailyPartitionsDefinition,
     MaterializeResult,
     asset,
     materialize,
 )
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,6 +29,20 @@ def box_scores(context) -> MaterializeResult:
     return MaterializeResult(
         metadata={"day": context.partition_key}, check_results=[AssetCheckResult(passed=True, check_name="rows_present")]
     )
+
+
+@asset(partitions_def=DAYS, backfill_policy=BackfillPolicy.single_run())
+def box_score_days(context) -> MaterializeResult:
+    for day in context.partition_keys:
+        context.add_asset_metadata({"day": day}, partition_key=day)
+    return MaterializeResult(metadata={"days": len(context.partition_keys)})
+
+
+def backfill_range(instance: DagsterInstance) -> None:
+    """One run over every day of `DAYS`: Dagster hands its planned events and its materializations over as batches."""
+    days = DAYS.get_partition_keys()
+    range_tags = {ASSET_PARTITION_RANGE_START_TAG: days[0], ASSET_PARTITION_RANGE_END_TAG: days[-1]}
+    assert materialize([box_score_days], instance=instance, tags=range_tags).success
 
 
 def backfill_days(instance: DagsterInstance) -> None:

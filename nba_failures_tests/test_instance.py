@@ -7,17 +7,30 @@ temporary DAGSTER_HOME and counts the SQLite connections opened while they run.
 from __future__ import annotations
 
 import collections
+import contextlib
 import multiprocessing
 import shutil
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, AssetMaterialization, DagsterInstance
+from dagster import AssetKey, AssetMaterialization, DagsterEventType, DagsterInstance
+from dagster._core.storage.event_log.base import EventLogRecord
+from dagster._serdes import deserialize_value, serialize_value
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from nba_failures import settings
-from nba_failures.instance import LocalInstance, PooledSqliteEventLogStorage, dagster_home, local_instance_config
-from nba_failures_tests.instance_runs import DAYS, backfill_days, connections_opened
+from nba_failures.instance import (
+    EVENT_BATCH_SIZE,
+    LocalInstance,
+    PooledSqliteEventLogStorage,
+    dagster_home,
+    local_instance_config,
+)
+from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, connections_opened
 
 
 def _home(path: Path, config: dict) -> Path:
@@ -137,3 +150,99 @@ def test_wiping_the_instance_leaves_no_run_file_open(tmp_path, config):
         assert list((home / "history" / "runs").glob("*.db")) == [home / "history" / "runs" / "index.db"]
         backfill_days(instance)
         assert instance.get_materialized_partitions(AssetKey("box_scores")) == set(DAYS.get_partition_keys())
+
+
+@contextlib.contextmanager
+def _commits() -> Iterator[collections.Counter]:
+    """The commits made in this process while inside, by database file name."""
+    commits: collections.Counter = collections.Counter()
+
+    def count(connection) -> None:
+        commits[Path(connection.engine.url.database).name] += 1
+
+    event.listen(Engine, "commit", count)
+    try:
+        yield commits
+    finally:
+        event.remove(Engine, "commit", count)
+
+
+def _latest_materializations(home: Path) -> dict[str, tuple[str, str]]:
+    """Per asset, the stored text of its latest materialization and of the event row it names."""
+    with contextlib.closing(sqlite3.connect(home / "history" / "runs" / "index.db")) as index:
+        latest = index.execute("SELECT asset_key, last_materialization FROM asset_keys").fetchall()
+        return {
+            key: (
+                text,
+                index.execute("SELECT event FROM event_logs WHERE id = ?", [deserialize_value(text).storage_id]).fetchone()[0],
+            )
+            for key, text in latest
+            if text
+        }
+
+
+def test_a_range_run_stores_its_event_batches_in_one_transaction_each_with_dagsters_rows(tmp_path):
+    local_home = _home(tmp_path / "local", local_instance_config())
+    default_home = _home(tmp_path / "default", {})
+    stored = {}
+    for name, home in (("local", local_home), ("default", default_home)):
+        with DagsterInstance.from_config(str(home)) as instance, _commits() as commits:
+            backfill_range(instance)
+            [run] = instance.get_runs()
+            events = instance.all_logs(run.run_id)
+            stored[name] = (
+                instance.get_materialized_partitions(AssetKey("box_score_days")),
+                collections.Counter(entry.dagster_event_type for entry in events),
+            )
+            stored[f"{name} index commits"] = commits["index.db"]
+    assert stored["local"] == stored["default"]
+    days = len(DAYS.get_partition_keys())
+    assert stored["local"][0] == set(DAYS.get_partition_keys())
+    assert stored["local"][1][DagsterEventType.ASSET_MATERIALIZATION] == days
+    # Dagster's own: a commit to the index per planned event and per materialization (and some); here one per batch.
+    assert stored["default index commits"] >= 2 * days
+    assert stored["local index commits"] <= stored["default index commits"] - 2 * (days - 1)
+
+    # The asset's latest materialization, which the local storage wraps around the event's text, reads as Dagster's.
+    [(text, event_text)] = _latest_materializations(local_home).values()
+    record = deserialize_value(text, EventLogRecord)
+    assert text == serialize_value(EventLogRecord(storage_id=record.storage_id, event_log_entry=deserialize_value(event_text)))
+    assert record.event_log_entry.dagster_event.partition == DAYS.get_last_partition_key()
+
+
+def test_a_batch_with_a_failed_write_keeps_none_of_its_events(tmp_path, monkeypatch):
+    with DagsterInstance.from_config(str(_home(tmp_path / "run", local_instance_config()))) as instance:
+        backfill_range(instance)
+        [run] = instance.get_runs()
+        materializations = [
+            entry for entry in instance.all_logs(run.run_id) if entry.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION
+        ]
+    with DagsterInstance.from_config(str(_home(tmp_path / "home", local_instance_config()))) as instance:
+        storage = instance.event_log_storage
+        store_tags = PooledSqliteEventLogStorage._store_asset_event_tags
+        calls = []
+
+        def fail_on_the_third(self, *args) -> None:
+            calls.append(args)
+            if len(calls) == 3:
+                raise sqlite3.OperationalError("disk I/O error")
+            store_tags(self, *args)
+
+        monkeypatch.setattr(PooledSqliteEventLogStorage, "_store_asset_event_tags", fail_on_the_third)
+        with pytest.raises(sqlite3.OperationalError):
+            storage.store_event_batch(materializations)
+        assert storage.get_logs_for_run(run.run_id) == []
+        assert instance.get_materialized_partitions(AssetKey("box_score_days")) == set()
+
+        monkeypatch.setattr(PooledSqliteEventLogStorage, "_store_asset_event_tags", store_tags)
+        storage.store_event_batch(materializations)
+        assert len(storage.get_logs_for_run(run.run_id)) == len(materializations)
+        assert instance.get_materialized_partitions(AssetKey("box_score_days")) == set(DAYS.get_partition_keys())
+
+
+def test_the_local_instance_batches_events_unless_dagsters_switch_says_otherwise(tmp_path, monkeypatch):
+    with DagsterInstance.from_config(str(_home(tmp_path / "home", local_instance_config()))) as instance:
+        monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+        assert instance._get_event_batch_size() == EVENT_BATCH_SIZE
+        monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+        assert instance._get_event_batch_size() == 0
