@@ -59,6 +59,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         # The connections of the batch being stored (`store_event_batch`), by file; None outside a batch.
         self._batch: dict[str, Connection] | None = None
         self._batch_files: ExitStack | None = None
+        # Per asset and event type, the batch's last event and its id: what decides the asset's entry.
+        self._batch_asset_entries: dict[tuple, tuple[EventLogEntry, int]] = {}
         self._last_serialized: tuple[EventLogEntry, str] | None = None
         super().__init__(base_dir, inst_data=inst_data)
         # Reentrant: a batch holds it while each of its events takes it again, as a single event does.
@@ -96,8 +98,22 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             try:
                 for event in events:
                     self.store_event(event)
+                with self.index_transaction() as connection:
+                    for event, event_id in self._batch_asset_entries.values():
+                        super()._store_asset_event(connection, event, event_id)
             finally:
                 self._batch = self._batch_files = None
+                self._batch_asset_entries = {}
+
+    def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
+        # An asset's entry (its latest materialization, run and event time) is overwritten by each of its events:
+        # in a batch, by the last of each type. Those are written once, in order, when the batch ends.
+        if self._batch is None or not event.get_dagster_event().asset_key:
+            super()._store_asset_event(conn, event, event_id)
+            return
+        key = (event.get_dagster_event().asset_key, event.dagster_event_type)
+        self._batch_asset_entries.pop(key, None)  # moved to the end: applied in the order of the last events
+        self._batch_asset_entries[key] = (event, event_id)
 
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():

@@ -208,6 +208,11 @@ def test_a_range_run_stores_its_event_batches_in_one_transaction_each_with_dagst
     record = deserialize_value(text, EventLogRecord)
     assert text == serialize_value(EventLogRecord(storage_id=record.storage_id, event_log_entry=deserialize_value(event_text)))
     assert record.event_log_entry.dagster_event.partition == DAYS.get_last_partition_key()
+    with DagsterInstance.from_config(str(local_home)) as instance:
+        [run] = instance.get_runs()
+        [entry] = instance.get_asset_records([AssetKey("box_score_days")])
+        assert entry.asset_entry.last_run_id == run.run_id
+        assert entry.asset_entry.last_materialization_record.storage_id == record.storage_id
 
 
 def test_a_batch_with_a_failed_write_keeps_none_of_its_events(tmp_path, monkeypatch):
