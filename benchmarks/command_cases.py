@@ -85,7 +85,8 @@ def _backfill_notes(case: str, timing: CommandTiming, events: RunEvents, storage
     storage_note = (
         f"{case} Dagster's event storage: the run wrote {sum(events.event_counts.values()):,} events ({counts}). "
         f"In one extra run of the same command with a clock on the SQLite event log's and run storage's writes "
-        f"({storage.writes:,} writes), {storage.seconds:.2f} s of its {storage.wall_s:.2f} s ({share:.0%}) went to them, "
+        f"({storage.writes:,} writes, a batch of events counted as one), {storage.seconds:.2f} s of its "
+        f"{storage.wall_s:.2f} s ({share:.0%}) went to them, "
         "spread over the run creation and the steps above."
     )
     breakdown = breakdown_text(backfill_breakdown(timing, events), timing.wall_s)
