@@ -1,5 +1,6 @@
 """The production instance's storage on a real PostgreSQL server: deploy/dagster.yaml's pooled event log against
-dagster-postgres's own, the same runs of a daily-partitioned asset with a partitioned check, connections counted."""
+dagster-postgres's own, the same runs of a daily-partitioned asset with a partitioned check, connections counted;
+its instance class, which hands the storage Dagster's event batches."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
+from nba_failures.instance import EventBatchingInstance
 from nba_failures.instance_postgres import PooledPostgresStorage
 from nba_failures.settings import PROJECT_DIR
-from nba_failures_tests.instance_runs import DAYS, backfill_days, connections_opened
+from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, connections_opened
 from nba_failures_tests.postgres_server import PostgresServer
 
 
-def _deploy_home(path: Path, dagsters_own: bool) -> Path:
+def _deploy_home(path: Path, dagsters_own: bool, batching: bool = True) -> Path:
     path.mkdir(parents=True)
     config = yaml.safe_load((PROJECT_DIR / "deploy" / "dagster.yaml").read_text())
     if dagsters_own:
         config["storage"] = {"postgres": config["storage"]["custom"]["config"]}
+    if not batching:
+        del config["instance_class"]
     (path / "dagster.yaml").write_text(yaml.safe_dump(config))
     return path
 
@@ -45,3 +51,28 @@ def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_ow
         # Dagster's own event log opens a connection for each event it writes (more for an asset event); the pooled
         # one keeps its connection, so at least that many fewer are opened. The run storage opens its own either way.
         assert counted["dagsters_own"][0] - counted["pooled"][0] >= counted["pooled"][1] > 10 * len(DAYS.get_partition_keys())
+
+
+@pytest.mark.slow(seconds=15)
+def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset_at_once(tmp_path, monkeypatch):
+    inserted = {}
+
+    def count(_connection, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("INSERT INTO event_logs"):
+            inserted[name] += 1
+
+    with PostgresServer() as server:
+        for name, batching in (("batching", True), ("one_by_one", False)):
+            for variable, value in server.instance_env(server.create_database(name)).items():
+                monkeypatch.setenv(variable, value)
+            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, False, batching))) as instance:
+                assert isinstance(instance, EventBatchingInstance) == batching
+                inserted[name] = 0
+                event.listen(Engine, "before_cursor_execute", count)
+                try:
+                    backfill_range(instance)
+                finally:
+                    event.remove(Engine, "before_cursor_execute", count)
+                assert instance.get_materialized_partitions(AssetKey("box_score_days")) == set(DAYS.get_partition_keys())
+    # One INSERT for the run's materializations instead of one each.
+    assert inserted["one_by_one"] - inserted["batching"] == len(DAYS.get_partition_keys()) - 1
