@@ -6,9 +6,9 @@ and closes the file again, two or three times for an asset event (its run's file
 backfill writes about 7,900 events (a planned event, a materialization and a check result per asset and day), and
 those writes were most of the whole command's time. `PooledSqliteEventLogStorage` keeps one engine, with its
 connection pool, per database file. It writes a batch of events (Dagster hands a run's planned materializations and
-a range run's materializations over as batches to an `EventBatchingInstance`) in one transaction per file, and
-serializes a materialization once where Dagster does twice. Rows, files and schema are Dagster's own: a home written
-here opens with Dagster's default instance and the other way round.
+a range run's materializations over as batches to an `EventBatchingInstance`) in one transaction per file, each
+asset's entry once per batch, and serializes a materialization once where Dagster does twice. Rows, files and schema
+are Dagster's own: a home written here opens with Dagster's default instance and the other way round.
 
 A new `DAGSTER_HOME` gets a dagster.yaml naming `LocalInstance` (`dagster_home`): Dagster builds the instance's
 storage from the home's own path, so a home can be copied or moved. A `storage:` section in that file (PostgreSQL, as in
@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,16 @@ MAX_OPEN_DATABASES = 8
 EVENT_BATCH_SIZE = 1000
 
 
+@dataclass
+class _Batch:
+    """What a batch being stored holds until it ends: a transaction per file, and what decides each asset's entry."""
+
+    files: ExitStack
+    connections: dict[str, Connection] = field(default_factory=dict)
+    # Per asset and event type, the batch's last event and its id, in the order of those last events.
+    asset_entries: dict[tuple, tuple[EventLogEntry, int]] = field(default_factory=dict)
+
+
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log with one engine (and its pool of connections) per database file."""
 
@@ -56,11 +67,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines_pid = os.getpid()
         self._tables_present: set[str] = set()
         self._asset_key_index_cols: bool | None = None
-        # The connections of the batch being stored (`store_event_batch`), by file; None outside a batch.
-        self._batch: dict[str, Connection] | None = None
-        self._batch_files: ExitStack | None = None
-        # Per asset and event type, the batch's last event and its id: what decides the asset's entry.
-        self._batch_asset_entries: dict[tuple, tuple[EventLogEntry, int]] = {}
+        self._batch: _Batch | None = None  # the batch being stored (`store_event_batch`)
         self._last_serialized: tuple[EventLogEntry, str] | None = None
         super().__init__(base_dir, inst_data=inst_data)
         # Reentrant: a batch holds it while each of its events takes it again, as a single event does.
@@ -82,11 +89,11 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 yield connection
 
     def _batch_connection(self, shard: str) -> Connection:
-        connection = self._batch.get(shard)
+        connection = self._batch.connections.get(shard)
         if connection is None:
-            connection = self._batch_files.enter_context(self._engine(shard).connect())
-            self._batch_files.enter_context(connection.begin())
-            self._batch[shard] = connection
+            connection = self._batch.files.enter_context(self._engine(shard).connect())
+            self._batch.files.enter_context(connection.begin())
+            self._batch.connections[shard] = connection
         return connection
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
@@ -94,16 +101,15 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
         A failed write rolls the whole batch back; Dagster then stores its events one by one."""
         with self._db_lock, ExitStack() as files:
-            self._batch, self._batch_files = {}, files
+            self._batch = batch = _Batch(files)
             try:
                 for event in events:
                     self.store_event(event)
                 with self.index_transaction() as connection:
-                    for event, event_id in self._batch_asset_entries.values():
+                    for event, event_id in batch.asset_entries.values():
                         super()._store_asset_event(connection, event, event_id)
             finally:
-                self._batch = self._batch_files = None
-                self._batch_asset_entries = {}
+                self._batch = None
 
     def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
         # An asset's entry (its latest materialization, run and event time) is overwritten by each of its events:
@@ -112,8 +118,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             super()._store_asset_event(conn, event, event_id)
             return
         key = (event.get_dagster_event().asset_key, event.dagster_event_type)
-        self._batch_asset_entries.pop(key, None)  # moved to the end: applied in the order of the last events
-        self._batch_asset_entries[key] = (event, event_id)
+        self._batch.asset_entries.pop(key, None)  # moved to the end: applied in the order of the last events
+        self._batch.asset_entries[key] = (event, event_id)
 
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():
@@ -143,7 +149,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         return table_name in self._tables_present
 
     def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
-        # Dagster inspects the index's columns for every asset event; a migration adds them and nothing removes them.
+        # Dagster inspects the index's columns for every asset event; a migration adds them and nothing removes them:
+        # once seen they are there for good (not seen yet, they are asked about again, as in `has_table`).
         if not self._asset_key_index_cols:
             self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
         return self._asset_key_index_cols
