@@ -1,5 +1,5 @@
-"""Real runs for the instance tests: a daily-partitioned asset with a partitioned check, materialized day by day,
-and the database connections SQLAlchemy opens meanwhile."""
+"""Real runs for the instance tests: a daily-partitioned asset with a partitioned check, materialized day by day
+or as one range, and what SQLAlchemy does meanwhile (connections opened, commits, statements)."""
 
 from __future__ import annotations
 
@@ -52,15 +52,16 @@ def backfill_days(instance: DagsterInstance) -> None:
 
 
 @contextmanager
-def connections_opened(describe: Callable[[Any], Any] = lambda _connection: None) -> Iterator[list]:
-    """`describe(connection)` of every database connection opened in this process while inside (any engine)."""
-    opened: list = []
+def engine_events(name: str, describe: Callable[..., Any] = lambda *_arguments: None) -> Iterator[list]:
+    """`describe(*arguments)` of every SQLAlchemy engine event `name` ("connect", "commit", "before_cursor_execute"…)
+    in this process while inside (any engine)."""
+    seen: list = []
 
-    def record(dbapi_connection, _record) -> None:
-        opened.append(describe(dbapi_connection))
+    def record(*arguments) -> None:
+        seen.append(describe(*arguments))
 
-    event.listen(Engine, "connect", record)
+    event.listen(Engine, name, record)
     try:
-        yield opened
+        yield seen
     finally:
-        event.remove(Engine, "connect", record)
+        event.remove(Engine, name, record)

@@ -11,7 +11,6 @@ import contextlib
 import multiprocessing
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,6 @@ import yaml
 from dagster import AssetKey, AssetMaterialization, DagsterEventType, DagsterInstance
 from dagster._core.storage.event_log.base import EventLogRecord
 from dagster._serdes import deserialize_value, serialize_value
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from nba_failures import settings
 from nba_failures.instance import (
@@ -30,7 +27,7 @@ from nba_failures.instance import (
     dagster_home,
     local_instance_config,
 )
-from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, connections_opened
+from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, engine_events
 
 
 def _home(path: Path, config: dict) -> Path:
@@ -41,7 +38,7 @@ def _home(path: Path, config: dict) -> Path:
 
 def _sqlite_connections():
     """Every SQLite connection opened in this process while inside, by database file."""
-    return connections_opened(lambda connection: connection.execute("PRAGMA database_list").fetchone()[2])
+    return engine_events("connect", lambda connection, _record: connection.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _stored(instance: DagsterInstance) -> tuple[set[str], dict[str, int]]:
@@ -152,19 +149,9 @@ def test_wiping_the_instance_leaves_no_run_file_open(tmp_path, config):
         assert instance.get_materialized_partitions(AssetKey("box_scores")) == set(DAYS.get_partition_keys())
 
 
-@contextlib.contextmanager
-def _commits() -> Iterator[collections.Counter]:
-    """The commits made in this process while inside, by database file name."""
-    commits: collections.Counter = collections.Counter()
-
-    def count(connection) -> None:
-        commits[Path(connection.engine.url.database).name] += 1
-
-    event.listen(Engine, "commit", count)
-    try:
-        yield commits
-    finally:
-        event.remove(Engine, "commit", count)
+def _commits():
+    """The database file name of each commit made in this process while inside."""
+    return engine_events("commit", lambda connection: Path(connection.engine.url.database).name)
 
 
 def _latest_materializations(home: Path) -> dict[str, tuple[str, str]]:
@@ -194,7 +181,7 @@ def test_a_range_run_stores_its_event_batches_in_one_transaction_each_with_dagst
                 instance.get_materialized_partitions(AssetKey("box_score_days")),
                 collections.Counter(entry.dagster_event_type for entry in events),
             )
-            stored[f"{name} index commits"] = commits["index.db"]
+            stored[f"{name} index commits"] = commits.count("index.db")
     assert stored["local"] == stored["default"]
     days = len(DAYS.get_partition_keys())
     assert stored["local"][0] == set(DAYS.get_partition_keys())

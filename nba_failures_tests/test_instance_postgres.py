@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from nba_failures.instance import EventBatchingInstance
 from nba_failures.instance_postgres import PooledPostgresStorage
 from nba_failures.settings import PROJECT_DIR
-from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, connections_opened
+from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, engine_events
 from nba_failures_tests.postgres_server import PostgresServer
 
 
@@ -41,7 +39,7 @@ def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_ow
             with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
                 storage_class = instance.get_ref().storage_data.class_name
                 assert (storage_class == PooledPostgresStorage.__name__) != dagsters_own
-                with connections_opened() as opened:
+                with engine_events("connect") as opened:
                     backfill_days(instance)
                 runs = instance.get_runs()
                 events = sum(len(instance.all_logs(run.run_id)) for run in runs)
@@ -56,23 +54,15 @@ def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_ow
 @pytest.mark.slow(seconds=15)
 def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset_at_once(tmp_path, monkeypatch):
     inserted = {}
-
-    def count(_connection, _cursor, statement: str, *_args) -> None:
-        if statement.startswith("INSERT INTO event_logs"):
-            inserted[name] += 1
-
     with PostgresServer() as server:
         for name, batching in (("batching", True), ("one_by_one", False)):
             for variable, value in server.instance_env(server.create_database(name)).items():
                 monkeypatch.setenv(variable, value)
             with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, False, batching))) as instance:
                 assert isinstance(instance, EventBatchingInstance) == batching
-                inserted[name] = 0
-                event.listen(Engine, "before_cursor_execute", count)
-                try:
+                with engine_events("before_cursor_execute", lambda _connection, _cursor, statement, *_: statement) as run:
                     backfill_range(instance)
-                finally:
-                    event.remove(Engine, "before_cursor_execute", count)
+                inserted[name] = sum(statement.startswith("INSERT INTO event_logs") for statement in run)
                 assert instance.get_materialized_partitions(AssetKey("box_score_days")) == set(DAYS.get_partition_keys())
     # One INSERT for the run's materializations instead of one each.
     assert inserted["one_by_one"] - inserted["batching"] == len(DAYS.get_partition_keys()) - 1
