@@ -19,7 +19,7 @@ from nba_failures.predictions import assets as prediction_assets
 from nba_failures.predictions.policy import PredictionPolicy
 from nba_failures.raw import assets as raw_assets
 from nba_failures.raw import landed as landed_files
-from nba_failures.resources import LandingZone
+from nba_failures.resources import DashboardOutput, LandingZone
 from nba_failures.sensors.landed import landed_game_files_sensor
 from nba_failures.sensors.retry import RetryPolicy, correctable_failures_sensor
 from nba_failures.warehouse.base import Warehouse
@@ -59,7 +59,7 @@ def build_resources() -> dict[str, object]:
         "landing": LandingZone(path=str(settings.landing_dir())),
         "warehouse": build_warehouse(),
         "completeness": CompletenessChecker(),
-        "dashboard": dashboard_assets.DashboardOutput(path=str(settings.dashboard_path())),
+        "dashboard": DashboardOutput(path=str(settings.dashboard_path())),
         "precompute_policy": PrecomputePolicy(),
         "prediction_policy": PredictionPolicy(),
         "retry_policy": RetryPolicy(

@@ -6,8 +6,9 @@ and closes the file again, two or three times for an asset event (its run's file
 backfill writes about 7,900 events (a planned event, a materialization and a check result per asset and day), and
 those writes were most of the whole command's time. `PooledSqliteEventLogStorage` keeps one engine, with its
 connection pool, per database file. It writes a batch of events (Dagster hands a run's planned materializations and
-a range run's materializations over as batches to an `EventBatchingInstance`) in one transaction per file, each
-asset's entry once per batch, and serializes a materialization once where Dagster does twice. Rows, files and schema
+a range run's materializations over as batches to an `EventBatchingInstance`, which also holds a step's check results
+until its next event) in one transaction per file, each asset's entry once per batch, and serializes a
+materialization once where Dagster does twice. Rows, files and schema
 are Dagster's own: a home written here opens with Dagster's default instance and the other way round.
 
 A new `DAGSTER_HOME` gets a dagster.yaml naming `LocalInstance` (`dagster_home`): Dagster builds the instance's
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dagster import DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
+from dagster._core.events import DagsterEventBatchMetadata, generate_event_batch_id
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
@@ -211,7 +213,19 @@ class EventBatchingInstance(DagsterInstance):
     """Dagster's instance, storing the events Dagster hands over as a batch `EVENT_BATCH_SIZE` at a time.
 
     Dagster stores every event alone unless DAGSTER_EVENT_BATCH_SIZE is set; its PostgreSQL event log inserts a
-    batch of materializations in one statement, `PooledSqliteEventLogStorage` writes a batch in one transaction."""
+    batch of materializations in one statement, `PooledSqliteEventLogStorage` writes a batch in one transaction.
+
+    With that storage, a step's check results (a range run evaluates a check for each of its days: 2,784 results in a
+    season backfill) are held too, and stored as one batch just before the run's next event of any other kind (the
+    step's output or success, at the latest), or when `EVENT_BATCH_SIZE` are held. Every event is stored in the order
+    it came, before any later event of its run; readers of other processes see a step's results when the step ends.
+    Dagster's PostgreSQL event log takes no check results in a batch: there they are stored one by one as they come.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held_check_results: defaultdict[str, list[EventLogEntry]] = defaultdict(list)  # by run
+        self._held_lock = threading.Lock()
 
     @classmethod
     def config_schema(cls) -> dict:
@@ -223,6 +237,41 @@ class EventBatchingInstance(DagsterInstance):
 
     def _get_event_batch_size(self) -> int:
         return int(os.getenv("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE)))
+
+    def handle_new_event(self, event: EventLogEntry, *, batch_metadata: DagsterEventBatchMetadata | None = None) -> None:
+        if batch_metadata is None and self._holds(event):
+            with self._held_lock:
+                held = self._held_check_results[event.run_id]
+                held.append(event)
+                full = len(held) >= self._get_event_batch_size()
+            if full:
+                self._store_held(event.run_id)
+            return
+        self._store_held(event.run_id)
+        super().handle_new_event(event, batch_metadata=batch_metadata)
+
+    def _holds(self, event: EventLogEntry) -> bool:
+        return (
+            event.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+            and self._get_event_batch_size() > 1
+            and isinstance(self._event_storage_impl, PooledSqliteEventLogStorage)
+        )
+
+    def _store_held(self, run_id: str) -> None:
+        """The run's held check results, handed to Dagster as one batch (it stores them when told the batch ends)."""
+        with self._held_lock:
+            held = self._held_check_results.pop(run_id, None)
+        if not held:
+            return
+        batch_id = generate_event_batch_id()
+        for position, entry in enumerate(held, start=1):
+            batch = DagsterEventBatchMetadata(batch_id, is_end=position == len(held))
+            super().handle_new_event(entry, batch_metadata=batch)
+
+    def dispose(self) -> None:
+        for run_id in list(self._held_check_results):  # a step that stopped without its closing event
+            self._store_held(run_id)
+        super().dispose()
 
 
 class LocalInstance(EventBatchingInstance):

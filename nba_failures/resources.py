@@ -1,4 +1,4 @@
-"""Resources shared by every domain: where raw files land."""
+"""Resources shared by every domain: where raw files land, where the dashboard page is written."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from pathlib import Path
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
+from nba_failures import settings
 from nba_failures.landing.contract import GameFileLimits
+
+# Rows of the dashboard's drill-down table when its resource does not say.
+DEFAULT_TABLE_LIMIT = 2000
 
 
 class LandingZone(ConfigurableResource):
@@ -36,3 +40,10 @@ class LandingZone(ConfigurableResource):
     @property
     def game_file_limits(self) -> GameFileLimits:
         return GameFileLimits(max_bytes=self.max_game_file_bytes, max_rows=self.max_game_file_rows)
+
+
+class DashboardOutput(ConfigurableResource):
+    """Where the dashboard page is written (default: `NBA_FAILURES_DASHBOARD_PATH` or .local/failure_dashboard.html)."""
+
+    path: str = Field(default_factory=lambda: str(settings.dashboard_path()), description="Path of the HTML file to write.")
+    table_limit: int = Field(default=DEFAULT_TABLE_LIMIT, ge=1, description="Most rows in the drill-down table (newest first).")

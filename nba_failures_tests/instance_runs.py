@@ -3,6 +3,7 @@ or as one range, and what SQLAlchemy does meanwhile (connections opened, commits
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,8 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from nba_failures.processing import partition_check_evaluations
+
 DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-11")
 
 
@@ -38,11 +41,25 @@ def box_score_days(context) -> MaterializeResult:
     return MaterializeResult(metadata={"days": len(context.partition_keys)})
 
 
-def backfill_range(instance: DagsterInstance) -> None:
+@asset(
+    partitions_def=DAYS,
+    backfill_policy=BackfillPolicy.single_run(),
+    check_specs=[AssetCheckSpec("day_present", asset="checked_box_score_days", partitions_def=DAYS)],
+)
+def checked_box_score_days(context):
+    """As a processor asset does: the range's materialization, then a check result per day aimed at that day's."""
+    yield MaterializeResult(metadata={"days": len(context.partition_keys)})
+    results = {
+        dt.date.fromisoformat(day): [AssetCheckResult(check_name="day_present", passed=True)] for day in context.partition_keys
+    }
+    yield from partition_check_evaluations(context, results)
+
+
+def backfill_range(instance: DagsterInstance, assets_def=box_score_days) -> None:
     """One run over every day of `DAYS`: Dagster hands its planned events and its materializations over as batches."""
     days = DAYS.get_partition_keys()
     range_tags = {ASSET_PARTITION_RANGE_START_TAG: days[0], ASSET_PARTITION_RANGE_END_TAG: days[-1]}
-    assert materialize([box_score_days], instance=instance, tags=range_tags).success
+    assert materialize([assets_def], instance=instance, tags=range_tags).success
 
 
 def backfill_days(instance: DagsterInstance) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, AssetMaterialization, DagsterEventType, DagsterInstance
+from dagster import AssetCheckKey, AssetKey, AssetMaterialization, AssetRecordsFilter, DagsterEventType, DagsterInstance
 from dagster._core.storage.event_log.base import EventLogRecord
 from dagster._serdes import deserialize_value, serialize_value
 
@@ -27,7 +27,7 @@ from nba_failures.instance import (
     dagster_home,
     local_instance_config,
 )
-from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, engine_events
+from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, checked_box_score_days, engine_events
 
 
 def _home(path: Path, config: dict) -> Path:
@@ -200,6 +200,64 @@ def test_a_range_run_stores_its_event_batches_in_one_transaction_each_with_dagst
         [entry] = instance.get_asset_records([AssetKey("box_score_days")])
         assert entry.asset_entry.last_run_id == run.run_id
         assert entry.asset_entry.last_materialization_record.storage_id == record.storage_id
+
+
+def _check_results(instance: DagsterInstance, run_id: str) -> dict[str, tuple[bool, str | None]]:
+    """Per day: whether its check passed, and the day of the materialization the result is aimed at."""
+    asset = AssetKey("checked_box_score_days")
+    materialized_days = {
+        record.storage_id: record.partition_key
+        for record in instance.fetch_materializations(AssetRecordsFilter(asset_key=asset), limit=100).records
+        if record.run_id == run_id
+    }
+    check = AssetCheckKey(asset, "day_present")
+    results = {}
+    for record in instance.event_log_storage.get_asset_check_execution_history(check, limit=100):
+        evaluation = record.event.dagster_event.event_specific_data
+        target = evaluation.target_materialization_data
+        results[evaluation.partition] = (evaluation.passed, materialized_days.get(target.storage_id) if target else None)
+    return results
+
+
+def test_a_steps_check_results_are_held_until_its_next_event_and_stored_as_one_batch(tmp_path, monkeypatch):
+    store_batch = PooledSqliteEventLogStorage.store_event_batch
+    batches = []
+
+    def recorded(self, events) -> None:
+        batches.append(collections.Counter(event.dagster_event_type for event in events))
+        store_batch(self, events)
+
+    monkeypatch.setattr(PooledSqliteEventLogStorage, "store_event_batch", recorded)
+    stored = {}
+    for name, config in (("local", local_instance_config()), ("default", {})):
+        with DagsterInstance.from_config(str(_home(tmp_path / name, config))) as instance:
+            backfill_range(instance, checked_box_score_days)
+            [run] = instance.get_runs()
+            stored[name] = [entry.dagster_event_type for entry in instance.all_logs(run.run_id)]
+            stored[f"{name} results"] = _check_results(instance, run.run_id)
+    days = DAYS.get_partition_keys()
+    # The same events in the same order as Dagster stores them one by one, each day's result aimed at its own day.
+    assert stored["local"] == stored["default"]
+    assert stored["local"].count(DagsterEventType.ASSET_CHECK_EVALUATION) == len(days)
+    assert stored["local results"] == stored["default results"] == {day: (True, day) for day in days}
+    # The check results went to the storage as one batch of their own.
+    assert [batch for batch in batches if DagsterEventType.ASSET_CHECK_EVALUATION in batch] == [
+        {DagsterEventType.ASSET_CHECK_EVALUATION: len(days)}
+    ]
+
+
+def test_check_results_still_held_when_the_instance_is_disposed_are_stored(tmp_path):
+    with DagsterInstance.from_config(str(_home(tmp_path / "run", local_instance_config()))) as instance:
+        backfill_range(instance, checked_box_score_days)
+        [run] = instance.get_runs()
+        results = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    home = _home(tmp_path / "home", local_instance_config())
+    with DagsterInstance.from_config(str(home)) as instance:
+        for record in results:
+            instance.handle_new_event(record.event_log_entry)
+        assert instance.get_records_for_run(run.run_id).records == []  # held: the run has no later event
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert len(instance.get_records_for_run(run.run_id).records) == len(DAYS.get_partition_keys())
 
 
 def test_a_batch_with_a_failed_write_keeps_none_of_its_events(tmp_path, monkeypatch):

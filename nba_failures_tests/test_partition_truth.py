@@ -17,12 +17,12 @@ from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from nba_failures.analytics import assets as analytics
-from nba_failures.dashboard.assets import DashboardOutput
 from nba_failures.definitions import defs
 from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.precompute import assets as precompute
 from nba_failures.predictions import assets as predictions
 from nba_failures.raw import assets as raw
+from nba_failures.resources import DashboardOutput
 from nba_failures.settings import PROJECT_DIR
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures.warehouse.schema import Mode

@@ -23,8 +23,8 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
-from nba_failures.dashboard.assets import DashboardOutput
 from nba_failures.definitions import defs
+from nba_failures.resources import DashboardOutput
 from nba_failures.settings import PROJECT_DIR
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults

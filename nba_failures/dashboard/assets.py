@@ -4,23 +4,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, BackfillPolicy, ConfigurableResource, MaterializeResult, MetadataValue, asset
-from pydantic import Field
+from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
-from nba_failures import settings
 from nba_failures.classified.assets import classified_failures
-from nba_failures.dashboard.figures import summary
-from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, render_dashboard, summary_markdown, write_atomically
 from nba_failures.failures.views import read_store
+from nba_failures.resources import DashboardOutput
 from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
-
-
-class DashboardOutput(ConfigurableResource):
-    """Where the dashboard page is written (default: `NBA_FAILURES_DASHBOARD_PATH` or .local/failure_dashboard.html)."""
-
-    path: str = Field(default_factory=lambda: str(settings.dashboard_path()), description="Path of the HTML file to write.")
-    table_limit: int = Field(default=DEFAULT_TABLE_LIMIT, ge=1, description="Most rows in the drill-down table (newest first).")
 
 
 @asset(
@@ -34,6 +24,10 @@ class DashboardOutput(ConfigurableResource):
     "the correctable backlog, retry outcomes, top entities and a sortable drill-down table.",
 )
 def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dashboard: DashboardOutput) -> MaterializeResult:
+    # Plotly is imported by the page's modules: where it is used, not by every process that loads the code location.
+    from nba_failures.dashboard.figures import summary
+    from nba_failures.dashboard.html import render_dashboard, summary_markdown, write_atomically
+
     began = time.perf_counter()
     frame = read_store(warehouse)
     generated_at = pd.Timestamp.now(tz="UTC")

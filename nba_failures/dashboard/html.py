@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from nba_failures.dashboard.figures import CHART_TITLES, build_figures, format_duration, summary
 from nba_failures.failures.views import outcome_of
+from nba_failures.resources import DEFAULT_TABLE_LIMIT
 
 # The drill-down table's columns: (store column, heading, how it sorts).
 TABLE_COLUMNS = (
@@ -25,7 +26,6 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 # What someone opening the page acts on comes first in the table, then the newest.
 OUTCOME_ORDER = ("to_fix", "bad_input", "given_up", "other_open", "fixed", "expected")
-DEFAULT_TABLE_LIMIT = 2000
 TABLE_PAGE_SIZE = 25
 
 _CSS = """

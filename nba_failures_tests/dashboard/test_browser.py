@@ -19,9 +19,10 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from nba_failures import settings
-from nba_failures.dashboard.assets import DashboardOutput, failure_dashboard
+from nba_failures.dashboard.assets import failure_dashboard
 from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT, TABLE_PAGE_SIZE, failure_rows
 from nba_failures.failures.views import read_store
+from nba_failures.resources import DashboardOutput
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests.dashboard import browser
 from nba_failures_tests.dashboard.store_data import FIRST, LAST, MISSING_GAME, UNREGISTERED_PLAYER, stored_rows

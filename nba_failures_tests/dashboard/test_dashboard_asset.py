@@ -5,11 +5,11 @@ import datetime as dt
 from dagster import materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from nba_failures.dashboard.assets import DashboardOutput, failure_dashboard
+from nba_failures.dashboard.assets import failure_dashboard
 from nba_failures.dashboard.html import DEFAULT_TABLE_LIMIT
 from nba_failures.definitions import defs
 from nba_failures.failures.views import read_store
-from nba_failures.resources import LandingZone
+from nba_failures.resources import DashboardOutput, LandingZone
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
 from nba_failures_tests.dashboard.page_data import embedded_rows

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nba_failures.dashboard.assets import DashboardOutput
+from nba_failures.resources import DashboardOutput
 from nba_failures.scenarios.faults import FaultCounts, GameFileFault, MalformedRowFault
 from nba_failures.scenarios.make import make_scenario
 from nba_failures.scenarios.truth import GroundTruth
