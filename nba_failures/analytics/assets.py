@@ -21,8 +21,9 @@ from nba_failures.tables.analytics import (
     TEAM_OFFENSE_GAME_SUMMARY,
     UPCOMING_PLAYER_GAME_CONTEXT,
 )
-from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
 from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.derived import derived_frame
 
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
 TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_OFFENSE_GAME_SUMMARY)
@@ -31,15 +32,29 @@ UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS
 PROCESSORS = (PLAYER_GAMES, TEAM_OFFENSE, TEAM_DEFENSE, UPCOMING_CONTEXT)
 
 
+def parsed_box_rows(warehouse: Warehouse, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The raw rows of `[start, end)` parsed (`parse_box_rows`) against the window's schedule and registry.
+
+    Every analytics processor and the daily cache parse the same window in a range run: parsed once per content
+    of those three slices (`derived_frame`)."""
+
+    def parse() -> pd.DataFrame:
+        raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, start, end)
+        return parse_box_rows(raw, warehouse.read(NBAC_SCHEDULE, start, end), read_player_identities(warehouse, start, end))
+
+    inputs = [(table, start, end) for table in (NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY)]
+    return derived_frame(warehouse, "parsed_box_rows", inputs, parse)
+
+
 def _parsed_box_rows(
     warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The window's schedule and parsed raw rows, players resolved against each day's registry; a
-    MISSING_DEPENDENCY for game days with no raw rows."""
+    """The window's schedule and parsed raw rows; a MISSING_DEPENDENCY for game days with no raw rows."""
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
-    raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, start, end)
-    record_missing_days(recorder, set(schedule["game_date"]), set(raw["landing_date"]), NBAC_GAMEBOOK_PLAYER_STATS.qualified_name)
-    return schedule, parse_box_rows(raw, schedule, read_player_identities(warehouse, start, end))
+    parsed = parsed_box_rows(warehouse, start, end)
+    raw_days = set(parsed["landing_date"])  # a parsed row per raw row
+    record_missing_days(recorder, set(schedule["game_date"]), raw_days, NBAC_GAMEBOOK_PLAYER_STATS.qualified_name)
+    return schedule, parsed
 
 
 @processor_asset(

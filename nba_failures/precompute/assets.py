@@ -9,14 +9,13 @@ import pandas as pd
 from dagster import AssetExecutionContext
 
 from nba_failures.analytics.assets import (
+    parsed_box_rows,
     player_game_summary,
     team_defense_game_summary,
     upcoming_player_game_context,
 )
-from nba_failures.analytics.box_scores import parse_box_rows
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
-from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
 from nba_failures.precompute.composite import composite_factors
 from nba_failures.precompute.daily_cache import player_daily_cache as build_daily_cache
@@ -36,7 +35,7 @@ from nba_failures.tables.precompute import (
     PLAYER_SHOT_ZONE_ANALYSIS,
     TEAM_DEFENSE_ZONE_ANALYSIS,
 )
-from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
+from nba_failures.tables.raw import NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)
@@ -96,8 +95,7 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
         PLAYER_GAME_SUMMARY.qualified_name: player_games["game_date"],
     }
     roster = _without(roster, "game_date", _skip_missing_days(recorder, schedule, start, end, present))
-    raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, season_start, end)
-    listings = roster_listings(parse_box_rows(raw, schedule, read_player_identities(warehouse, season_start, end)), player_games)
+    listings = roster_listings(parsed_box_rows(warehouse, season_start, end), player_games)
     rows, failures = build_daily_cache(roster, player_games, listings, schedule, precompute_policy)
     recorder.record_frame(failures)
     yield from publish(context, warehouse, recorder, rows, start, end, RowAccounting(len(roster), len(failures)))

@@ -49,6 +49,11 @@ class Warehouse(ConfigurableResource):
         (and the partition column) when given, in the schema's types."""
         raise NotImplementedError
 
+    def slice_fingerprint(self, table: TableSpec, start: dt.date, end: dt.date) -> str | None:
+        """A value equal for two reads of `[start, end)` only if they return the same rows in the same order: any
+        change to the slice changes it. None where the backend cannot tell cheaply (the default)."""
+        return None
+
     def replace(
         self,
         table: TableSpec,

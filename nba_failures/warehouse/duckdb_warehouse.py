@@ -164,6 +164,17 @@ class DuckDBWarehouse(Warehouse):
             rows = connection.sql(sql, params=params).to_arrow_table()
         return selected.frame_from_arrow(rows)
 
+    def slice_fingerprint(self, table: TableSpec, start: dt.date, end: dt.date) -> str:
+        # Each whole row hashed with its row id, the order a read returns rows in: the same rows in another order
+        # differ. DuckDB's own hashing, a few ms for a season's raw rows.
+        clauses, params = _window_clauses(table, start, end, None)
+        row = "hash(rowid, stored)"
+        sql = f"SELECT count(*), sum({row}::HUGEINT), bit_xor({row}) FROM {table.qualified_name} AS stored"
+        with self._connect() as connection:
+            self._ensure_table(connection, table)
+            [(count, total, combined)] = connection.execute(f"{sql} WHERE {' AND '.join(clauses)}", params).fetchall()
+        return f"{count}:{total}:{combined}"
+
     def replace(
         self,
         table: TableSpec,
