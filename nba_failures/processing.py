@@ -13,7 +13,6 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetRecordsFilter,
     AssetsDefinition,
     BackfillPolicy,
     MaterializeResult,
@@ -25,7 +24,6 @@ from dagster import (
     TableSchema,
     asset,
 )
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.frames import nested_counts
@@ -194,18 +192,13 @@ def partition_check_evaluations(
     evaluation ends SKIPPED. Yielded after the asset's MaterializeResult, when Dagster has stored the day's
     materialization: an evaluation aimed at an older one would show as not covering the latest data.
     """
+    # Here, not at load: the instance's storage module brings SQLAlchemy, which loading the code location does not need.
+    from nba_failures.instance import latest_materializations
+
     assets_def = context.assets_def
     selected = context.selected_asset_check_keys
-    partition_keys = [day.isoformat() for day in results_by_day]
-    materialized = AssetRecordsFilter(asset_key=assets_def.key, asset_partitions=partition_keys)
-    stored = context.instance.fetch_materializations(materialized, limit=len(partition_keys))
-    targets = {
-        record.partition_key: AssetCheckEvaluationTargetMaterializationData(
-            run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp
-        )
-        for record in stored.records
-        if record.run_id == context.run.run_id
-    }
+    latest = latest_materializations(context.instance, assets_def.key, [day.isoformat() for day in results_by_day])
+    targets = {partition: target for partition, target in latest.items() if target.run_id == context.run.run_id}
     checks = {spec.name: spec for spec in assets_def.check_specs if spec.key in selected}
     reported = {result.check_name for results in results_by_day.values() for result in results} & set(checks)
     for name in sorted(reported):

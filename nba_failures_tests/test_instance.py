@@ -25,9 +25,17 @@ from nba_failures.instance import (
     LocalInstance,
     PooledSqliteEventLogStorage,
     dagster_home,
+    latest_materializations,
     local_instance_config,
 )
-from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, checked_box_score_days, engine_events
+from nba_failures_tests.instance_runs import (
+    DAYS,
+    backfill_days,
+    backfill_range,
+    box_score_days,
+    checked_box_score_days,
+    engine_events,
+)
 
 
 def _home(path: Path, config: dict) -> Path:
@@ -244,6 +252,25 @@ def test_a_steps_check_results_are_held_until_its_next_event_and_stored_as_one_b
     assert [batch for batch in batches if DagsterEventType.ASSET_CHECK_EVALUATION in batch] == [
         {DagsterEventType.ASSET_CHECK_EVALUATION: len(days)}
     ]
+
+
+@pytest.mark.parametrize("config", [local_instance_config(), {}], ids=["local", "default"])
+def test_latest_materializations_from_the_index_are_those_dagster_fetches(tmp_path, config):
+    with DagsterInstance.from_config(str(_home(tmp_path / "home", config))) as instance:
+        backfill_range(instance, box_score_days)
+        backfill_range(instance, box_score_days)  # each day's latest is the second run's
+        days = DAYS.get_partition_keys()
+        fetched = instance.fetch_materializations(AssetRecordsFilter(asset_key=AssetKey("box_score_days")), limit=100).records
+        latest = {}
+        for record in fetched:  # newest first
+            latest.setdefault(record.partition_key, record)
+        targets = latest_materializations(instance, AssetKey("box_score_days"), [*days[:-1], "2099-01-01"])
+        second_run = instance.get_runs()[0].run_id  # newest first
+    assert set(targets) == set(days[:-1])  # what has no materialization has no target
+    for day, target in targets.items():
+        assert (target.storage_id, target.run_id) == (latest[day].storage_id, latest[day].run_id)
+        assert target.run_id == second_run
+        assert target.timestamp == pytest.approx(latest[day].timestamp, abs=1e-6)
 
 
 def test_check_results_still_held_when_the_instance_is_disposed_are_stored(tmp_path):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
-from nba_failures.instance import EventBatchingInstance
+from nba_failures.instance import EventBatchingInstance, latest_materializations
 from nba_failures.instance_postgres import PooledPostgresStorage
 from nba_failures.settings import PROJECT_DIR
 from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, engine_events
@@ -64,5 +64,11 @@ def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset
                     backfill_range(instance)
                 inserted[name] = sum(statement.startswith("INSERT INTO event_logs") for statement in run)
                 assert instance.get_materialized_partitions(AssetKey("box_score_days")) == set(DAYS.get_partition_keys())
+                # What a check result aims at, read from the index columns, is what Dagster's fetch returns.
+                fetched = instance.fetch_materializations(AssetRecordsFilter(asset_key=AssetKey("box_score_days")), limit=100)
+                targets = latest_materializations(instance, AssetKey("box_score_days"), DAYS.get_partition_keys())
+                assert {day: (target.storage_id, target.run_id) for day, target in targets.items()} == {
+                    record.partition_key: (record.storage_id, record.run_id) for record in fetched.records
+                }
     # One INSERT for the run's materializations instead of one each.
     assert inserted["one_by_one"] - inserted["batching"] == len(DAYS.get_partition_keys()) - 1

@@ -10,13 +10,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 from pydantic import Field
 
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import TableSpec, check_inside_slice
+
+if TYPE_CHECKING:
+    import duckdb
 
 # DuckDB allows one writing process per file; concurrent runs wait for the lock instead of failing.
 _LOCK_WAIT_SECONDS = 120.0
@@ -100,6 +103,8 @@ class DuckDBWarehouse(Warehouse):
 
     @contextmanager
     def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        import duckdb  # here, not at load: the code location loads (webserver, daemon, every run) without opening it
+
         deadline = time.monotonic() + _LOCK_WAIT_SECONDS
         delay = 0.05
         while True:
