@@ -33,14 +33,13 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 from dagster._core.events import DagsterEventBatchMetadata, generate_event_batch_id
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 from dagster._time import datetime_from_timestamp, utc_datetime_from_naive
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import DateTime, bindparam, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 
 from nba_failures import settings
@@ -301,10 +300,15 @@ def latest_materializations(
         latest = {record.partition_key: (record.storage_id, record.run_id, record.timestamp) for record in records}
     else:
         ids = storage.get_latest_storage_id_by_partition(asset_key, DagsterEventType.ASSET_MATERIALIZATION, set(partitions))
-        events = SqlEventLogStorageTable.c
-        query = select(events.id, events.run_id, events.timestamp).where(events.id.in_(list(ids.values())))
+        # Dagster's event_logs table (SQLite and PostgreSQL alike); the ids are a bound, expanding parameter.
+        query = (
+            text("SELECT id, run_id, timestamp FROM event_logs WHERE id IN :ids")
+            .bindparams(bindparam("ids", expanding=True))
+            .columns(timestamp=DateTime)
+        )
         with storage.index_connection() as connection:
-            stored = {id_: (run_id, utc_datetime_from_naive(at).timestamp()) for id_, run_id, at in connection.execute(query)}
+            rows = connection.execute(query, {"ids": list(ids.values())})
+            stored = {id_: (run_id, utc_datetime_from_naive(at).timestamp()) for id_, run_id, at in rows}
         latest = {partition: (id_, *stored[id_]) for partition, id_ in ids.items()}
     return {
         partition: AssetCheckEvaluationTargetMaterializationData(storage_id=storage_id, run_id=run_id, timestamp=timestamp)

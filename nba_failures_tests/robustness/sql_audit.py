@@ -2,7 +2,8 @@
 from constants and schema identifiers (`TableSpec`/`Column` attributes), never from a value.
 
 How a SQL argument is judged, recursively:
-- string/number constants, and f-strings, `+` concatenations, `sep.join(...)`, conditional expressions and
+- string/number constants, SQLAlchemy `text(...)` of an allowed argument (with `.bindparams(...)` or `.columns(...)`
+  after it), and f-strings, `+` concatenations, `sep.join(...)`, conditional expressions and
   comprehensions whose every part is allowed;
 - attributes that are identifiers of the schema (`IDENTIFIER_ATTRIBUTES`) and calls that render them
   (`IDENTIFIER_CALLS`);
@@ -114,6 +115,12 @@ def _unsafe(module: _Module, function: ast.AST | None, expr: ast.AST, seen: set)
             return _unsafe(module, function, expr.value, seen)
         case ast.Attribute() if expr.attr in IDENTIFIER_ATTRIBUTES:
             return []
+        case ast.Call(func=ast.Name(id="text")) if len(expr.args) == 1:
+            # SQLAlchemy's text(): the statement is its argument.
+            return _unsafe(module, function, expr.args[0], seen)
+        case ast.Call(func=ast.Attribute(attr="bindparams" | "columns")):
+            # Names bound parameters (their values go with execute) or result types: the statement is what it is called on.
+            return _unsafe(module, function, expr.func.value, seen)
         case ast.Call(func=ast.Attribute(attr="join")):
             return [p for arg in expr.args for p in _unsafe(module, function, arg, seen)]
         case ast.Call(func=ast.Attribute(attr=attr)) | ast.Call(func=ast.Name(id=attr)) if attr in IDENTIFIER_CALLS:

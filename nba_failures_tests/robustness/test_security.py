@@ -76,10 +76,13 @@ def test_every_sql_string_in_the_package_is_built_from_identifiers() -> None:
         # a closure's free name is the enclosing function's value
         "def f(c, v):\n    sql = f'SELECT {v}'\n    def run():\n        c.query(sql)\n    run()",
         "def f(c, v):\n    def run():\n        c.query(v)\n    run()",
+        # a value inside SQLAlchemy's text(), also behind its bindparams()
+        "def f(c, v):\n    c.execute(text(f'SELECT {v}'))",
+        "def f(c, v):\n    query = text('SELECT ' + v).bindparams(bindparam('x'))\n    c.execute(query, {'x': 1})",
     ],
     ids=[
         "f-string", "concatenation", "percent", "format", "augmented", "where_in-key", "non-constant-alias",
-        "closure-over-value", "closure-over-parameter",
+        "closure-over-value", "closure-over-parameter", "text", "text-bindparams",
     ],
 )  # fmt: skip
 def test_the_audit_catches_a_value_interpolated_into_sql(snippet: str) -> None:
