@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import plotly
-import plotly.graph_objects as go
+import plotly.io as pio
 
-from nba_failures.dashboard.figures import CHART_TITLES, build_figures, format_duration, summary
+from nba_failures.dashboard.figures import CHART_TITLES, Figure, build_figures, format_duration, summary
 from nba_failures.failures.views import outcome_of
 from nba_failures.resources import DEFAULT_TABLE_LIMIT
 
@@ -216,9 +216,11 @@ _PLOTLY_CONFIG = {
 }
 
 
-def _chart(name: str, figure: go.Figure) -> str:
+def _chart(name: str, figure: Figure) -> str:
     title, about = CHART_TITLES[name]
-    body = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config=_PLOTLY_CONFIG)
+    body = pio.to_html(
+        figure, validate=False, full_html=False, include_plotlyjs=False, div_id=f"chart-{name}", config=_PLOTLY_CONFIG
+    )
     return (
         f'<div class="chart{" wide" if name in WIDE_CHARTS else ""}" data-chart="{name}">'
         f'<h2>{html.escape(title)}</h2><p class="about">{html.escape(about)}</p>{body}</div>'

@@ -69,14 +69,14 @@ def test_matrix_counts_every_failure_in_its_processor_and_category(failure_frame
     assert matrix.loc["team_defense_game_summary", "MISSING_RAW_DATA"] == 2
 
     figure = figures.matrix_figure(failure_frame)
-    assert int(np.asarray(figure.data[0].text).sum()) == len(stored_failures)
+    assert int(np.asarray(figure["data"][0]["text"]).sum()) == len(stored_failures)
 
 
 def test_weekly_counts_add_up_to_the_store(failure_frame):
     weekly = figures.weekly_by_processor(failure_frame)
     assert weekly["failures"].sum() == len(failure_frame)
     assert set(weekly["week"].dt.dayofweek) == {0}  # weeks start on Monday
-    assert len(figures.weekly_figure(failure_frame).data) == failure_frame["processor_name"].nunique()
+    assert len(figures.weekly_figure(failure_frame)["data"]) == failure_frame["processor_name"].nunique()
 
 
 def test_type_share_is_the_share_of_each_type_per_processor(failure_frame, stored_failures):
@@ -89,7 +89,7 @@ def test_type_share_is_the_share_of_each_type_per_processor(failure_frame, store
     assert share.loc["upcoming_player_game_context", "INSUFFICIENT_HISTORY"] == 1.0
     # DNP, DATA_GAP, MIXED always lead, in that order, whichever of them occur.
     assert list(share.columns) == [t for t in figures.TYPE_ORDER if t in set(stored_failures["failure_type"])]
-    assert len(figures.type_share_figure(failure_frame).data) == share.shape[1]
+    assert len(figures.type_share_figure(failure_frame)["data"]) == share.shape[1]
 
 
 def test_correctable_backlog_opens_with_the_gaps_and_closes_with_the_fix(failure_frame, stored_failures):
@@ -124,7 +124,7 @@ def test_retry_outcomes_and_time_to_resolve(failure_frame):
     expected = ((resolved["resolved_at"] - resolved["first_seen_at"]).dt.total_seconds() / 3600).to_numpy()
     assert np.allclose(np.sort(hours.to_numpy()), np.sort(expected))
     assert (hours > 0).all() and (hours < 1).all()  # both runs happened within the test
-    assert len(figures.resolve_time_figure(failure_frame).data) == 1
+    assert len(figures.resolve_time_figure(failure_frame)["data"]) == 1
 
 
 def test_top_entities_are_the_most_failing_entities(failure_frame, stored_failures):
@@ -189,7 +189,7 @@ def test_embedded_rows_cannot_close_their_script_element():
 def test_an_empty_store_renders_placeholders():
     empty = empty_store_frame()
     built = figures.build_figures(empty)
-    assert all(len(figure.data) == 0 and figure.layout.annotations for figure in built.values())
+    assert all(len(figure["data"]) == 0 and figure["layout"]["annotations"] for figure in built.values())
     page = render_dashboard(empty, pd.Timestamp.now(tz="UTC"))
     assert "no failures" in page and figures.summary(empty)["failures"] == 0
 
@@ -198,8 +198,8 @@ def test_empty_correctable_panels_say_why(failure_frame):
     expected_only = failure_frame[failure_frame["resolution_status"] == "EXPECTED"]
     built = figures.build_figures(expected_only)
     for name in ("backlog", "backlog_by_date", "retries"):
-        assert "every failure is expected" in built[name].layout.annotations[0].text, name
-    assert "nothing resolved yet" in built["resolve_time"].layout.annotations[0].text
+        assert "every failure is expected" in built[name]["layout"]["annotations"][0]["text"], name
+    assert "nothing resolved yet" in built["resolve_time"]["layout"]["annotations"][0]["text"]
     bad_and_expected = failure_frame[~failure_frame["is_correctable"]]
     message = figures.nothing_correctable(bad_and_expected)
     assert message.startswith("no correctable failures: ") and "expected" in message
