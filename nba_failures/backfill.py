@@ -17,6 +17,7 @@ from nba_failures.failures.records import Phase
 from nba_failures.failures.store import read_failures
 from nba_failures.failures.views import OUTCOMES, outcome_of
 from nba_failures.instance import dagster_instance
+from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
 
 
@@ -98,6 +99,31 @@ def configured_warehouse() -> Iterator[Warehouse]:
 
     with build_resources({"warehouse": defs.resources["warehouse"]}) as resources:
         yield resources.warehouse
+
+
+@contextmanager
+def backfill_warehouse(instance: DagsterInstance) -> Iterator[Warehouse]:
+    """The configured warehouse, in one session for a backfill run in this process and thread and whatever the
+    block reads after it, unless the instance makes the warehouse's steps take turns with other runs' steps.
+
+    On DuckDB a session is one connection: opening the file and reading its catalog cost ~50 ms for each of the
+    run's 15 steps. It also keeps the file locked between steps, so with the warehouse's pool limited (the
+    production instance) a run holding a pool slot would wait for the file while this run waits for the slot:
+    there, each step opens the file itself, as it would without this block."""
+    with configured_warehouse() as warehouse:
+        if _pool_is_limited(instance):
+            yield warehouse
+            return
+        with warehouse.session():
+            yield warehouse
+
+
+def _pool_is_limited(instance: DagsterInstance) -> bool:
+    pool = warehouse_pool()
+    if pool is None:
+        return False
+    storage = instance.event_log_storage
+    return storage.get_pool_config().default_pool_limit is not None or pool in storage.get_concurrency_keys()
 
 
 _SUMMARY_COLUMNS = [

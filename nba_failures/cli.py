@@ -71,7 +71,7 @@ def _step_printer():
 def _backfill(args: argparse.Namespace) -> int:
     if not args.verbose:
         _quiet()
-    from nba_failures.backfill import run_backfill
+    from nba_failures.backfill import backfill_warehouse, run_backfill
     from nba_failures.instance import dagster_home, dagster_instance
     from nba_failures.partitions import daily_partitions
 
@@ -85,12 +85,13 @@ def _backfill(args: argparse.Namespace) -> int:
     print(f"backfilling {'every asset' if not args.select else args.select} for {start} .. {last} in one run", file=sys.stderr)
     began = time.perf_counter()
     on_step = None if args.verbose else _step_printer()
-    result = run_backfill(start, last, instance=instance, selection=args.select, on_step=on_step, raise_on_error=False)
-    print(
-        f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s",
-        file=sys.stderr,
-    )
-    _summary(args)
+    with backfill_warehouse(instance):  # the run's steps and the summary in one session where that is safe
+        result = run_backfill(start, last, instance=instance, selection=args.select, on_step=on_step, raise_on_error=False)
+        print(
+            f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s",
+            file=sys.stderr,
+        )
+        _summary(args)
     return 0 if result.success else 1
 
 

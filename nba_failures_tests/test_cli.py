@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import os
@@ -113,3 +114,52 @@ def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing:
     assert next(iter(rows))["n"] == len(faults.active(faults.boxscores(DAY)))
     # Nothing went to the DuckDB file: the backend is BigQuery.
     assert not (tmp_path / "cli.duckdb").exists()
+
+
+_COUNT_CONNECTIONS = """
+import sys
+import duckdb
+
+from nba_failures.cli import main
+
+opened = []
+connect = duckdb.connect
+
+
+def counting_connect(database, *args, **kwargs):
+    opened.append(str(database))
+    return connect(database, *args, **kwargs)
+
+
+duckdb.connect = counting_connect
+code = main(sys.argv[1:])
+print("connections:", opened, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _backfill_connections(env: dict[str, str]) -> list[str]:
+    """The DuckDB files a one-day `nba-failures backfill` connected to, once per connection, in order."""
+    day = ["--start", DAY.isoformat(), "--end", DAY.isoformat()]
+    done = _run([sys.executable, "-c", _COUNT_CONNECTIONS, "backfill", *day], env)
+    assert "succeeded" in done.stderr and "Failures per processor" in done.stdout
+    assert len(faults.read_table(env[settings.DUCKDB_PATH_ENV], "nba_analytics.player_game_summary")) == 167
+    return ast.literal_eval(re.search(r"^connections: (.*)$", done.stderr, re.MULTILINE).group(1))
+
+
+@pytest.mark.slow(seconds=30)
+def test_backfill_opens_the_duckdb_file_once_for_its_run_and_summary(tmp_path: Path, season_landing: Path) -> None:
+    """The run's steps (in the CLI's process and thread) and the summary after it share one connection: opening
+    the file and reading its catalog again for each of the 15 steps cost ~50 ms a time."""
+    env = _env(tmp_path, season_landing)
+    assert _backfill_connections(env) == [env[settings.DUCKDB_PATH_ENV]]
+
+
+@pytest.mark.slow(seconds=30)
+def test_backfill_opens_the_duckdb_file_per_step_where_the_instance_limits_its_pool(tmp_path: Path, season_landing: Path) -> None:
+    """With the warehouse's pool limited (as on the production instance), a run holding the file between its steps
+    would make another run's step wait for the file while holding the pool slot this run waits for: each step and
+    the summary open the file themselves."""
+    env = _env(tmp_path, season_landing)
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
+    assert _backfill_connections(env) == [env[settings.DUCKDB_PATH_ENV]] * 16  # 15 steps, then the summary
