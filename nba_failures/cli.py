@@ -13,6 +13,10 @@ import textwrap
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nba_failures.warehouse.base import Warehouse
 
 
 def _landing_build(args: argparse.Namespace) -> int:
@@ -85,28 +89,34 @@ def _backfill(args: argparse.Namespace) -> int:
     print(f"backfilling {'every asset' if not args.select else args.select} for {start} .. {last} in one run", file=sys.stderr)
     began = time.perf_counter()
     on_step = None if args.verbose else _step_printer()
-    with backfill_warehouse(instance):  # the run's steps and the summary in one session where that is safe
+    with backfill_warehouse(instance) as warehouse:  # the run's steps and the summary in one session where safe
         result = run_backfill(start, last, instance=instance, selection=args.select, on_step=on_step, raise_on_error=False)
         print(
             f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - began:.1f}s",
             file=sys.stderr,
         )
-        _summary(args)
+        _print_summary(warehouse)
     return 0 if result.success else 1
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from nba_failures.backfill import OUTCOMES, configured_warehouse, failure_summary
+    from nba_failures.backfill import configured_warehouse
 
     with configured_warehouse() as warehouse:
-        summary = failure_summary(warehouse)
+        _print_summary(warehouse)
+    return 0
+
+
+def _print_summary(warehouse: Warehouse) -> None:
+    from nba_failures.backfill import OUTCOMES, failure_summary
+
+    summary = failure_summary(warehouse)
     print("\nFailures per processor and category in the store, by what they mean")
     print(summary.to_string(index=False) if not summary.empty else "(none)")
     totals = summary[[name for name, _ in OUTCOMES]].sum() if not summary.empty else {name: 0 for name, _ in OUTCOMES}
     print(f"\n{int(summary['failures'].sum()) if not summary.empty else 0} failures:")
     for name, meaning in OUTCOMES:
         print(f"  {int(totals[name]):>7}  {name.replace('_', ' '):<10} {meaning}")
-    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
