@@ -1,13 +1,17 @@
-"""Column helpers over pandas frames, and the collector pause that bulk work over them wants."""
+"""Column helpers over pandas frames, and the collector pause that bulk work over them wants.
+
+NumPy and pandas are imported where used: the collector pause decorates a resource the code location loads.
+"""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def by_distinct_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd.DataFrame]) -> pd.Series | pd.DataFrame:
@@ -15,6 +19,8 @@ def by_distinct_value(column: pd.Series, transform: Callable[[pd.Series], pd.Ser
 
     A column with missing values is transformed whole, so a None stays exactly what the transform makes of it.
     """
+    import pandas as pd
+
     if column.isna().any():
         return transform(column)
     codes, distinct = pd.factorize(column)
@@ -28,6 +34,9 @@ def lists_by_key(rows: pd.DataFrame, key: str | Sequence[str], column: str, orde
     """`column` values of each `key` (a column, or several) as a list, in `order` (default: the values' own order),
     indexed by `key`: `groupby(key)[column].agg(list)` without a call per group (tens of thousands of groups here).
     Keys and orders are sorted as integer codes, not as strings."""
+    import numpy as np
+    import pandas as pd
+
     names = [key] if isinstance(key, str) else list(key)
     if len(names) == 1:
         keys, _ = pd.factorize(rows[names[0]])
@@ -62,6 +71,8 @@ def nested_counts(rows: pd.DataFrame, columns: Sequence[str]) -> dict:
 
 def _key_index(rows: pd.DataFrame, names: list[str]) -> pd.Index:
     """The `names` columns of `rows` as an index: plain for one column, a MultiIndex for several."""
+    import pandas as pd
+
     if len(names) == 1:
         return pd.Index(rows[names[0]].to_numpy(), name=names[0])
     return pd.MultiIndex.from_arrays([rows[name].to_numpy() for name in names], names=names)

@@ -17,7 +17,7 @@ from itertools import groupby
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 
 from nba_failures.landing.build import is_unbuilt_default
-from nba_failures.landing.contract import LandingFileError, read_schedule
+from nba_failures.landing.contract import LandingFileError, schedule_game_dates
 from nba_failures.settings import BUNDLED_SEASON_DIR, landing_dir
 
 OFF_SEASON_GAP_DAYS = 30
@@ -84,14 +84,14 @@ def partition_game_dates() -> list[dt.date]:
     """
     landing = landing_dir()
     if is_unbuilt_default(landing):
-        return read_schedule(BUNDLED_SEASON_DIR)["game_date"].tolist()  # the default landing is the bundled season
+        return schedule_game_dates(BUNDLED_SEASON_DIR)  # the default landing is the bundled season
     try:
-        return read_schedule(landing)["game_date"].tolist()
+        return schedule_game_dates(landing)
     except LandingFileError as error:
         logging.getLogger(__name__).warning(
             "landing schedule in %s unusable (%s): partitions are the bundled season's", landing, error
         )
-        return read_schedule(BUNDLED_SEASON_DIR)["game_date"].tolist()
+        return schedule_game_dates(BUNDLED_SEASON_DIR)
 
 
 _GAME_DATES = partition_game_dates()

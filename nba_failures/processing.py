@@ -1,4 +1,7 @@
-"""What every processor asset does after computing: store rows and failures, and describe both."""
+"""What every processor asset does after computing: store rows and failures, and describe both.
+
+pandas is imported where used: loading the code location only defines the assets.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckResult,
@@ -32,6 +35,9 @@ from nba_failures.settings import warehouse_backend, warehouse_pool
 from nba_failures.tables.failures import PROCESSOR_FAILURES, PROCESSOR_RUNS
 from nba_failures.warehouse.base import Warehouse, in_warehouse_session
 from nba_failures.warehouse.schema import Mode, TableSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PREVIEW_ROWS = 20
 ROWS_ACCOUNTED_FOR = "rows_accounted_for"
@@ -224,6 +230,8 @@ def partition_check_evaluations(
 def _runs_per_day(
     recorder: FailureRecorder, rows: pd.DataFrame, failures: pd.DataFrame, start: dt.date, end: dt.date
 ) -> pd.DataFrame:
+    import pandas as pd
+
     processor = recorder.processor
     rows_per_day = rows[processor.table.partition_column].value_counts() if len(rows) else pd.Series(dtype=int)
     failures_per_day = failures["analysis_date"].map(str).value_counts() if len(failures) else pd.Series(dtype=int)
@@ -243,6 +251,8 @@ def _runs_per_day(
 
 def _previews_by_day(failures: pd.DataFrame) -> dict[dt.date, list[dict[str, str]]]:
     """The first `PREVIEW_ROWS` failures of each analysis date, their preview columns as text."""
+    import pandas as pd
+
     if failures.empty:
         return {}
     first = failures.groupby("analysis_date", sort=False).head(PREVIEW_ROWS)

@@ -1,17 +1,15 @@
-"""Phase 3 assets. Thin: read the window, call the pure logic, publish rows and failures."""
+"""Phase 3 assets. Thin: read the window, call the pure logic, publish rows and failures.
+
+The pure logic (and pandas with it) is imported in the asset bodies: loading the code location only defines them.
+"""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import AssetExecutionContext
 
-from nba_failures.analytics.box_scores import parse_box_rows
-from nba_failures.analytics.player_games import summarize_player_games, summary_inputs
-from nba_failures.analytics.team_games import team_defense, team_offense
-from nba_failures.analytics.upcoming_context import game_rosters, upcoming_context
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
-from nba_failures.identity import read_player_identities
 from nba_failures.partitions import daily_partitions
 from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
@@ -25,6 +23,9 @@ from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, P
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.derived import derived_frame
 
+if TYPE_CHECKING:  # annotations quoted, not postponed: Dagster checks an asset's `context` annotation as written
+    import pandas as pd
+
 PLAYER_GAMES = ProcessorSpec("player_game_summary", Phase.ANALYTICS, EntityType.PLAYER, PLAYER_GAME_SUMMARY)
 TEAM_OFFENSE = ProcessorSpec("team_offense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_OFFENSE_GAME_SUMMARY)
 TEAM_DEFENSE = ProcessorSpec("team_defense_game_summary", Phase.ANALYTICS, EntityType.TEAM, TEAM_DEFENSE_GAME_SUMMARY)
@@ -32,13 +33,16 @@ UPCOMING_CONTEXT = ProcessorSpec("upcoming_player_game_context", Phase.ANALYTICS
 PROCESSORS = (PLAYER_GAMES, TEAM_OFFENSE, TEAM_DEFENSE, UPCOMING_CONTEXT)
 
 
-def parsed_box_rows(warehouse: Warehouse, start: dt.date, end: dt.date) -> pd.DataFrame:
+def parsed_box_rows(warehouse: Warehouse, start: dt.date, end: dt.date) -> "pd.DataFrame":
     """The raw rows of `[start, end)` parsed (`parse_box_rows`) against the window's schedule and registry.
 
     Every analytics processor and the daily cache parse the same window in a range run: parsed once per content
     of those three slices (`derived_frame`)."""
 
-    def parse() -> pd.DataFrame:
+    def parse() -> "pd.DataFrame":
+        from nba_failures.analytics.box_scores import parse_box_rows
+        from nba_failures.identity import read_player_identities
+
         raw = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, start, end)
         return parse_box_rows(raw, warehouse.read(NBAC_SCHEDULE, start, end), read_player_identities(warehouse, start, end))
 
@@ -48,7 +52,7 @@ def parsed_box_rows(warehouse: Warehouse, start: dt.date, end: dt.date) -> pd.Da
 
 def _parsed_box_rows(
     warehouse: Warehouse, recorder: FailureRecorder, start: dt.date, end: dt.date
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> "tuple[pd.DataFrame, pd.DataFrame]":
     """The window's schedule and parsed raw rows; a MISSING_DEPENDENCY for game days with no raw rows."""
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
     parsed = parsed_box_rows(warehouse, start, end)
@@ -62,6 +66,8 @@ def _parsed_box_rows(
     description="One row per player per game played (nba_analytics.player_game_summary).",
 )  # fmt: skip
 def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.analytics.player_games import summarize_player_games, summary_inputs
+
     recorder, start, end = start_run(context, PLAYER_GAMES)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     summary, failures = summarize_player_games(parsed)
@@ -76,6 +82,8 @@ def player_game_summary(context: AssetExecutionContext, warehouse: Warehouse) ->
     description="One row per team per game: what it scored (nba_analytics.team_offense_game_summary).",
 )  # fmt: skip
 def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.analytics.team_games import team_offense
+
     recorder, start, end = start_run(context, TEAM_OFFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     rows, failures = team_offense(parsed, schedule)
@@ -89,6 +97,8 @@ def team_offense_game_summary(context: AssetExecutionContext, warehouse: Warehou
     description="One row per team per game: what its opponent scored (nba_analytics.team_defense_game_summary).",
 )  # fmt: skip
 def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.analytics.team_games import team_defense, team_offense
+
     recorder, start, end = start_run(context, TEAM_DEFENSE)
     schedule, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     offense, _ = team_offense(parsed, schedule)
@@ -102,6 +112,8 @@ def team_defense_game_summary(context: AssetExecutionContext, warehouse: Warehou
     description="Rest and recent form of each dressed player, from earlier games (nba_analytics.upcoming_player_game_context).",
 )  # fmt: skip
 def upcoming_player_game_context(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.analytics.upcoming_context import game_rosters, upcoming_context
+
     recorder, start, end = start_run(context, UPCOMING_CONTEXT)
     _, parsed = _parsed_box_rows(warehouse, recorder, start, end)
     season_start = daily_partitions.start.date()

@@ -8,7 +8,6 @@ from pydantic import Field
 from nba_failures.analytics import assets as analytics
 from nba_failures.classified.checks import CHECK_SPECS, classification_checks
 from nba_failures.classified.completeness import CompletenessChecker
-from nba_failures.failures.store import write_classified
 from nba_failures.frames import nested_counts
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.precompute import assets as precompute
@@ -56,6 +55,8 @@ class ClassificationConfig(Config):
 def classified_failures(
     context: AssetExecutionContext, config: ClassificationConfig, warehouse: Warehouse, completeness: CompletenessChecker
 ) -> AssetEvents:
+    from nba_failures.failures.store import write_classified  # with pandas: where used, not when the code location loads
+
     start, end = partition_window(context)
     failures = warehouse.read(PROCESSOR_FAILURES, start, end)
     classified = completeness.classify(warehouse, failures, start, end)

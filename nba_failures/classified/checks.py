@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from dagster import AssetCheckResult, AssetCheckSeverity
 
 from nba_failures.failures.records import FailureType
 from nba_failures.processing import partitioned_check
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ASSET = "classified_failures"
 # Evaluated per day partition: a day's entry is that day's classification.

@@ -1,30 +1,35 @@
-"""The completeness resource: gathers the three sources once per run and classifies every failure."""
+"""The completeness resource: gathers the three sources once per run and classifies every failure.
+
+The classification (and pandas with it) is imported where used: loading the code location only defines the resource.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nba_failures.failures.classification import (
-    SUMMARY_EVIDENCE_COLUMNS,
-    CompletenessEvidence,
-    classify_failures,
-    needs_completeness_check,
-)
-from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS, RootProcessors, attach_prerequisites
 from nba_failures.frames import collector_paused
-from nba_failures.identity import box_listings, read_player_identities
 from nba_failures.landing.contract import LISTING_COLUMNS, game_date_of
 from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY
 from nba_failures.tables.failures import PROCESSOR_FAILURES
 from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
-# Processors are named after their output tables: the roots of later windows' gaps.
-ROOT_PROCESSORS = RootProcessors(raw_games=NBAC_GAMEBOOK_PLAYER_STATS.name, player_games=PLAYER_GAME_SUMMARY.name)
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nba_failures.failures.classification import CompletenessEvidence
+    from nba_failures.failures.prerequisites import RootProcessors
+
+
+def _root_processors() -> RootProcessors:
+    """Processors are named after their output tables: the roots of later windows' gaps."""
+    from nba_failures.failures.prerequisites import RootProcessors
+
+    return RootProcessors(raw_games=NBAC_GAMEBOOK_PLAYER_STATS.name, player_games=PLAYER_GAME_SUMMARY.name)
 
 
 class CompletenessChecker(ConfigurableResource):
@@ -41,6 +46,10 @@ class CompletenessChecker(ConfigurableResource):
         Reads reach twice the lookback back, so a player's team is known even when every game of his
         inside the window is missing, and further where a failure names older missing games.
         """
+        from nba_failures.failures.classification import SUMMARY_EVIDENCE_COLUMNS, CompletenessEvidence, needs_completeness_check
+        from nba_failures.failures.prerequisites import RECORDED_FAILURE_COLUMNS
+        from nba_failures.identity import box_listings, read_player_identities
+
         checked = failures[needs_completeness_check(failures)]
         players = sorted(set(checked["entity_id"]))
         recorded = [game_date_of(game) for ids in checked["missing_game_ids"] for game in ids]
@@ -53,15 +62,19 @@ class CompletenessChecker(ConfigurableResource):
         listings = warehouse.read(NBAC_GAMEBOOK_PLAYER_STATS, reach, end, columns=LISTING_COLUMNS)
         raw_rows = box_listings(listings, read_player_identities(warehouse, reach, end))
         # The roots of a window's gaps were recorded on the gap games' days: every game examined is inside the reach.
-        root_processors = {"processor_name": [ROOT_PROCESSORS.raw_games, ROOT_PROCESSORS.player_games]}
+        roots = _root_processors()
+        root_processors = {"processor_name": [roots.raw_games, roots.player_games]}
         recorded = warehouse.read(PROCESSOR_FAILURES, reach, start, where_in=root_processors, columns=RECORDED_FAILURE_COLUMNS)
         return CompletenessEvidence(schedule=schedule, player_games=player_games, raw_rows=raw_rows, recorded_failures=recorded)
 
     @collector_paused()
     def classify_with(self, failures: pd.DataFrame, evidence: CompletenessEvidence) -> pd.DataFrame:
         """Every failure classified, with what its fix needs (prerequisites and the root failures it follows)."""
+        from nba_failures.failures.classification import classify_failures
+        from nba_failures.failures.prerequisites import attach_prerequisites
+
         classified = classify_failures(failures, evidence, self.lookback_days, self.min_history_games)
-        return attach_prerequisites(classified, evidence.recorded_failures, ROOT_PROCESSORS)
+        return attach_prerequisites(classified, evidence.recorded_failures, _root_processors())
 
     def classify(self, warehouse: Warehouse, failures: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
         return self.classify_with(failures, self.evidence(warehouse, failures, start, end))

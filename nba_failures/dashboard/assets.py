@@ -3,11 +3,9 @@
 import time
 from pathlib import Path
 
-import pandas as pd
 from dagster import AssetExecutionContext, BackfillPolicy, MaterializeResult, MetadataValue, asset
 
 from nba_failures.classified.assets import classified_failures
-from nba_failures.failures.views import read_store
 from nba_failures.resources import DashboardOutput
 from nba_failures.settings import warehouse_pool
 from nba_failures.warehouse.base import Warehouse
@@ -24,9 +22,13 @@ from nba_failures.warehouse.base import Warehouse
     "the correctable backlog, retry outcomes, top entities and a sortable drill-down table.",
 )
 def failure_dashboard(context: AssetExecutionContext, warehouse: Warehouse, dashboard: DashboardOutput) -> MaterializeResult:
-    # Plotly is imported by the page's modules: where it is used, not by every process that loads the code location.
+    # Plotly is imported by the page's modules, pandas by the store's: where they are used, not by every process that
+    # loads the code location.
+    import pandas as pd
+
     from nba_failures.dashboard.figures import summary
     from nba_failures.dashboard.html import render_dashboard, summary_markdown, write_atomically
+    from nba_failures.failures.views import read_store
 
     began = time.perf_counter()
     frame = read_store(warehouse)

@@ -1,15 +1,20 @@
-"""The one recorder every processor uses to report per-entity failures."""
+"""The one recorder every processor uses to report per-entity failures.
+
+pandas is imported where used: every processor asset declares its ProcessorSpec when the code location loads.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, FailureRecord, Phase
 from nba_failures.warehouse.schema import TableSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class FailureRecorder:
 
     def frame(self) -> pd.DataFrame:
         """The records as rows: enums as their values, game ids as lists (what the store's schema takes)."""
+        import pandas as pd
+
         records = self._records.values()
         columns = {name: [getattr(record, name) for record in records] for name in (*FailureRecord.model_fields, "failure_key")}
         for name in ("entity_type", "failure_category"):
@@ -141,6 +148,8 @@ class FailureRecorder:
 
 def _scalar(value):
     """None for pandas' missing values, plain Python otherwise (pydantic wants ints, not numpy ints)."""
+    import pandas as pd
+
     if isinstance(value, (list, tuple)):
         return tuple(value)
     if value is None or (not isinstance(value, str) and pd.isna(value)):

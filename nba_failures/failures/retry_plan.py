@@ -18,6 +18,8 @@ down from the root failures it follows) decide when a rerun is worth spending:
 Each root's fix is the contiguous window from its earliest prerequisite game to its analysis date (and its
 followers' windows), for the pipeline upstream of their processors; overlapping windows are merged into one
 run, so a tick launches the fewest runs that cover everything that became ready.
+
+pandas is imported where used: the sensors the code location loads are typed with this module's classes.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, PermanentCause, ResolutionStatus
 from nba_failures.landing.contract import game_date_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -308,6 +312,8 @@ def _describe(row: Mapping) -> str:
 
 
 def _seconds_since(moment, now: pd.Timestamp) -> float:
+    import pandas as pd
+
     if moment is None or pd.isna(moment):
         return float("inf")
     return (now - pd.Timestamp(moment)).total_seconds()
@@ -319,4 +325,6 @@ def _listed(values) -> list[str]:
 
 
 def _as_date(value) -> dt.date:
+    import pandas as pd
+
     return value if type(value) is dt.date else pd.Timestamp(value).date()

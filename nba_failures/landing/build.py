@@ -1,4 +1,7 @@
-"""Lay the bundled real season out as a landing directory."""
+"""Lay the bundled real season out as a landing directory.
+
+pandas is imported where used: loading the code location asks only `is_unbuilt_default`.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,22 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, TypeVar
 
 from nba_failures.landing.contract import ALIAS_SEPARATOR, GAMEBOOK_COLUMNS, REGISTRY_FILE, SCHEDULE_FILE, gamebook_path
 from nba_failures.names import fold_accents
 from nba_failures.progress import Progress
 from nba_failures.settings import BUNDLED_SEASON_DIR, DEFAULT_LANDING_DIR
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 _T = TypeVar("_T")
 
 
 def load_bundled_boxscores() -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_csv(BUNDLED_SEASON_DIR / "player_boxscores.csv.gz", dtype=str, keep_default_na=False)
 
 
@@ -35,6 +41,8 @@ def build_registry(boxscores: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_game_files(out_dir: Path, boxscores: pd.DataFrame, progress: Progress | None = None) -> int:
+    import pandas as pd
+
     games = list(boxscores.groupby(["game_date", "game_id"], sort=True))
     for done, ((game_date, game_id), rows) in enumerate(games, start=1):
         path = gamebook_path(out_dir, pd.Timestamp(game_date).date(), game_id)

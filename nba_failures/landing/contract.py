@@ -11,19 +11,21 @@ opened, so a FIFO cannot block a run and a link to /dev/zero or to someone else'
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
 import os
 import re
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEDULE_FILE = "schedule.csv.gz"
 GAMEBOOK_DIR = "gamebook"
@@ -194,11 +196,32 @@ def open_landed_file(landing_dir: Path, path: Path, max_bytes: int | None = None
         yield handle
 
 
-# What reading a schedule or registry can raise for a bad file (as opposed to a bug).
-_UNREADABLE_TABLE = (
-    NotALandedFile, OSError, EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError, pd.errors.ParserError,
-    pd.errors.EmptyDataError,
-)  # fmt: skip
+# What reading a schedule or registry can raise for a bad file (as opposed to a bug), besides its parser's own errors.
+_UNREADABLE_FILE = (NotALandedFile, OSError, EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError)
+# A schedule game_date as pandas' "%Y-%m-%d" reads it: a four-digit year, a month and a day of one or two digits, a
+# real day within pandas' Timestamp range.
+_GAME_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_GAME_DATE_RANGE = (dt.date(1677, 9, 22), dt.date(2262, 4, 11))
+
+
+@contextmanager
+def _landed_table(landing_dir: Path, relative: Path, what: str, parse_errors: tuple[type[Exception], ...]) -> Iterator[BinaryIO]:
+    """The landed CSV `relative`, open for the block to parse; `LandingFileError` naming it when it has not landed or
+    cannot be read (`parse_errors`: what the block's parser raises for a bad file)."""
+    try:
+        with open_landed_file(landing_dir, landing_dir / relative) as handle:
+            yield handle
+    except FileNotFoundError:
+        raise LandingFileError(f"{relative.as_posix()}: the {what} has not landed (no such file in {landing_dir})") from None
+    except (*_UNREADABLE_FILE, *parse_errors) as error:
+        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise LandingFileError(f"{relative.as_posix()}: the {what} cannot be read ({type(error).__name__}: {detail})") from None
+
+
+def _check_columns(relative: Path, what: str, present: Collection[str], columns: tuple[str, ...]) -> None:
+    missing = [column for column in columns if column not in present]
+    if missing:
+        raise LandingFileError(f"{relative.as_posix()}: the {what} lacks columns {missing}")
 
 
 def _read_landed_table(landing_dir: Path, relative: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
@@ -206,32 +229,62 @@ def _read_landed_table(landing_dir: Path, relative: Path, columns: tuple[str, ..
 
     Blank lines are read as empty rows and then dropped, so the index keeps counting them.
     """
-    try:
-        with open_landed_file(landing_dir, landing_dir / relative) as handle:
-            compression = "gzip" if is_gzip_name(relative) else None
-            table = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False, compression=compression)
-    except FileNotFoundError:
-        raise LandingFileError(f"{relative.as_posix()}: the {what} has not landed (no such file in {landing_dir})") from None
-    except _UNREADABLE_TABLE as error:
-        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise LandingFileError(f"{relative.as_posix()}: the {what} cannot be read ({type(error).__name__}: {detail})") from None
-    missing = [column for column in columns if column not in table.columns]
-    if missing:
-        raise LandingFileError(f"{relative.as_posix()}: the {what} lacks columns {missing}")
+    import pandas as pd
+
+    with _landed_table(landing_dir, relative, what, (pd.errors.ParserError, pd.errors.EmptyDataError)) as handle:
+        compression = "gzip" if is_gzip_name(relative) else None
+        table = pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False, compression=compression)
+    _check_columns(relative, what, table.columns, columns)
     return table[(table != "").any(axis=1)]
+
+
+def _game_date(value: str) -> dt.date | None:
+    match = _GAME_DATE.fullmatch(value)
+    if match is None:
+        return None
+    try:
+        day = dt.date(*map(int, match.groups()))
+    except ValueError:
+        return None  # 2023-02-30
+    return day if _GAME_DATE_RANGE[0] <= day <= _GAME_DATE_RANGE[1] else None
+
+
+def _game_dates(rows: Sequence[tuple[int, str]]) -> list[dt.date]:
+    """The game dates of the schedule's rows given as (row, game_date), row `i` being line `i + 2` of the file;
+    `LandingFileError` naming the first line whose game_date is not a date."""
+    dates = [_game_date(value) for _, value in rows]
+    undated = [(row, value) for (row, value), day in zip(rows, dates) if day is None]
+    if undated:
+        (row, value), others = undated[0], f" (and {len(undated) - 1} more rows)" if len(undated) > 1 else ""
+        raise LandingFileError(f"{SCHEDULE_FILE} line {row + 2}: game_date {value!r} is not a YYYY-MM-DD date{others}")
+    return dates
 
 
 def read_schedule(landing_dir: Path) -> pd.DataFrame:
     """The landed schedule, `game_date` as dates; `LandingFileError` naming the file and row when it cannot be used."""
     schedule = _read_landed_table(landing_dir, Path(SCHEDULE_FILE), SCHEDULE_COLUMNS, "schedule")
-    dates = pd.to_datetime(schedule["game_date"], format="%Y-%m-%d", errors="coerce")
-    undated = schedule.index[dates.isna()]
-    if len(undated):
-        first = undated[0]
-        others = f" (and {len(undated) - 1} more rows)" if len(undated) > 1 else ""
-        value = schedule.at[first, "game_date"]
-        raise LandingFileError(f"{SCHEDULE_FILE} line {first + 2}: game_date {value!r} is not a YYYY-MM-DD date{others}")
-    return schedule.assign(game_date=dates.dt.date).reset_index(drop=True)
+    dates = _game_dates(list(zip(schedule.index, schedule["game_date"])))
+    return schedule.assign(game_date=dates).reset_index(drop=True)
+
+
+def schedule_game_dates(landing_dir: Path) -> list[dt.date]:
+    """`read_schedule(landing_dir)["game_date"]` read with the csv module, for the partitions made when the code location
+    loads (which needs no pandas): the same dates, or a `LandingFileError` where `read_schedule` raises one."""
+    relative = Path(SCHEDULE_FILE)
+    with _landed_table(landing_dir, relative, "schedule", (csv.Error,)) as handle:
+        # "utf-8-sig": a byte order mark is no part of the first column's name, as for pandas.
+        with gzip.open(handle, "rt", encoding="utf-8-sig", newline="") as text:
+            rows = list(csv.reader(text))
+    header, records = (rows[0], rows[1:]) if rows else ([], [])
+    _check_columns(relative, "schedule", header, SCHEDULE_COLUMNS)
+    column = header.index("game_date")
+    dated = []
+    for row, values in enumerate(records):
+        if len(values) > len(header):  # a row pandas cannot parse either
+            raise LandingFileError(f"{SCHEDULE_FILE} line {row + 2}: {len(values)} fields where the header has {len(header)}")
+        if any(values):  # pandas reads a short row's missing fields as empty; read_schedule drops blank rows
+            dated.append((row, values[column] if column < len(values) else ""))
+    return _game_dates(dated)
 
 
 def read_registry(landing_dir: Path) -> pd.DataFrame:

@@ -1,11 +1,14 @@
 """Phase 4 assets. Thin: read the window (and the season's history where a lookback needs it), call the pure
 logic, publish rows and failures. A day whose upstream partition is absent is one DATE-level
-MISSING_DEPENDENCY and is not processed, so its players are neither rows nor individual failures."""
+MISSING_DEPENDENCY and is not processed, so its players are neither rows nor individual failures.
+
+The pure logic (and pandas with it) is imported in the asset bodies: loading the code location only defines them.
+"""
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import AssetExecutionContext
 
 from nba_failures.analytics.assets import (
@@ -17,13 +20,7 @@ from nba_failures.analytics.assets import (
 from nba_failures.failures.recorder import FailureRecorder, ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.partitions import daily_partitions
-from nba_failures.precompute.composite import composite_factors
-from nba_failures.precompute.daily_cache import player_daily_cache as build_daily_cache
-from nba_failures.precompute.daily_cache import roster_listings
-from nba_failures.precompute.defense_zones import team_defense_zones
-from nba_failures.precompute.feature_store import feature_vectors
 from nba_failures.precompute.policy import PrecomputePolicy
-from nba_failures.precompute.shot_zones import player_shot_zones
 from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, record_missing_days, start_run
 from nba_failures.raw.assets import nbac_gamebook_player_stats, nbac_schedule, player_registry
 from nba_failures.tables.analytics import PLAYER_GAME_SUMMARY, TEAM_DEFENSE_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT
@@ -38,6 +35,9 @@ from nba_failures.tables.precompute import (
 from nba_failures.tables.raw import NBAC_SCHEDULE
 from nba_failures.warehouse.base import Warehouse
 
+if TYPE_CHECKING:  # annotations quoted, not postponed: Dagster checks an asset's `context` annotation as written
+    import pandas as pd
+
 DAILY_CACHE = ProcessorSpec("player_daily_cache", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_DAILY_CACHE)
 SHOT_ZONES = ProcessorSpec("player_shot_zone_analysis", Phase.PRECOMPUTE, EntityType.PLAYER, PLAYER_SHOT_ZONE_ANALYSIS)
 DEFENSE_ZONES = ProcessorSpec("team_defense_zone_analysis", Phase.PRECOMPUTE, EntityType.TEAM, TEAM_DEFENSE_ZONE_ANALYSIS)
@@ -47,7 +47,7 @@ PROCESSORS = (DAILY_CACHE, SHOT_ZONES, DEFENSE_ZONES, COMPOSITE, FEATURE_STORE)
 
 
 def _skip_missing_days(
-    recorder: FailureRecorder, schedule: pd.DataFrame, start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]
+    recorder: FailureRecorder, schedule: "pd.DataFrame", start: dt.date, end: dt.date, present: dict[str, Iterable[dt.date]]
 ) -> set[dt.date]:
     """Game days of `[start, end)` on which an upstream (table name → days it has) has nothing: recorded, to be skipped.
 
@@ -67,12 +67,12 @@ def _days_run(warehouse: Warehouse, processors: list[ProcessorSpec], start: dt.d
     return {p.table.qualified_name: set(runs.loc[runs["processor_name"] == p.name, "analysis_date"]) for p in processors}
 
 
-def _roster(warehouse: Warehouse, start: dt.date, end: dt.date) -> pd.DataFrame:
+def _roster(warehouse: Warehouse, start: dt.date, end: dt.date) -> "pd.DataFrame":
     """The dressed players of each day: the entities of every player processor."""
     return warehouse.read(UPCOMING_PLAYER_GAME_CONTEXT, start, end)
 
 
-def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFrame:
+def _without(frame: "pd.DataFrame", column: str, days: set[dt.date]) -> "pd.DataFrame":
     return frame[~frame[column].isin(days)].reset_index(drop=True)
 
 
@@ -85,6 +85,9 @@ def _without(frame: pd.DataFrame, column: str, days: set[dt.date]) -> pd.DataFra
     ),
 )  # fmt: skip
 def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, precompute_policy: PrecomputePolicy) -> AssetEvents:
+    from nba_failures.precompute.daily_cache import player_daily_cache as build_daily_cache
+    from nba_failures.precompute.daily_cache import roster_listings
+
     recorder, start, end = start_run(context, DAILY_CACHE)
     season_start = daily_partitions.start.date()
     schedule = warehouse.read(NBAC_SCHEDULE, season_start, end)
@@ -106,6 +109,8 @@ def player_daily_cache(context: AssetExecutionContext, warehouse: Warehouse, pre
     description="Each dressed player's two-point / three-point / free-throw scoring over his last 10 games played.",
 )  # fmt: skip
 def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.precompute.shot_zones import player_shot_zones
+
     recorder, start, end = start_run(context, SHOT_ZONES)
     roster = _roster(warehouse, start, end)
     player_games = warehouse.read(PLAYER_GAME_SUMMARY, daily_partitions.start.date(), end)
@@ -126,6 +131,8 @@ def player_shot_zone_analysis(context: AssetExecutionContext, warehouse: Warehou
     description="What each team playing that day conceded, by zone, over its last 15 games.",
 )  # fmt: skip
 def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.precompute.defense_zones import team_defense_zones
+
     recorder, start, end = start_run(context, DEFENSE_ZONES)
     schedule = warehouse.read(NBAC_SCHEDULE, start, end)
     defense_games = warehouse.read(TEAM_DEFENSE_GAME_SUMMARY, daily_partitions.start.date(), end)
@@ -144,6 +151,8 @@ def team_defense_zone_analysis(context: AssetExecutionContext, warehouse: Wareho
     description="Fatigue, shot-zone matchup against the opponent's defense, and pace for each dressed player.",
 )  # fmt: skip
 def player_composite_factors(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.precompute.composite import composite_factors
+
     recorder, start, end = start_run(context, COMPOSITE)
     roster = _roster(warehouse, start, end)
     present = {
@@ -166,6 +175,8 @@ def player_composite_factors(context: AssetExecutionContext, warehouse: Warehous
     description="One validated feature vector per dressed player (nba_precompute.ml_feature_store).",
 )  # fmt: skip
 def ml_feature_store(context: AssetExecutionContext, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.precompute.feature_store import feature_vectors
+
     recorder, start, end = start_run(context, FEATURE_STORE)
     roster = _roster(warehouse, start, end)
     present = {

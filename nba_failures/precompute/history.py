@@ -8,10 +8,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
+from nba_failures.precompute.policy import MIN_SAMPLE_GAMES
 from nba_failures.tables.precompute import ZONES
 
-# Fewer games than this and a sample says nothing about the player or team (early season).
-MIN_SAMPLE_GAMES = 3
 # What a pure function's failures frame carries (FailureRecorder.record_frame reads it).
 FAILURE_COLUMNS = ["analysis_date", "entity_id", "failure_category", "reason", "expected_count", "actual_count"]
 

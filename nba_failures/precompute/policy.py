@@ -5,7 +5,8 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from nba_failures.precompute.history import MIN_SAMPLE_GAMES
+# Fewer games than this and a sample says nothing about the player or team (early season).
+MIN_SAMPLE_GAMES = 3
 
 
 class PrecomputePolicy(ConfigurableResource):

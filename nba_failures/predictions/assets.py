@@ -2,9 +2,10 @@
 
 A game day whose roster or feature store run is absent is one DATE-level MISSING_DEPENDENCY and is not
 predicted, so its players are neither rows nor individual failures (as in Phase 4).
+
+The model (and pandas and NumPy with it) is imported in the asset body: loading the code location only defines it.
 """
 
-import pandas as pd
 from dagster import AssetExecutionContext
 
 from nba_failures.analytics.assets import player_game_summary, upcoming_player_game_context
@@ -12,7 +13,6 @@ from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
 from nba_failures.partitions import daily_partitions
 from nba_failures.precompute.assets import FEATURE_STORE, ml_feature_store
-from nba_failures.predictions.model import MODEL_NAME, MODEL_VERSION, evaluation, predict_points, ready_players, training_rows
 from nba_failures.predictions.policy import PredictionPolicy
 from nba_failures.processing import (
     AssetEvents,
@@ -45,6 +45,10 @@ PROCESSORS = (POINTS_PREDICTIONS,)
 def player_points_predictions(
     context: AssetExecutionContext, warehouse: Warehouse, prediction_policy: PredictionPolicy
 ) -> AssetEvents:
+    import pandas as pd
+
+    from nba_failures.predictions.model import MODEL_NAME, MODEL_VERSION, evaluation, predict_points, ready_players, training_rows
+
     recorder, start, end = start_run(context, POINTS_PREDICTIONS)
     predicted_at = pd.Timestamp.now(tz="UTC")
     season_start = daily_partitions.start.date()

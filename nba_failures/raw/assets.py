@@ -1,15 +1,15 @@
-"""Phase 2 assets: what has landed for each partition, copied into `nba_raw`."""
+"""Phase 2 assets: what has landed for each partition, copied into `nba_raw`.
 
-import pandas as pd
+The pure logic (and pandas with it) is imported in the asset bodies: loading the code location only defines them.
+"""
+
 from dagster import AssetExecutionContext
 
 from nba_failures.failures.recorder import ProcessorSpec
 from nba_failures.failures.records import EntityType, Phase
-from nba_failures.identity import check_registry
 from nba_failures.landing.contract import landed_game_files, read_registry, read_schedule
 from nba_failures.partitions import days_in
 from nba_failures.processing import AssetEvents, RowAccounting, processor_asset, publish, start_run
-from nba_failures.raw.gamebook import extract_games
 from nba_failures.raw.landed import LANDED_GAME_FILES
 from nba_failures.resources import LandingZone
 from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, PLAYER_REGISTRY
@@ -27,6 +27,8 @@ PROCESSORS = (SCHEDULE, GAMEBOOK, REGISTRY)
     description="The season schedule, one row per game (nba_raw.nbac_schedule).",
 )  # fmt: skip
 def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
+    import pandas as pd
+
     recorder, start, end = start_run(context, SCHEDULE)
     schedule = read_schedule(landing.root)
     rows = schedule[(schedule["game_date"] >= start) & (schedule["game_date"] < end)].copy()
@@ -40,6 +42,8 @@ def nbac_schedule(context: AssetExecutionContext, landing: LandingZone, warehous
     description="Every listed player of every landed game file, as text (nba_raw.nbac_gamebook_player_stats).",
 )  # fmt: skip
 def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
+    from nba_failures.raw.gamebook import extract_games
+
     recorder, start, end = start_run(context, GAMEBOOK)
     scheduled = warehouse.read(NBAC_SCHEDULE, start, end)
     extraction = extract_games(landing.root, landed_game_files(landing.root, start, end), scheduled, landing.game_file_limits)
@@ -67,6 +71,10 @@ def nbac_gamebook_player_stats(context: AssetExecutionContext, landing: LandingZ
     description="The player registry as it stood when each day was processed (nba_raw.player_registry).",
 )  # fmt: skip
 def player_registry(context: AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> AssetEvents:
+    import pandas as pd
+
+    from nba_failures.identity import check_registry
+
     recorder, start, end = start_run(context, REGISTRY)
     registry = read_registry(landing.root)
     checked = check_registry(registry)

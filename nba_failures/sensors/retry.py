@@ -1,13 +1,19 @@
 """`correctable_failures_sensor`: reruns what classification found correctable once its data is there, and
-closes the loop (the decisions are `retry_plan.plan_retries`; this module reads and writes their inputs)."""
+closes the loop (the decisions are `retry_plan.plan_retries`; this module reads and writes their inputs).
+
+The failure store, the registry's identities and pandas are imported where used: loading the code location only
+defines the sensor.
+"""
+
+from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import (
     AssetSelection,
     ConfigurableResource,
@@ -22,12 +28,13 @@ from pydantic import Field
 from nba_failures import settings
 from nba_failures.failures.records import OPEN_STATUSES, RETRIED_TYPES, ResolutionStatus
 from nba_failures.failures.retry_plan import PrerequisiteVersions, RetryDecision, RetrySettings, plan_retries
-from nba_failures.failures.store import FAILURE_STORES, read_failures
-from nba_failures.identity import registry_index
 from nba_failures.landing.contract import game_date_of, landed_game_files, read_registry
 from nba_failures.resources import LandingZone
 from nba_failures.sensors.runs import run_state, runs_in_flight, window_run_request
 from nba_failures.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PIPELINE = AssetSelection.groups("raw", "analytics", "precompute", "predictions", "failures")
 # Phase 2 and 3 are rerun with any retry: they are cheap, and a late file's players reach every table.
@@ -81,6 +88,8 @@ class LandedPrerequisites:
 
     @cached_property
     def _registry(self) -> dict[str, str]:
+        from nba_failures.identity import registry_index
+
         index = registry_index(read_registry(self.root).assign(snapshot_date=None))
         return dict(zip(index["player_lookup"], index["universal_player_id"] + ":" + index["registry_lookup"]))
 
@@ -100,6 +109,8 @@ class LandedPrerequisites:
 def correctable_failures_sensor(
     context: SensorEvaluationContext, warehouse: Warehouse, landing: LandingZone, retry_policy: RetryPolicy
 ):
+    import pandas as pd
+
     return retry_tick(context, warehouse, landing, retry_policy, pd.Timestamp.now(tz="UTC"))
 
 
@@ -152,6 +163,8 @@ def retry_tick(
 
 def read_candidates(warehouse: Warehouse) -> pd.DataFrame:
     """Every failure the sensor reruns, open or given up, from the three store tables (canonical columns)."""
+    from nba_failures.failures.store import read_failures
+
     return read_failures(warehouse, where_in=_CANDIDATES)
 
 
@@ -188,6 +201,8 @@ def decision_updates(candidates: pd.DataFrame, decision: RetryDecision, now: pd.
 
 def record_decision(warehouse: Warehouse, candidates: pd.DataFrame, decision: RetryDecision, now: pd.Timestamp) -> None:
     """Write this tick's decisions into the store, one slice update per store table."""
+    from nba_failures.failures.store import FAILURE_STORES
+
     updates = decision_updates(candidates, decision, now)
     touched = candidates[candidates["failure_key"].isin(set(updates))]
     for index, rows in touched.groupby("store_index"):

@@ -7,11 +7,14 @@ import functools
 import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from dagster import ConfigurableResource
 
 from nba_failures.warehouse.schema import TableSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Warehouse(ConfigurableResource):

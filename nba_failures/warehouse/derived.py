@@ -13,11 +13,13 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import TableSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Frames kept at once: a run derives one per window, and a process runs one run's steps at a time.
 KEPT_FRAMES = 2

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from pydantic import Field
 
 from nba_failures.warehouse.base import Warehouse
@@ -20,6 +19,7 @@ from nba_failures.warehouse.schema import TableSpec, check_inside_slice
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
 
 # DuckDB allows one writing process per file; concurrent runs wait for the lock instead of failing.
 _LOCK_WAIT_SECONDS = 120.0

@@ -1,7 +1,8 @@
 """One definition of each table, rendered as DuckDB DDL, BigQuery SchemaFields and README docs.
 
 Identifiers in SQL come only from these definitions, never from callers' strings, so a table or column
-name can be checked against the schema before it reaches a statement.
+name can be checked against the schema before it reaches a statement. NumPy, pandas and PyArrow are imported where
+frames are converted: loading the code location only defines the tables.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -123,6 +125,8 @@ def _as_list(value) -> list:
         return value
     if value is None or (isinstance(value, float) and value != value):
         return []
+    import numpy as np  # past the common cases: this runs for every value
+
     if isinstance(value, np.ndarray):  # how DuckDB and BigQuery hand lists back; tolist gives Python values
         return value.tolist() if value.size else []
     return list(value)
@@ -132,6 +136,8 @@ def _to_date(value) -> dt.date:
     """Backends hand DATE list elements back as datetimes, Timestamps or datetime64; Arrow's date32 wants dates."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
+    import pandas as pd  # past the common case: this runs for every value
+
     return pd.Timestamp(value).date()
 
 
@@ -194,6 +200,7 @@ class TableSpec:
         """Rows a backend hands back as an Arrow table (DuckDB and BigQuery both can), conformed: the same frame
         as `conform(rows.to_pandas())`, made faster. Lists come straight from Arrow as Python lists (pandas would
         make a NumPy array of each, to be turned back into a list), numbers as nullable pandas types."""
+        import pandas as pd
         import pyarrow as pa
 
         nullable = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.float64(): pd.Float64Dtype()}
@@ -208,6 +215,9 @@ class TableSpec:
 
         A missing column is a programming error and raises; extra columns are dropped.
         """
+        import numpy as np
+        import pandas as pd
+
         missing = [name for name in self.column_names if name not in frame.columns]
         if missing:
             raise KeyError(f"{self.qualified_name}: frame lacks columns {missing}")

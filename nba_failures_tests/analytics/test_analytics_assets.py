@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nba_failures.analytics import assets as analytics_assets
+from nba_failures.analytics import box_scores
 from nba_failures.tables.raw import NBAC_GAMEBOOK_PLAYER_STATS
 from nba_failures.warehouse.duckdb_warehouse import DuckDBWarehouse
 from nba_failures_tests import faults
@@ -249,13 +249,13 @@ def test_a_range_run_parses_each_window_of_raw_rows_once(
     season_landing: Path, warehouse: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed_rows = []
-    parse = analytics_assets.parse_box_rows
+    parse = box_scores.parse_box_rows
 
     def counted(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.DataFrame) -> pd.DataFrame:
         parsed_rows.append(len(raw))
         return parse(raw, schedule, identities)
 
-    monkeypatch.setattr(analytics_assets, "parse_box_rows", counted)
+    monkeypatch.setattr(box_scores, "parse_box_rows", counted)  # the asset module imports it when it parses
     first, last = dt.date(2023, 1, 10), dt.date(2023, 1, 12)
     assert run_assets(warehouse, season_landing, first, last, selection=[*faults.FOUNDATION_ASSETS, "player_daily_cache"]).success
     # The four analytics processors read the range, the daily cache the season up to its end (here the same rows,
