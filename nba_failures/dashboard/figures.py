@@ -273,17 +273,12 @@ def type_share_figure(frame: pd.DataFrame) -> Figure:
     counts = pd.crosstab(frame["processor_name"], frame["failure_type"])
     bars = [
         dict(
-            type="bar",
-            y=list(share.index),
-            x=share[failure_type].to_numpy(),
-            orientation="h",
-            name=failure_type,
-            marker=dict(color=TYPE_COLORS.get(failure_type)),
-            customdata=counts.loc[share.index, failure_type].to_numpy(),
+            type="bar", y=list(share.index), x=share[failure_type].to_numpy(), orientation="h", name=failure_type,
+            marker=dict(color=TYPE_COLORS.get(failure_type)), customdata=counts.loc[share.index, failure_type].to_numpy(),
             hovertemplate=f"%{{y}}<br>{failure_type}: %{{x:.1%}} (%{{customdata}})<extra></extra>",
-        )  # fmt: skip
+        )
         for failure_type in share.columns
-    ]
+    ]  # fmt: skip
     height = max(400, 30 * len(share) + 160)
     return _figure(bars, barmode="stack", xaxis=dict(tickformat=".0%", range=[0, 1]), height=height)
 
