@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly
 import plotly.io as pio
@@ -147,6 +148,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _cells(column: pd.Series) -> pd.Series:
+    """`_cell` of each value, once per distinct value: the table's columns repeat few values (missing ones: '')."""
+    codes, distinct = pd.factorize(column)
+    texts = np.array([*map(_cell, distinct), ""], dtype=object)
+    return pd.Series(texts[codes], index=column.index, name=column.name)
+
+
 def failure_rows(frame: pd.DataFrame, limit: int = DEFAULT_TABLE_LIMIT) -> pd.DataFrame:
     """The drill-down table's rows as the page shows them (text), at most `limit`: to fix, bad input and the
     other open ones first (`OUTCOME_ORDER`), each newest analysis date first."""
@@ -156,7 +164,7 @@ def failure_rows(frame: pd.DataFrame, limit: int = DEFAULT_TABLE_LIMIT) -> pd.Da
     order = ["_rank", "analysis_date", "processor_name", "entity_id"]
     chosen = ranked.sort_values(order, ascending=[True, False, True, True]).head(limit)
     rows = chosen[[name for name, _, _ in TABLE_COLUMNS]]
-    return rows.apply(lambda column: column.map(_cell)).reset_index(drop=True)
+    return rows.apply(_cells).reset_index(drop=True)
 
 
 def failure_rows_json(rows: pd.DataFrame, page_size: int = TABLE_PAGE_SIZE) -> str:

@@ -19,6 +19,7 @@ from nba_failures.failures.records import OPEN_STATUSES, FailureType, Resolution
 from nba_failures.failures.store import FAILURE_STORES, read_failures
 from nba_failures.progress import Progress
 from nba_failures.warehouse.base import Warehouse
+from nba_failures.warehouse.schema import utc_timestamps
 
 # The canonical store columns every report and the dashboard read (date as `analysis_date` in all three).
 STORE_COLUMNS = (
@@ -79,7 +80,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["analysis_date"] = pd.to_datetime(frame["analysis_date"])
     for column in TIMESTAMP_COLUMNS:
-        frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame[column] = utc_timestamps(frame[column])
     for column in ("retry_attempts", "occurrences"):
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
     for column in ("is_correctable", "can_retry"):

@@ -141,6 +141,16 @@ def _to_date(value) -> dt.date:
     return pd.Timestamp(value).date()
 
 
+def utc_timestamps(values: pd.Series) -> pd.Series:
+    """`values` as UTC timestamps. Zoned ones are converted, not parsed again: `pd.to_datetime` samples a zoned
+    column value by value to decide whether to cache its parse (up to 0.1 s for 50,000 rows)."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    return pd.to_datetime(values, utc=True)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     dataset: str
@@ -234,7 +244,7 @@ class TableSpec:
             elif column.type is ColumnType.DATE:
                 columns[column.name] = pd.to_datetime(values).dt.date.to_numpy()
             elif column.type is ColumnType.TIMESTAMP:
-                columns[column.name] = pd.to_datetime(values, utc=True).array
+                columns[column.name] = utc_timestamps(values).array
             else:
                 dtype = _PANDAS_TYPES[column.type]
                 typed = values if values.dtype == dtype else values.astype(dtype)

@@ -105,6 +105,15 @@ def test_conform_orders_types_and_drops_extras() -> None:
     assert conformed["tags"].tolist() == [["a"], []]
 
 
+def test_zoned_timestamps_are_conformed_to_the_same_instants_in_utc() -> None:
+    instants = pd.Series(pd.to_datetime(["2023-01-15 10:00", None]).tz_localize("America/New_York"))
+    frame = pd.DataFrame({"day": [D2, D2], "name": ["x", "y"], "count": [1, 2], "ratio": [0.5, 1.0], "flag": [True, False],
+                          "seen_at": instants, "tags": [[], []]})  # fmt: skip
+    seen_at = SPEC.conform(frame)["seen_at"]
+    assert str(seen_at.dt.tz) == "UTC"
+    assert seen_at[0] == pd.Timestamp("2023-01-15 15:00", tz="UTC") and pd.isna(seen_at[1])
+
+
 def test_rows_from_arrow_are_the_conformed_frame(tmp_path: Path) -> None:
     """What DuckDB hands back as Arrow becomes the frame `conform` makes of the same rows, nulls and lists included."""
     dated = TableSpec(
