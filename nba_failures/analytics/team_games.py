@@ -43,8 +43,10 @@ def team_offense(parsed: pd.DataFrame, schedule: pd.DataFrame) -> tuple[pd.DataF
     totals = played.groupby(["game_id", "team_abbr"], as_index=False).agg(
         **{stat: (stat, "sum") for stat in _SUMMED}, players_used=("entity_id", "size")
     )
-    listed = parsed.groupby(["game_id", "team_abbr"], as_index=False).agg(
-        listed_rows=("source_line", "size"), invalid_rows=("problem", lambda p: int((p != "").sum()))
+    listed = (
+        parsed.assign(invalid=parsed["problem"] != "")
+        .groupby(["game_id", "team_abbr"], as_index=False)
+        .agg(listed_rows=("source_line", "size"), invalid_rows=("invalid", "sum"))
     )
     merged = team_games.merge(listed, on=["game_id", "team_abbr"], how="left").merge(
         totals, on=["game_id", "team_abbr"], how="left"

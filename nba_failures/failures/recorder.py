@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from nba_failures.failures.records import DATE_LEVEL_ENTITY_ID, EntityType, FailureCategory, FailureRecord, Phase
@@ -104,13 +105,21 @@ class FailureRecorder:
             "cache_age_hours",
         )
         present = [name for name in optional if name in failures.columns]
-        for row in failures.to_dict("records"):
-            extras = {name: value for name in present if (value := _scalar(row[name])) is not None}
-            row_category = FailureCategory(row["failure_category"]) if "failure_category" in row else category
-            if row_category is None:
-                raise ValueError("a failure frame needs a failure_category column or a category")
-            entity_type = EntityType(row["entity_type"]) if row.get("entity_type") else None
-            self.record(row["analysis_date"], row["entity_id"], row_category, row["reason"], entity_type=entity_type, **extras)
+        if "failure_category" in failures.columns:
+            categories = failures["failure_category"].map(FailureCategory).tolist()
+        elif category is not None or failures.empty:
+            categories = [category] * len(failures)
+        else:
+            raise ValueError("a failure frame needs a failure_category column or a category")
+        entity_types = failures["entity_type"].tolist() if "entity_type" in failures.columns else [None] * len(failures)
+        # Column by column, not a dict per row: a season's processors record tens of thousands of failures.
+        extras = zip(*(_scalars(failures[name]) for name in present)) if present else repeat(())
+        rows = zip(failures["analysis_date"].tolist(), failures["entity_id"].tolist(), categories, failures["reason"].tolist(),
+                   entity_types, extras)  # fmt: skip
+        for analysis_date, entity_id, row_category, reason, entity_type, values in rows:
+            given = {name: value for name, value in zip(present, values) if value is not None}
+            entity_type = EntityType(entity_type) if entity_type else None
+            self.record(analysis_date, entity_id, row_category, reason, entity_type=entity_type, **given)
 
     def record_missing_dependency(self, analysis_date: dt.date, upstream_table: str) -> FailureRecord:
         return self.record(
@@ -146,12 +155,19 @@ class FailureRecorder:
         return frame
 
 
-def _scalar(value):
-    """None for pandas' missing values, plain Python otherwise (pydantic wants ints, not numpy ints)."""
+def _scalars(column: pd.Series) -> list:
+    """The column's values as pydantic takes them: None for pandas' missing values, lists as tuples, plain Python
+    values (not NumPy's). A typed column's values come out of `tolist` as Python values already."""
     import pandas as pd
 
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value.item() if hasattr(value, "item") else value
+    if column.dtype != object:
+        return [None if missing else value for value, missing in zip(column.tolist(), column.isna().tolist())]
+
+    def scalar(value):
+        if isinstance(value, (list, tuple)):
+            return tuple(value)
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return None
+        return value.item() if hasattr(value, "item") else value
+
+    return [scalar(value) for value in column.tolist()]

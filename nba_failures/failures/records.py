@@ -131,7 +131,9 @@ def failure_key(
     processor_name: str, analysis_date: dt.date, entity_type: EntityType, entity_id: str, category: FailureCategory
 ) -> str:
     """Stable identity of a failure: the same failure on a rerun gets the same key."""
-    raw = "|".join((processor_name, analysis_date.isoformat(), entity_type.value, entity_id, category.value))
+    # The enums are str enums: joined as the text of their values, without a `.value` lookup for each of the
+    # tens of thousands of failures a season records.
+    raw = "|".join((processor_name, analysis_date.isoformat(), entity_type, entity_id, category))
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
