@@ -19,7 +19,7 @@ from nba_failures.landing.contract import game_date_of
 from nba_failures.progress import Progress
 from nba_failures.tables.failures import ANALYTICS_FAILURES, PRECOMPUTE_FAILURES, PREDICTION_FAILURES
 from nba_failures.warehouse.base import Warehouse
-from nba_failures.warehouse.schema import TableSpec
+from nba_failures.warehouse.schema import TableSpec, utc_timestamps
 
 # Fields that describe the failure as last seen; everything else on a stored row is history.
 _REFRESHED = (
@@ -188,7 +188,7 @@ def merge_failures(
     inserted["dagster_run_id"] = dagster_run_id
 
     kept = old.loc[gone].copy()
-    kept["resolved_at"] = pd.to_datetime(kept["resolved_at"], utc=True)
+    kept["resolved_at"] = utc_timestamps(kept["resolved_at"])
     closing = kept["resolution_status"] != ResolutionStatus.RESOLVED.value
     kept.loc[closing, "resolution_status"] = ResolutionStatus.RESOLVED.value
     kept.loc[closing, "resolved_at"] = now

@@ -26,6 +26,7 @@ import pandas as pd
 from nba_failures.failures.records import FailureCategory
 from nba_failures.precompute.history import FAILURE_COLUMNS, missing_upstream, trailing_totals
 from nba_failures.tables.precompute import FEATURES, ML_FEATURE_STORE
+from nba_failures.warehouse.schema import utc_timestamps
 
 MODEL_NAME = "MedianCenteredRidge(ridge on standardized inputs; ml_feature_store + season averages)"
 MODEL_VERSION = "2"
@@ -115,7 +116,7 @@ def ready_players(
         .rename(columns={"finished_at": "features_created_at"})
     )
     vectors = vectors.merge(written, on="analysis_date", how="left")
-    vectors["features_created_at"] = pd.to_datetime(vectors["features_created_at"], utc=True)
+    vectors["features_created_at"] = utc_timestamps(vectors["features_created_at"])
     age = (predicted_at - vectors["features_created_at"]).dt.total_seconds() / 3600
     vectors["cache_age_hours"] = age.clip(lower=0).astype(float)
     stale = vectors["cache_age_hours"] > stale_after_hours

@@ -178,6 +178,18 @@ def test_table_limit_keeps_the_open_failures_then_the_newest(failure_frame):
     assert kept["analysis_date"].min() >= left_out["analysis_date"].max()
 
 
+def test_table_cells_are_dates_times_counts_or_blank(failure_frame):
+    rows = failure_rows(failure_frame, limit=len(failure_frame))
+    assert rows["analysis_date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    assert rows["first_seen_at"].str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()
+    resolved = rows["resolution_status"] == "RESOLVED"
+    assert resolved.any() and (~resolved).any()
+    assert rows.loc[resolved, "resolved_at"].str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()
+    assert (rows.loc[~resolved, "resolved_at"] == "").all()  # missing, not "NaT"
+    assert rows["retry_attempts"].str.fullmatch(r"\d+").all()
+    assert rows["retry_attempts"].astype(int).sum() == failure_frame["retry_attempts"].sum()
+
+
 def test_embedded_rows_cannot_close_their_script_element():
     rows = pd.DataFrame({"failure_reason": ["a </script><script>alert(1)</script>", "plain"]})
     text = failure_rows_json(rows)
