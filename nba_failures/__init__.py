@@ -9,3 +9,8 @@ import gc
 # reference counting still are; only finalizers of unreachable cycles, which Python never promises at exit, do not
 # run.
 atexit.register(gc.freeze)
+# A run makes objects by the hundred thousand (frames, events and their serialized forms), few of them in cycles: at
+# Python's default threshold (700) a season backfill still ran 2,200 collections for 1.7-2.0 s, 15 of them full.
+# Collecting every 50,000 new objects: 19 collections, 0.4 s, the same peak memory. Set when the package is first
+# imported: the CLI imports it before Dagster and pandas, whose imports collected ~300 times (0.3-0.4 s) at the default.
+gc.set_threshold(50_000, 20, 100)

@@ -92,7 +92,3 @@ defs = Definitions(
 # What loading the code location made (modules, classes, the definitions) lives as long as the process: collections
 # during a run need not walk it again and again. A season backfill spent 2.6 s in full collections, 1.4 s after this.
 gc.freeze()
-# A run makes objects by the hundred thousand (frames, events and their serialized forms), few of them in cycles: at
-# Python's default threshold (700) a season backfill still ran 2,200 collections for 1.7-2.0 s, 15 of them full.
-# Collecting every 50,000 new objects: 19 collections, 0.4 s, the same peak memory.
-gc.set_threshold(50_000, 20, 100)

@@ -7,9 +7,10 @@ backfill writes about 7,900 events (a planned event, a materialization and a che
 those writes were most of the whole command's time. `PooledSqliteEventLogStorage` keeps one engine, with its
 connection pool, per database file. It writes a batch of events (Dagster hands a run's planned materializations and
 a range run's materializations over as batches to an `EventBatchingInstance`, which also holds a step's check results
-until its next event) in one transaction per file, each asset's entry once per batch, and serializes a
-materialization once where Dagster does twice. Rows, files and schema
-are Dagster's own: a home written here opens with Dagster's default instance and the other way round.
+until its next event) in one transaction per file, each asset's entry once per batch. It serializes a
+materialization or check result once where Dagster does twice, and a planned check once where Dagster does for each
+of its partitions. Rows, files and schema are Dagster's own: a home written here opens with Dagster's default
+instance and the other way round.
 
 A new `DAGSTER_HOME` gets a dagster.yaml naming `LocalInstance` (`dagster_home`): Dagster builds the instance's
 storage from the home's own path, so a home can be copied or moved. A `storage:` section in that file (PostgreSQL, as in
@@ -33,6 +34,8 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 from dagster._core.events import DagsterEventBatchMetadata, generate_event_batch_id
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -167,14 +170,66 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def _get_asset_entry_values(self, event: EventLogEntry, event_id: int, has_asset_key_index_cols: bool) -> dict:
         # A materialization is also stored as its asset's latest, wrapped in an EventLogRecord that Dagster
         # serializes again, whole. Its text is the one just written to the event's row: wrap that instead.
-        last = self._last_serialized
-        if not (event.get_dagster_event().is_step_materialization and last is not None and last[0] is event):
+        text = self._serialized(event)
+        if not (event.get_dagster_event().is_step_materialization and text is not None):
             return super()._get_asset_entry_values(event, event_id, has_asset_key_index_cols)
-        record = f'{{"__class__": "EventLogRecord", "event_log_entry": {last[1]}, "storage_id": {event_id}}}'
+        record = f'{{"__class__": "EventLogRecord", "event_log_entry": {text}, "storage_id": {event_id}}}'
         values: dict[str, Any] = {"last_materialization": record, "last_run_id": event.run_id}
         if has_asset_key_index_cols:
             values["last_materialization_timestamp"] = datetime_from_timestamp(event.timestamp)
         return values
+
+    def _serialized(self, event: EventLogEntry) -> str | None:
+        """The event's text if it is the event whose row was just written (`_event_to_row`), else None."""
+        last = self._last_serialized
+        return last[1] if last is not None and last[0] is event else None
+
+    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
+        # Dagster serializes a planned check's event again for each of its partitions (174 times for a season) into
+        # one multi-row INSERT compiled afresh. The same rows here: the event's text once, one compiled statement.
+        text = self._serialized(event)
+        if text is None:
+            super()._store_asset_check_evaluation_planned(event, event_id)
+            return
+        planned = event.get_dagster_event().event_specific_data
+        partitions = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
+        row = {
+            "asset_key": planned.asset_key.to_string(),
+            "check_name": planned.check_name,
+            "run_id": event.run_id,
+            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
+            "evaluation_event": text,
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "evaluation_event_storage_id": event_id,
+        }
+        with self.index_connection() as connection:
+            connection.execute(AssetCheckExecutionsTable.insert(), [{**row, "partition": key} for key in partitions])
+
+    def _update_asset_check_evaluation(self, event: EventLogEntry, event_id: int | None) -> None:
+        # Dagster's update of the planned row (an insert when there is none), with the result's text from its event's
+        # row instead of serializing it again, through statements compiled once instead of built for each result.
+        text = self._serialized(event)
+        evaluation = event.get_dagster_event().event_specific_data
+        if text is None or evaluation.partition is None:
+            super()._update_asset_check_evaluation(event, event_id)
+            return
+        target = evaluation.target_materialization_data
+        status = AssetCheckExecutionRecordStatus.SUCCEEDED if evaluation.passed else AssetCheckExecutionRecordStatus.FAILED
+        values = {
+            "asset_key": evaluation.asset_key.to_string(),
+            "check_name": evaluation.check_name,
+            "run_id": event.run_id,
+            "partition": evaluation.partition,
+            "execution_status": status.value,
+            "evaluation_event": text,
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "evaluation_event_storage_id": event_id,
+            "materialization_event_storage_id": target.storage_id if target else None,
+        }
+        with self.index_connection() as connection:
+            if connection.execute(_CHECK_ROW_UPDATE, {f"row_{name}": value for name, value in values.items()}).rowcount:
+                return
+            connection.execute(AssetCheckExecutionsTable.insert(), values)
 
     def _close_engines(self) -> None:
         with self._db_lock:
@@ -189,6 +244,18 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         super().dispose()
         self._close_engines()
+
+
+_CHECK_ROW_KEY = ("asset_key", "check_name", "run_id", "partition")  # the row its planned event made (Dagster's key)
+_CHECK_RESULT_COLUMNS = (
+    "execution_status", "evaluation_event", "evaluation_event_timestamp", "evaluation_event_storage_id",
+    "materialization_event_storage_id",
+)  # fmt: skip
+_CHECK_ROW_UPDATE = (
+    AssetCheckExecutionsTable.update()
+    .where(*(AssetCheckExecutionsTable.c[name] == bindparam(f"row_{name}") for name in _CHECK_ROW_KEY))
+    .values({name: bindparam(f"row_{name}") for name in _CHECK_RESULT_COLUMNS})
+)
 
 
 def _commit_without_waiting_for_the_disk(dbapi_connection, _connection_record) -> None:

@@ -16,8 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import AssetCheckKey, AssetKey, AssetMaterialization, AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.base import EventLogRecord
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._serdes import deserialize_value, serialize_value
+from dagster_shared.record import replace
+from sqlalchemy import select
 
 from nba_failures import settings
 from nba_failures.instance import (
@@ -252,6 +257,46 @@ def test_a_steps_check_results_are_held_until_its_next_event_and_stored_as_one_b
     assert [batch for batch in batches if DagsterEventType.ASSET_CHECK_EVALUATION in batch] == [
         {DagsterEventType.ASSET_CHECK_EVALUATION: len(days)}
     ]
+
+
+def _check_rows(storage) -> list[tuple]:
+    """The index's asset_check_executions rows in order, without the time each row was written."""
+    columns = [column for name, column in AssetCheckExecutionsTable.c.items() if name != "create_timestamp"]
+    with storage.index_connection() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns).order_by(AssetCheckExecutionsTable.c.id))]
+
+
+def test_check_rows_are_written_as_dagsters_storage_writes_them(tmp_path):
+    with DagsterInstance.from_config(str(_home(tmp_path / "run", local_instance_config()))) as instance:
+        backfill_range(instance, checked_box_score_days)
+        [run] = instance.get_runs()
+        events = instance.all_logs(run.run_id)
+    [planned] = [entry for entry in events if entry.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED]
+    results = [entry for entry in events if entry.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
+    # The last day's check failed: its row says so.
+    evaluation = results[-1].dagster_event.event_specific_data
+    failed = replace(evaluation, passed=False)
+    results[-1] = results[-1]._replace(dagster_event=results[-1].dagster_event._replace(event_specific_data=failed))
+    rows = {}
+    for name, storage_class in (("local", PooledSqliteEventLogStorage), ("default", SqliteEventLogStorage)):
+        storage = storage_class(str(tmp_path / name))
+        storage.store_event(planned)
+        rows[name, "planned"] = _check_rows(storage)
+        storage.store_event_batch(results)
+        rows[name, "results"] = _check_rows(storage)
+        storage.dispose()
+        # Results with no planned row (a run whose planned event another storage got) are inserted.
+        storage = storage_class(str(tmp_path / f"{name} unplanned"))
+        storage.store_event_batch(results)
+        rows[name, "unplanned"] = _check_rows(storage)
+        storage.dispose()
+    days = DAYS.get_partition_keys()
+    for stage in ("planned", "results", "unplanned"):
+        assert rows["local", stage] == rows["default", stage]
+        assert [row[3] for row in rows["local", stage]] == days  # a row per day, in order
+    statuses = [AssetCheckExecutionRecordStatus(row[5]) for row in rows["local", "results"]]
+    assert statuses == [AssetCheckExecutionRecordStatus.SUCCEEDED] * (len(days) - 1) + [AssetCheckExecutionRecordStatus.FAILED]
+    assert {row[5] for row in rows["local", "planned"]} == {AssetCheckExecutionRecordStatus.PLANNED.value}
 
 
 @pytest.mark.parametrize("config", [local_instance_config(), {}], ids=["local", "default"])
