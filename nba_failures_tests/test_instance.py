@@ -299,8 +299,17 @@ def test_check_rows_are_written_as_dagsters_storage_writes_them(tmp_path):
     assert {row[5] for row in rows["local", "planned"]} == {AssetCheckExecutionRecordStatus.PLANNED.value}
 
 
-@pytest.mark.parametrize("config", [local_instance_config(), {}], ids=["local", "default"])
-def test_latest_materializations_from_the_index_are_those_dagster_fetches(tmp_path, config):
+class _NoSqlStorage:
+    """Stands for SqlEventLogStorage where a storage must not count as one: no storage is an instance of it."""
+
+
+@pytest.mark.parametrize(
+    ("config", "sql"), [(local_instance_config(), True), ({}, True), (local_instance_config(), False)],
+    ids=["local", "default", "storage not SQL"],
+)  # fmt: skip
+def test_latest_materializations_from_the_index_are_those_dagster_fetches(tmp_path, monkeypatch, config, sql):
+    if not sql:  # what a storage that is not SQL gets: Dagster's own fetch of the materializations
+        monkeypatch.setattr("nba_failures.instance.SqlEventLogStorage", _NoSqlStorage)
     with DagsterInstance.from_config(str(_home(tmp_path / "home", config))) as instance:
         backfill_range(instance, box_score_days)
         backfill_range(instance, box_score_days)  # each day's latest is the second run's
@@ -311,6 +320,7 @@ def test_latest_materializations_from_the_index_are_those_dagster_fetches(tmp_pa
             latest.setdefault(record.partition_key, record)
         targets = latest_materializations(instance, AssetKey("box_score_days"), [*days[:-1], "2099-01-01"])
         second_run = instance.get_runs()[0].run_id  # newest first
+        assert latest_materializations(instance, AssetKey("box_score_days"), ["2099-01-01"]) == {}
     assert set(targets) == set(days[:-1])  # what has no materialization has no target
     for day, target in targets.items():
         assert (target.storage_id, target.run_id) == (latest[day].storage_id, latest[day].run_id)
