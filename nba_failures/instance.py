@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster import AssetCheckKey, AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 from dagster._core.events import DagsterEventBatchMetadata, generate_event_batch_id
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -184,52 +183,62 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         last = self._last_serialized
         return last[1] if last is not None and last[0] is event else None
 
+    def _check_row(
+        self, event: EventLogEntry, key: AssetCheckKey, status: AssetCheckExecutionRecordStatus, serialized: str
+    ) -> dict[str, Any]:
+        """The columns of an asset_check_executions row that a planned check and a check result both set."""
+        return {
+            "asset_key": key.asset_key.to_string(),
+            "check_name": key.name,
+            "run_id": event.run_id,
+            "execution_status": status.value,
+            "evaluation_event": serialized,
+            "evaluation_event_timestamp": self._event_insert_timestamp(event),
+            "materialization_event_storage_id": None,
+        }
+
     def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
         # Dagster serializes a planned check's event again for each of its partitions (174 times for a season) into
-        # one multi-row INSERT compiled afresh. The same rows here: the event's text once, one compiled statement.
-        text = self._serialized(event)
-        if text is None:
+        # one multi-row INSERT compiled afresh. The same rows here: the event's text once, one statement.
+        serialized = self._serialized(event)
+        if serialized is None:
             super()._store_asset_check_evaluation_planned(event, event_id)
             return
         planned = event.get_dagster_event().event_specific_data
         partitions = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
-        row = {
-            "asset_key": planned.asset_key.to_string(),
-            "check_name": planned.check_name,
-            "run_id": event.run_id,
-            "execution_status": AssetCheckExecutionRecordStatus.PLANNED.value,
-            "evaluation_event": text,
-            "evaluation_event_timestamp": self._event_insert_timestamp(event),
-            "evaluation_event_storage_id": event_id,
-        }
+        row = self._check_row(event, planned.asset_check_key, AssetCheckExecutionRecordStatus.PLANNED, serialized)
         with self.index_connection() as connection:
-            connection.execute(AssetCheckExecutionsTable.insert(), [{**row, "partition": key} for key in partitions])
+            _insert_check_rows(
+                connection, [{**row, "partition": key, "evaluation_event_storage_id": event_id} for key in partitions]
+            )
 
     def _update_asset_check_evaluation(self, event: EventLogEntry, event_id: int | None) -> None:
         # Dagster's update of the planned row (an insert when there is none), with the result's text from its event's
-        # row instead of serializing it again, through statements compiled once instead of built for each result.
-        text = self._serialized(event)
+        # row instead of serializing it again.
+        serialized = self._serialized(event)
         evaluation = event.get_dagster_event().event_specific_data
-        if text is None or evaluation.partition is None:
+        if serialized is None or evaluation.partition is None:
             super()._update_asset_check_evaluation(event, event_id)
             return
         target = evaluation.target_materialization_data
         status = AssetCheckExecutionRecordStatus.SUCCEEDED if evaluation.passed else AssetCheckExecutionRecordStatus.FAILED
-        values = {
-            "asset_key": evaluation.asset_key.to_string(),
-            "check_name": evaluation.check_name,
-            "run_id": event.run_id,
+        row = {
+            **self._check_row(event, evaluation.asset_check_key, status, serialized),
             "partition": evaluation.partition,
-            "execution_status": status.value,
-            "evaluation_event": text,
-            "evaluation_event_timestamp": self._event_insert_timestamp(event),
             "evaluation_event_storage_id": event_id,
             "materialization_event_storage_id": target.storage_id if target else None,
         }
+        # The planned row of the result's asset, check, run and partition (Dagster's own key for it).
+        update = text(
+            "UPDATE asset_check_executions SET execution_status = :execution_status, evaluation_event = :evaluation_event,"
+            " evaluation_event_timestamp = :evaluation_event_timestamp,"
+            " evaluation_event_storage_id = :evaluation_event_storage_id,"
+            " materialization_event_storage_id = :materialization_event_storage_id"
+            " WHERE asset_key = :asset_key AND check_name = :check_name AND run_id = :run_id AND partition = :partition"
+        ).bindparams(bindparam("evaluation_event_timestamp", type_=DateTime))
         with self.index_connection() as connection:
-            if connection.execute(_CHECK_ROW_UPDATE, {f"row_{name}": value for name, value in values.items()}).rowcount:
-                return
-            connection.execute(AssetCheckExecutionsTable.insert(), values)
+            if not connection.execute(update, row).rowcount:
+                _insert_check_rows(connection, [row])
 
     def _close_engines(self) -> None:
         with self._db_lock:
@@ -246,16 +255,15 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._close_engines()
 
 
-_CHECK_ROW_KEY = ("asset_key", "check_name", "run_id", "partition")  # the row its planned event made (Dagster's key)
-_CHECK_RESULT_COLUMNS = (
-    "execution_status", "evaluation_event", "evaluation_event_timestamp", "evaluation_event_storage_id",
-    "materialization_event_storage_id",
-)  # fmt: skip
-_CHECK_ROW_UPDATE = (
-    AssetCheckExecutionsTable.update()
-    .where(*(AssetCheckExecutionsTable.c[name] == bindparam(f"row_{name}") for name in _CHECK_ROW_KEY))
-    .values({name: bindparam(f"row_{name}") for name in _CHECK_RESULT_COLUMNS})
-)
+def _insert_check_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """asset_check_executions rows (Dagster's table, its columns named as in its schema) in one statement."""
+    insert = text(
+        "INSERT INTO asset_check_executions (asset_key, check_name, partition, run_id, execution_status, evaluation_event,"
+        " evaluation_event_timestamp, evaluation_event_storage_id, materialization_event_storage_id)"
+        " VALUES (:asset_key, :check_name, :partition, :run_id, :execution_status, :evaluation_event,"
+        " :evaluation_event_timestamp, :evaluation_event_storage_id, :materialization_event_storage_id)"
+    ).bindparams(bindparam("evaluation_event_timestamp", type_=DateTime))
+    connection.execute(insert, rows)
 
 
 def _commit_without_waiting_for_the_disk(dbapi_connection, _connection_record) -> None:
