@@ -169,10 +169,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def _get_asset_entry_values(self, event: EventLogEntry, event_id: int, has_asset_key_index_cols: bool) -> dict:
         # A materialization is also stored as its asset's latest, wrapped in an EventLogRecord that Dagster
         # serializes again, whole. Its text is the one just written to the event's row: wrap that instead.
-        text = self._serialized(event)
-        if not (event.get_dagster_event().is_step_materialization and text is not None):
+        serialized = self._serialized(event)
+        if not (event.get_dagster_event().is_step_materialization and serialized is not None):
             return super()._get_asset_entry_values(event, event_id, has_asset_key_index_cols)
-        record = f'{{"__class__": "EventLogRecord", "event_log_entry": {text}, "storage_id": {event_id}}}'
+        record = f'{{"__class__": "EventLogRecord", "event_log_entry": {serialized}, "storage_id": {event_id}}}'
         values: dict[str, Any] = {"last_materialization": record, "last_run_id": event.run_id}
         if has_asset_key_index_cols:
             values["last_materialization_timestamp"] = datetime_from_timestamp(event.timestamp)
