@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 
     from nba_failures import cli
-    from nba_failures.instance import PooledSqliteEventLogStorage
+    from nba_failures.event_log import PooledSqliteEventLogStorage
 
     clock = StorageClock()
     clock.wrap(SqliteEventLogStorage, "store_event")

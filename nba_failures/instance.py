@@ -1,16 +1,6 @@
-"""The project's local Dagster instance: Dagster's SQLite storage, the same files, with its connections kept open.
-
-Dagster's `SqliteEventLogStorage` builds a SQLAlchemy engine without a pool for every write and throws it away:
-each event opens its database file, compiles its INSERT afresh (the compiled-statement cache lives on the engine)
-and closes the file again, two or three times for an asset event (its run's file and the cross-run index). A season
-backfill writes about 7,900 events (a planned event, a materialization and a check result per asset and day), and
-those writes were most of the whole command's time. `PooledSqliteEventLogStorage` keeps one engine, with its
-connection pool, per database file. It writes a batch of events (Dagster hands a run's planned materializations and
-a range run's materializations over as batches to an `EventBatchingInstance`, which also holds a step's check results
-until its next event) in one transaction per file, each asset's entry once per batch. It serializes a
-materialization or check result once where Dagster does twice, and a planned check once where Dagster does for each
-of its partitions. Rows, files and schema are Dagster's own: a home written here opens with Dagster's default
-instance and the other way round.
+"""The project's local Dagster instance: Dagster's SQLite storage, the same files, with its event log's connections
+kept open (`event_log.LocalSqliteEventLogStorage`) and the events Dagster hands over as a batch stored as one
+(`EventBatchingInstance`, which also holds a step's check results until its next event).
 
 A new `DAGSTER_HOME` gets a dagster.yaml naming `LocalInstance` (`dagster_home`): Dagster builds the instance's
 storage from the home's own path, so a home can be copied or moved. A `storage:` section in that file (PostgreSQL, as in
@@ -21,265 +11,38 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from dagster import AssetCheckKey, AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluationTargetMaterializationData
 from dagster._core.events import DagsterEventBatchMetadata, generate_event_batch_id
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
-from dagster._time import datetime_from_timestamp, utc_datetime_from_naive
-from sqlalchemy import DateTime, bindparam, create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
+from dagster._time import utc_datetime_from_naive
+from sqlalchemy import DateTime, bindparam, text
 
 from nba_failures import settings
+from nba_failures.event_log import LocalSqliteEventLogStorage, PooledSqliteEventLogStorage
 
-# A run writes to its own file and to the index; a webserver or daemon reads many runs' files. Beyond this many files
-# the least recently used engine is closed, so a long-lived process does not keep every run's file open.
-MAX_OPEN_DATABASES = 8
 # Events Dagster hands over as a batch (a run's planned materializations, a range run's materializations of one
 # asset) are stored this many at a time, in one transaction per file. DAGSTER_EVENT_BATCH_SIZE, Dagster's own
 # switch (0: one at a time), takes precedence.
 EVENT_BATCH_SIZE = 1000
 
 
-@dataclass
-class _Batch:
-    """What a batch being stored holds until it ends: a transaction per file, and what decides each asset's entry."""
-
-    files: ExitStack
-    connections: dict[str, Connection] = field(default_factory=dict)
-    # Per asset and event type, the batch's last event and its id, in the order of those last events.
-    asset_entries: dict[tuple, tuple[EventLogEntry, int]] = field(default_factory=dict)
-
-
-class PooledSqliteEventLogStorage(SqliteEventLogStorage):
-    """Dagster's run-sharded SQLite event log with one engine (and its pool of connections) per database file."""
-
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
-        self._engines_pid = os.getpid()
-        self._tables_present: set[str] = set()
-        self._asset_key_index_cols: bool | None = None
-        self._batch: _Batch | None = None  # the batch being stored (`store_event_batch`)
-        self._last_serialized: tuple[EventLogEntry, str] | None = None
-        super().__init__(base_dir, inst_data=inst_data)
-        # Reentrant: a batch holds it while each of its events takes it again, as a single event does.
-        self._db_lock = threading.RLock()
-
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping) -> PooledSqliteEventLogStorage:
-        return cls(inst_data=inst_data, **config_value)
-
-    @contextmanager
-    def _connect(self, shard: str) -> Iterator[Connection]:
-        # The parent's lock, held for the whole transaction as there: one process's threads (a run's steps, the
-        # webserver's event watcher) take turns on a file.
-        with self._db_lock:
-            if self._batch is not None:
-                yield self._batch_connection(shard)
-                return
-            with self._engine(shard).connect() as connection, connection.begin():
-                yield connection
-
-    def _batch_connection(self, shard: str) -> Connection:
-        connection = self._batch.connections.get(shard)
-        if connection is None:
-            connection = self._batch.files.enter_context(self._engine(shard).connect())
-            self._batch.files.enter_context(connection.begin())
-            self._batch.connections[shard] = connection
-        return connection
-
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        """The events stored as `store_event` stores each, in one transaction per file instead of one per write.
-
-        A failed write rolls the whole batch back; Dagster then stores its events one by one."""
-        with self._db_lock, ExitStack() as files:
-            self._batch = batch = _Batch(files)
-            try:
-                for event in events:
-                    self.store_event(event)
-                with self.index_transaction() as connection:
-                    for event, event_id in batch.asset_entries.values():
-                        super()._store_asset_event(connection, event, event_id)
-            finally:
-                self._batch = None
-
-    def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
-        # An asset's entry (its latest materialization, run and event time) is overwritten by each of its events:
-        # in a batch, by the last of each type. Those are written once, in order, when the batch ends.
-        if self._batch is None or not event.get_dagster_event().asset_key:
-            super()._store_asset_event(conn, event, event_id)
-            return
-        key = (event.get_dagster_event().asset_key, event.dagster_event_type)
-        self._batch.asset_entries.pop(key, None)  # moved to the end: applied in the order of the last events
-        self._batch.asset_entries[key] = (event, event_id)
-
-    def _engine(self, shard: str) -> Engine:
-        if self._engines_pid != os.getpid():
-            # A forked process must not use its parent's open connections: it opens its own.
-            self._engines, self._engines_pid = OrderedDict(), os.getpid()
-        engine = self._engines.get(shard)
-        if engine is not None:
-            self._engines.move_to_end(shard)
-            return engine
-        # A file database gets SQLAlchemy's default pool (kept connections, usable from any thread).
-        engine = create_engine(self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
-        event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
-        if shard not in self._initialized_dbs:
-            self._initdb(engine)
-            self._initialized_dbs.add(shard)
-        self._engines[shard] = engine
-        while len(self._engines) > MAX_OPEN_DATABASES:
-            self._engines.popitem(last=False)[1].dispose()
-        return engine
-
-    def has_table(self, table_name: str) -> bool:
-        # Dagster asks before every asset event and check result whether the index has a table that a migration
-        # adds, on a connection of its own each time. Migrations add tables and nothing drops them: a table seen
-        # once is there for good; one not seen yet is asked about again.
-        if table_name not in self._tables_present and super().has_table(table_name):
-            self._tables_present.add(table_name)
-        return table_name in self._tables_present
-
-    def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
-        # Dagster inspects the index's columns for every asset event; a migration adds them and nothing removes them:
-        # once seen they are there for good (not seen yet, they are asked about again, as in `has_table`).
-        if not self._asset_key_index_cols:
-            self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
-        return self._asset_key_index_cols
-
-    def _event_to_row(self, event: EventLogEntry) -> dict[str, Any]:
-        row = super()._event_to_row(event)
-        self._last_serialized = (event, row["event"])
-        return row
-
-    def _get_asset_entry_values(self, event: EventLogEntry, event_id: int, has_asset_key_index_cols: bool) -> dict:
-        # A materialization is also stored as its asset's latest, wrapped in an EventLogRecord that Dagster
-        # serializes again, whole. Its text is the one just written to the event's row: wrap that instead.
-        serialized = self._serialized(event)
-        if not (event.get_dagster_event().is_step_materialization and serialized is not None):
-            return super()._get_asset_entry_values(event, event_id, has_asset_key_index_cols)
-        record = f'{{"__class__": "EventLogRecord", "event_log_entry": {serialized}, "storage_id": {event_id}}}'
-        values: dict[str, Any] = {"last_materialization": record, "last_run_id": event.run_id}
-        if has_asset_key_index_cols:
-            values["last_materialization_timestamp"] = datetime_from_timestamp(event.timestamp)
-        return values
-
-    def _serialized(self, event: EventLogEntry) -> str | None:
-        """The event's text if it is the event whose row was just written (`_event_to_row`), else None."""
-        last = self._last_serialized
-        return last[1] if last is not None and last[0] is event else None
-
-    def _check_row(
-        self, event: EventLogEntry, key: AssetCheckKey, status: AssetCheckExecutionRecordStatus, serialized: str
-    ) -> dict[str, Any]:
-        """The columns of an asset_check_executions row that a planned check and a check result both set."""
-        return {
-            "asset_key": key.asset_key.to_string(),
-            "check_name": key.name,
-            "run_id": event.run_id,
-            "execution_status": status.value,
-            "evaluation_event": serialized,
-            "evaluation_event_timestamp": self._event_insert_timestamp(event),
-            "materialization_event_storage_id": None,
-        }
-
-    def _store_asset_check_evaluation_planned(self, event: EventLogEntry, event_id: int | None) -> None:
-        # Dagster serializes a planned check's event again for each of its partitions (174 times for a season) into
-        # one multi-row INSERT compiled afresh. The same rows here: the event's text once, one statement.
-        serialized = self._serialized(event)
-        if serialized is None:
-            super()._store_asset_check_evaluation_planned(event, event_id)
-            return
-        planned = event.get_dagster_event().event_specific_data
-        partitions = planned.partitions_subset.get_partition_keys() if planned.partitions_subset else [None]
-        row = self._check_row(event, planned.asset_check_key, AssetCheckExecutionRecordStatus.PLANNED, serialized)
-        with self.index_connection() as connection:
-            _insert_check_rows(
-                connection, [{**row, "partition": key, "evaluation_event_storage_id": event_id} for key in partitions]
-            )
-
-    def _update_asset_check_evaluation(self, event: EventLogEntry, event_id: int | None) -> None:
-        # Dagster's update of the planned row (an insert when there is none), with the result's text from its event's
-        # row instead of serializing it again.
-        serialized = self._serialized(event)
-        evaluation = event.get_dagster_event().event_specific_data
-        if serialized is None or evaluation.partition is None:
-            super()._update_asset_check_evaluation(event, event_id)
-            return
-        target = evaluation.target_materialization_data
-        status = AssetCheckExecutionRecordStatus.SUCCEEDED if evaluation.passed else AssetCheckExecutionRecordStatus.FAILED
-        row = {
-            **self._check_row(event, evaluation.asset_check_key, status, serialized),
-            "partition": evaluation.partition,
-            "evaluation_event_storage_id": event_id,
-            "materialization_event_storage_id": target.storage_id if target else None,
-        }
-        # The planned row of the result's asset, check, run and partition (Dagster's own key for it).
-        update = text(
-            "UPDATE asset_check_executions SET execution_status = :execution_status, evaluation_event = :evaluation_event,"
-            " evaluation_event_timestamp = :evaluation_event_timestamp,"
-            " evaluation_event_storage_id = :evaluation_event_storage_id,"
-            " materialization_event_storage_id = :materialization_event_storage_id"
-            " WHERE asset_key = :asset_key AND check_name = :check_name AND run_id = :run_id AND partition = :partition"
-        ).bindparams(bindparam("evaluation_event_timestamp", type_=DateTime))
-        with self.index_connection() as connection:
-            if not connection.execute(update, row).rowcount:
-                _insert_check_rows(connection, [row])
-
-    def _close_engines(self) -> None:
-        with self._db_lock:
-            for engine in self._engines.values():
-                engine.dispose()
-            self._engines.clear()
-
-    def wipe(self) -> None:
-        self._close_engines()  # wiping deletes the run files: nothing may keep them open
-        super().wipe()
-
-    def dispose(self) -> None:
-        super().dispose()
-        self._close_engines()
-
-
-def _insert_check_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """asset_check_executions rows (Dagster's table, its columns named as in its schema) in one statement."""
-    insert = text(
-        "INSERT INTO asset_check_executions (asset_key, check_name, partition, run_id, execution_status, evaluation_event,"
-        " evaluation_event_timestamp, evaluation_event_storage_id, materialization_event_storage_id)"
-        " VALUES (:asset_key, :check_name, :partition, :run_id, :execution_status, :evaluation_event,"
-        " :evaluation_event_timestamp, :evaluation_event_storage_id, :materialization_event_storage_id)"
-    ).bindparams(bindparam("evaluation_event_timestamp", type_=DateTime))
-    connection.execute(insert, rows)
-
-
-def _commit_without_waiting_for_the_disk(dbapi_connection, _connection_record) -> None:
-    # Dagster opens every event-log file in WAL mode. There, synchronous=NORMAL syncs the log to disk at checkpoints
-    # instead of on every commit (2.4 commits an event): the file stays consistent whatever happens, and only the
-    # last events before a power loss or an OS crash (not a process crash) can be lost. The production instance
-    # keeps its events in PostgreSQL.
-    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-
 class LocalSqliteStorage(DagsterSqliteStorage):
-    """Dagster's SQLite storage (runs, events, schedules under one folder) with the pooled event log."""
+    """Dagster's SQLite storage (runs, events, schedules under one folder) with the local event log."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         super().__init__(base_dir, inst_data=inst_data)
-        self._event_log_storage = PooledSqliteEventLogStorage(_event_logs_directory(base_dir))
+        self._event_log_storage = LocalSqliteEventLogStorage(_event_logs_directory(base_dir))
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping) -> LocalSqliteStorage:

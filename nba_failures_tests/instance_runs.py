@@ -1,13 +1,16 @@
-"""Real runs for the instance tests: a daily-partitioned asset with a partitioned check, materialized day by day
-or as one range, and what SQLAlchemy does meanwhile (connections opened, commits, statements)."""
+"""Real runs for the instance and event-log tests: a home for an instance, a daily-partitioned asset with a
+partitioned check, materialized day by day or as one range, and what SQLAlchemy does meanwhile (connections
+opened, commits, statements)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import yaml
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
@@ -25,6 +28,13 @@ from sqlalchemy.engine import Engine
 from nba_failures.processing import partition_check_evaluations
 
 DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-11")
+
+
+def instance_home(path: Path, config: dict) -> Path:
+    """A new DAGSTER_HOME at `path` whose dagster.yaml holds `config` (telemetry off)."""
+    path.mkdir(parents=True)
+    (path / "dagster.yaml").write_text(yaml.safe_dump({"telemetry": {"enabled": False}, **config}))
+    return path
 
 
 @asset(partitions_def=DAYS, check_specs=[AssetCheckSpec("rows_present", asset="box_scores", partitions_def=DAYS)])

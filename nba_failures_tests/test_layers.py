@@ -17,7 +17,10 @@ PACKAGE = Path(nba_failures.__file__).parent
 
 # Bottom to top. A module belongs to the first layer naming it or a package above it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("contract", ("settings", "instance", "instance_postgres", "names", "progress", "frames", "warehouse", "landing", "tables")),
+    ("contract", (
+        "settings", "event_log", "instance", "instance_postgres", "names", "progress", "frames", "warehouse", "landing",
+        "tables",
+    )),
     ("failure core", ("failures", "identity")),
     ("processor-asset factory", ("partitions", "resources", "processing")),
     ("phases", ("raw", "analytics", "precompute", "predictions")),
