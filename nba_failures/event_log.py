@@ -1,4 +1,4 @@
-"""The local instance's event log: Dagster's run-sharded SQLite files, written through connections that stay open.
+"""The instance's event logs: Dagster's own tables and files, written with fewer connections, commits and serializations.
 
 Dagster's `SqliteEventLogStorage` builds a SQLAlchemy engine without a pool for every write and throws it away:
 each event opens its database file, compiles its INSERT afresh (the compiled-statement cache lives on the engine)
@@ -9,8 +9,9 @@ those writes were most of the whole command's time.
 - `PooledSqliteEventLogStorage` keeps one engine, with its connection pool, per database file, and writes a batch of
   events (what `instance.EventBatchingInstance` hands over as one) in one transaction per file, each asset's entry
   once per batch.
-- `LocalSqliteEventLogStorage` also writes each event's text once: Dagster serializes a materialization and a check
-  result again for their second row, and a planned check again for each of its partitions.
+- `LocalSqliteEventLogStorage` also writes each event's text once (`EventTextOnce`): Dagster serializes a
+  materialization and a check result again for their second row, and a planned check again for each of its
+  partitions. The production instance's PostgreSQL event log (`instance_postgres`) takes the same mixins.
 
 Rows, files and schema are Dagster's own: a home written here opens with Dagster's default instance and the other
 way round.
@@ -51,14 +52,39 @@ class _Batch:
     asset_entries: dict[tuple, tuple[EventLogEntry, int]] = field(default_factory=dict)
 
 
-class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+class BatchedEventLog:
+    """An event log that stores any batch of events in one transaction, check results too: the instance hands it a
+    step's check results as one batch (`instance.EventBatchingInstance`)."""
+
+
+class KnownSchema:
+    """Answers kept to Dagster's questions about the schema, which it asks before every asset event and check result,
+    each time on a connection of its own: whether the index has a table, or the asset index columns, that a migration
+    adds. Migrations add them and nothing removes them: once seen they are there for good; not seen yet, they are
+    asked about again."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._tables_present: set[str] = set()
+        self._asset_key_index_cols: bool | None = None
+        super().__init__(*args, **kwargs)
+
+    def has_table(self, table_name: str) -> bool:
+        if table_name not in self._tables_present and super().has_table(table_name):
+            self._tables_present.add(table_name)
+        return table_name in self._tables_present
+
+    def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
+        if not self._asset_key_index_cols:
+            self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
+        return self._asset_key_index_cols
+
+
+class PooledSqliteEventLogStorage(BatchedEventLog, KnownSchema, SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log with one engine (and its pool of connections) per database file."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_pid = os.getpid()
-        self._tables_present: set[str] = set()
-        self._asset_key_index_cols: bool | None = None
         self._batch: _Batch | None = None  # the batch being stored (`store_event_batch`)
         super().__init__(base_dir, inst_data=inst_data)
         # Reentrant: a batch holds it while each of its events takes it again, as a single event does.
@@ -131,21 +157,6 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.popitem(last=False)[1].dispose()
         return engine
 
-    def has_table(self, table_name: str) -> bool:
-        # Dagster asks before every asset event and check result whether the index has a table that a migration
-        # adds, on a connection of its own each time. Migrations add tables and nothing drops them: a table seen
-        # once is there for good; one not seen yet is asked about again.
-        if table_name not in self._tables_present and super().has_table(table_name):
-            self._tables_present.add(table_name)
-        return table_name in self._tables_present
-
-    def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
-        # Dagster inspects the index's columns for every asset event; a migration adds them and nothing removes them:
-        # once seen they are there for good (not seen yet, they are asked about again, as in `has_table`).
-        if not self._asset_key_index_cols:
-            self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
-        return self._asset_key_index_cols
-
     def _close_engines(self) -> None:
         with self._db_lock:
             for engine in self._engines.values():
@@ -169,14 +180,13 @@ def _commit_without_waiting_for_the_disk(dbapi_connection, _connection_record) -
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
-class LocalSqliteEventLogStorage(PooledSqliteEventLogStorage):
-    """The pooled event log that writes each event's text once: the second row of a materialization (its asset's
-    latest) and of a check result (its execution row), and a planned check's row per partition, take the text of
-    the event's own row."""
+class EventTextOnce:
+    """An event's text written once: the second row of a materialization (its asset's latest) and of a check result
+    (its execution row), and a planned check's row per partition, take the text of the event's own row."""
 
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._last_serialized: tuple[EventLogEntry, str] | None = None
-        super().__init__(base_dir, inst_data=inst_data)
+        super().__init__(*args, **kwargs)
 
     def _event_to_row(self, event: EventLogEntry) -> dict[str, Any]:
         row = super()._event_to_row(event)
@@ -256,6 +266,10 @@ class LocalSqliteEventLogStorage(PooledSqliteEventLogStorage):
         with self.index_connection() as connection:
             if not connection.execute(update, row).rowcount:
                 _insert_check_rows(connection, [row])
+
+
+class LocalSqliteEventLogStorage(EventTextOnce, PooledSqliteEventLogStorage):
+    """The local instance's event log: pooled, batched, each event's text written once."""
 
 
 def _insert_check_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -29,7 +29,7 @@ from dagster._time import utc_datetime_from_naive
 from sqlalchemy import DateTime, bindparam, text
 
 from nba_failures import settings
-from nba_failures.event_log import LocalSqliteEventLogStorage, PooledSqliteEventLogStorage
+from nba_failures.event_log import BatchedEventLog, LocalSqliteEventLogStorage
 
 # Events Dagster hands over as a batch (a run's planned materializations, a range run's materializations of one
 # asset) are stored this many at a time, in one transaction per file. DAGSTER_EVENT_BATCH_SIZE, Dagster's own
@@ -53,13 +53,14 @@ class EventBatchingInstance(DagsterInstance):
     """Dagster's instance, storing the events Dagster hands over as a batch `EVENT_BATCH_SIZE` at a time.
 
     Dagster stores every event alone unless DAGSTER_EVENT_BATCH_SIZE is set; its PostgreSQL event log inserts a
-    batch of materializations in one statement, `PooledSqliteEventLogStorage` writes a batch in one transaction.
+    batch of materializations in one statement. The project's event logs (`event_log.BatchedEventLog`: the local
+    SQLite one and the production PostgreSQL one) store any batch in one transaction.
 
-    With that storage, a step's check results (a range run evaluates a check for each of its days: 2,784 results in a
+    With those, a step's check results (a range run evaluates a check for each of its days: 2,784 results in a
     season backfill) are held too, and stored as one batch just before the run's next event of any other kind (the
     step's output or success, at the latest), or when `EVENT_BATCH_SIZE` are held. Every event is stored in the order
     it came, before any later event of its run; readers of other processes see a step's results when the step ends.
-    Dagster's PostgreSQL event log takes no check results in a batch: there they are stored one by one as they come.
+    Dagster's own event logs take no check results in a batch: there they are stored one by one as they come.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -94,7 +95,7 @@ class EventBatchingInstance(DagsterInstance):
         return (
             event.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION
             and self._get_event_batch_size() > 1
-            and isinstance(self._event_storage_impl, PooledSqliteEventLogStorage)
+            and isinstance(self._event_storage_impl, BatchedEventLog)
         )
 
     def _store_held(self, run_id: str) -> None:

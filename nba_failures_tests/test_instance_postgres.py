@@ -1,6 +1,6 @@
 """The production instance's storage on a real PostgreSQL server: deploy/dagster.yaml's pooled event log against
-dagster-postgres's own, the same runs of a daily-partitioned asset with a partitioned check, connections counted;
-its instance class, which hands the storage Dagster's event batches."""
+dagster-postgres's own, the same runs of a daily-partitioned asset with a partitioned check, connections and commits
+counted; its instance class, which hands the storage Dagster's event batches and a step's check results as one."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster_postgres.event_log import PostgresEventLogStorage
+from dagster_postgres.utils import pg_url_from_config
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from nba_failures.instance import EventBatchingInstance, latest_materializations
-from nba_failures.instance_postgres import PooledPostgresStorage
+from nba_failures.instance_postgres import PooledPostgresEventLogStorage, PooledPostgresStorage
 from nba_failures.settings import PROJECT_DIR
-from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, engine_events
+from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, checked_box_score_days, engine_events
 from nba_failures_tests.postgres_server import PostgresServer
 
 
@@ -72,3 +78,114 @@ def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset
                 }
     # One INSERT for the run's materializations instead of one each.
     assert inserted["one_by_one"] - inserted["batching"] == len(DAYS.get_partition_keys()) - 1
+
+
+def _postgres_url(server: PostgresServer, database: str) -> str:
+    """deploy/dagster.yaml's connection, to `database` on `server`, as a URL."""
+    settings = yaml.safe_load((PROJECT_DIR / "deploy" / "dagster.yaml").read_text())["storage"]["custom"]["config"]
+    environment = server.instance_env(database)
+    resolved = {
+        key: environment[value["env"]] if isinstance(value, dict) else value for key, value in settings["postgres_db"].items()
+    }
+    return pg_url_from_config({"postgres_db": resolved})
+
+
+def _check_rows(storage) -> list[tuple]:
+    """The index's asset_check_executions rows in order, without their ids and the time each row was written."""
+    columns = [column for name, column in AssetCheckExecutionsTable.c.items() if name not in ("id", "create_timestamp")]
+    with storage.index_connection() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns).order_by(AssetCheckExecutionsTable.c.id))]
+
+
+@pytest.mark.slow(seconds=25)
+def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_own_stores(tmp_path, monkeypatch):
+    stored = {}
+    with PostgresServer() as server:
+        for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
+            for variable, value in server.instance_env(server.create_database(name)).items():
+                monkeypatch.setenv(variable, value)
+            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
+                # Each event row written, and whether it was its own commit (the engine commits every statement).
+                describe = lambda _connection, cursor, statement, *_: (statement, cursor.connection.autocommit)  # noqa: E731
+                with engine_events("before_cursor_execute", describe) as executed:
+                    backfill_range(instance, checked_box_score_days)
+                [run] = instance.get_runs()
+                events = instance.all_logs(run.run_id)
+                materialized = instance.fetch_materializations(AssetKey("checked_box_score_days"), limit=100).records
+                day_of = {record.storage_id: record.partition_key for record in materialized}
+                rows = _check_rows(instance.event_log_storage)
+                stored[name] = (
+                    [entry.dagster_event_type for entry in events],
+                    set(day_of.values()),
+                    # Per check row: its day, its status, the day of the materialization it is aimed at.
+                    [(row[2], row[4], day_of.get(row[8])) for row in rows],
+                )
+                inserts = [autocommit for statement, autocommit in executed if statement.startswith("INSERT INTO event_logs")]
+                stored[f"{name} inserts"] = (len(inserts), sum(inserts))
+                stored[f"{name} events"] = events
+        # The same events stored by each event log itself into a new database: the same check rows, column by column.
+        planned_and_results = [
+            entry
+            for entry in stored["pooled events"]
+            if entry.dagster_event_type
+            in (DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+        planned, results = planned_and_results[0], planned_and_results[1:]
+        for name, storage_class in (("pooled", PooledPostgresEventLogStorage), ("dagsters_own", PostgresEventLogStorage)):
+            storage = storage_class(_postgres_url(server, server.create_database(f"{name}_rows")))
+            storage.store_event(planned)
+            stored[f"{name} planned rows"] = _check_rows(storage)
+            if storage_class is PooledPostgresEventLogStorage:
+                storage.store_event_batch(results)
+            else:  # Dagster's own refuses check results in a batch
+                for result in results:
+                    storage.store_event(result)
+            stored[f"{name} rows"] = _check_rows(storage)
+            storage.dispose()
+    days = DAYS.get_partition_keys()
+    # The same events in the same order and materialized days; each day's check row passed, aimed at its own day.
+    assert stored["pooled"] == stored["dagsters_own"]
+    assert stored["pooled"][0].count(DagsterEventType.ASSET_CHECK_EVALUATION) == len(days)
+    assert stored["pooled"][1] == set(days)
+    assert stored["pooled"][2] == [(day, AssetCheckExecutionRecordStatus.SUCCEEDED.value, day) for day in days]
+    assert stored["pooled planned rows"] == stored["dagsters_own planned rows"]
+    assert stored["pooled rows"] == stored["dagsters_own rows"]
+    assert [row[2] for row in stored["pooled rows"]] == days
+    # Dagster's own commits every event row alone; the pooled one stores the run's planned events and the step's check
+    # results as a batch each, in one transaction.
+    assert stored["pooled inserts"][0] == stored["dagsters_own inserts"][0]
+    assert stored["dagsters_own inserts"][1] == stored["dagsters_own inserts"][0]
+    assert stored["pooled inserts"][1] <= stored["dagsters_own inserts"][1] - 2 * (len(days) - 1)
+
+
+def test_a_failed_write_keeps_none_of_the_deployed_event_logs_batch(tmp_path, monkeypatch):
+    with PostgresServer() as server:
+        for variable, value in server.instance_env(server.create_database("run")).items():
+            monkeypatch.setenv(variable, value)
+        with DagsterInstance.from_config(str(_deploy_home(tmp_path / "run", False))) as instance:
+            backfill_range(instance, checked_box_score_days)
+            [run] = instance.get_runs()
+            results = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+        for variable, value in server.instance_env(server.create_database("home")).items():
+            monkeypatch.setenv(variable, value)
+        with DagsterInstance.from_config(str(_deploy_home(tmp_path / "home", False))) as instance:
+            storage = instance.event_log_storage
+            store_event = PooledPostgresEventLogStorage.store_event
+            calls = []
+
+            def fail_on_the_third(self, event) -> None:
+                calls.append(event)
+                if len(calls) == 3:
+                    raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+                store_event(self, event)
+
+            monkeypatch.setattr(PooledPostgresEventLogStorage, "store_event", fail_on_the_third)
+            with pytest.raises(OperationalError):
+                storage.store_event_batch([record.event_log_entry for record in results])
+            assert storage.get_logs_for_run(run.run_id) == []
+            assert _check_rows(storage) == []
+
+            monkeypatch.setattr(PooledPostgresEventLogStorage, "store_event", store_event)
+            storage.store_event_batch([record.event_log_entry for record in results])
+            assert len(storage.get_logs_for_run(run.run_id)) == len(results) == len(DAYS.get_partition_keys())
+            assert len(_check_rows(storage)) == len(results)
