@@ -23,6 +23,12 @@ from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range
 from nba_failures_tests.postgres_server import PostgresServer
 
 
+def _use_database(server: PostgresServer, name: str, monkeypatch) -> None:
+    """A new database `name` on `server`, which deploy/dagster.yaml then connects to (it reads the environment)."""
+    for variable, value in server.instance_env(server.create_database(name)).items():
+        monkeypatch.setenv(variable, value)
+
+
 def _deploy_home(path: Path, dagsters_own: bool, batching: bool = True) -> Path:
     path.mkdir(parents=True)
     config = yaml.safe_load((PROJECT_DIR / "deploy" / "dagster.yaml").read_text())
@@ -39,9 +45,7 @@ def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_ow
     with PostgresServer() as server:
         counted = {}
         for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
-            # deploy/dagster.yaml reads its connection from the environment.
-            for variable, value in server.instance_env(server.create_database(name)).items():
-                monkeypatch.setenv(variable, value)
+            _use_database(server, name, monkeypatch)
             with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
                 storage_class = instance.get_ref().storage_data.class_name
                 assert (storage_class == PooledPostgresStorage.__name__) != dagsters_own
@@ -62,8 +66,7 @@ def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset
     inserted = {}
     with PostgresServer() as server:
         for name, batching in (("batching", True), ("one_by_one", False)):
-            for variable, value in server.instance_env(server.create_database(name)).items():
-                monkeypatch.setenv(variable, value)
+            _use_database(server, name, monkeypatch)
             with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, False, batching))) as instance:
                 assert isinstance(instance, EventBatchingInstance) == batching
                 with engine_events("before_cursor_execute", lambda _connection, _cursor, statement, *_: statement) as run:
@@ -102,8 +105,7 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
     stored = {}
     with PostgresServer() as server:
         for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
-            for variable, value in server.instance_env(server.create_database(name)).items():
-                monkeypatch.setenv(variable, value)
+            _use_database(server, name, monkeypatch)
             with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
                 # Each event row written, and whether it was its own commit (the engine commits every statement).
                 describe = lambda _connection, cursor, statement, *_: (statement, cursor.connection.autocommit)  # noqa: E731
@@ -160,14 +162,12 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
 
 def test_a_failed_write_keeps_none_of_the_deployed_event_logs_batch(tmp_path, monkeypatch):
     with PostgresServer() as server:
-        for variable, value in server.instance_env(server.create_database("run")).items():
-            monkeypatch.setenv(variable, value)
+        _use_database(server, "run", monkeypatch)
         with DagsterInstance.from_config(str(_deploy_home(tmp_path / "run", False))) as instance:
             backfill_range(instance, checked_box_score_days)
             [run] = instance.get_runs()
             results = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
-        for variable, value in server.instance_env(server.create_database("home")).items():
-            monkeypatch.setenv(variable, value)
+        _use_database(server, "home", monkeypatch)
         with DagsterInstance.from_config(str(_deploy_home(tmp_path / "home", False))) as instance:
             storage = instance.event_log_storage
             store_event = PooledPostgresEventLogStorage.store_event
