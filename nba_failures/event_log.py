@@ -190,8 +190,12 @@ class EventTextOnce:
 
     def _event_to_row(self, event: EventLogEntry) -> dict[str, Any]:
         row = super()._event_to_row(event)
-        self._last_serialized = (event, row["event"])
+        self._wrote(event, row["event"])
         return row
+
+    def _wrote(self, event: EventLogEntry, serialized: str) -> None:
+        """`event`'s row holds `serialized`: its second row, written next, takes that text (`_serialized`)."""
+        self._last_serialized = (event, serialized)
 
     def _get_asset_entry_values(self, event: EventLogEntry, event_id: int, has_asset_key_index_cols: bool) -> dict:
         # A materialization is also stored as its asset's latest, wrapped in an EventLogRecord that Dagster
@@ -206,7 +210,7 @@ class EventTextOnce:
         return values
 
     def _serialized(self, event: EventLogEntry) -> str | None:
-        """The event's text if it is the event whose row was just written (`_event_to_row`), else None."""
+        """The event's text if it is the event whose row was just written (`_wrote`), else None."""
         last = self._last_serialized
         return last[1] if last is not None and last[0] is event else None
 

@@ -9,8 +9,10 @@ only while its threads write at once.
 
 Its engine commits every statement: an event is two to four commits (its row, a notification, its asset's entry,
 its check's row), each waiting for the server to sync its log to disk. `PooledPostgresEventLogStorage` stores a
-batch that Dagster's own would store event by event (a run's planned materializations, a step's check results) in
-one transaction, and takes the local event log's answers kept and text written once (`event_log`).
+batch in one transaction, and one that Dagster's own stores event by event (a run's planned events, a step's check
+results) with its event rows in one INSERT and without a notification per event, as Dagster's own batch of
+materializations does (nothing listens to them any more). It takes the local event log's answers kept and text
+written once (`event_log`).
 
 Needs the `deploy` extra (dagster-postgres); nothing imports this module but Dagster, when dagster.yaml names it.
 """
@@ -20,13 +22,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
-from dagster._core.events import BATCH_WRITABLE_EVENTS
+from dagster import DagsterEventType
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import DagsterPostgresStorage
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from nba_failures.event_log import BatchedEventLog, EventTextOnce, KnownSchema
@@ -58,9 +63,10 @@ class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema,
             yield connection
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        """The events stored as Dagster stores them, in one transaction: a batch of materializations as one INSERT,
-        any other batch event by event. A failed write rolls the whole batch back; Dagster then stores its events
-        one by one."""
+        """The events' rows as Dagster writes them, in one transaction: a batch of materializations (or observations)
+        as Dagster's own batch does; any other batch (a run's planned events, a step's check results) with its event
+        rows in one INSERT, each asset's entry once (from its last event of each type), and each check's rows. A
+        failed write rolls the whole batch back; Dagster then stores its events one by one."""
         with self._batch_lock, super()._connect() as connection:
             # The engine commits each statement; READ COMMITTED for this connection only, as Dagster's index
             # transactions do (the pool resets it when the connection is returned).
@@ -68,13 +74,52 @@ class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema,
             with connection.begin():
                 self._batch = (threading.get_ident(), connection)
                 try:
-                    if {event.dagster_event_type for event in events} <= BATCH_WRITABLE_EVENTS:
+                    types = {event.dagster_event_type for event in events}
+                    if types <= {DagsterEventType.ASSET_MATERIALIZATION} or types <= {DagsterEventType.ASSET_OBSERVATION}:
                         super().store_event_batch(events)
-                    else:  # check results, which Dagster's own batch refuses
-                        for event in events:
-                            self.store_event(event)
+                    else:
+                        self._store_in_one_insert(connection, events)
                 finally:
                     self._batch = None
+
+    def _store_in_one_insert(self, connection: Connection, events: Sequence[EventLogEntry]) -> None:
+        rows = [self._event_to_row(event) for event in events]
+        ids = _insert_event_rows(connection, rows)
+        asset_events = [
+            (event, event_id)
+            for event, event_id in zip(events, ids)
+            if event.dagster_event_type in ASSET_EVENTS and event.get_dagster_event().asset_key
+        ]
+        if asset_events:
+            self._store_asset_event_tags(connection, [event for event, _ in asset_events], [id_ for _, id_ in asset_events])
+            # Each event overwrites its asset's entry: the last of each type, applied in the order of those last events.
+            entries: dict[tuple, tuple[EventLogEntry, int]] = {}
+            for event, event_id in asset_events:
+                key = (event.get_dagster_event().asset_key, event.dagster_event_type)
+                entries.pop(key, None)
+                entries[key] = (event, event_id)
+            for event, event_id in entries.values():
+                self._store_asset_event(connection, event, event_id)
+        for event, event_id, row in zip(events, ids, rows):
+            if event.dagster_event_type in ASSET_CHECK_EVENTS:
+                self._wrote(event, row["event"])
+                self.store_asset_check_event(event, event_id)
+
+
+def _insert_event_rows(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """event_logs rows (Dagster's table, its columns as `_event_to_row` names them) in one bound INSERT; their ids in
+    the order of the rows, as Dagster's own batch takes them."""
+    values = ", ".join(
+        f"(:run_id_{index}, :event_{index}, :dagster_event_type_{index}, :timestamp_{index}, :step_key_{index},"
+        f" :asset_key_{index}, :partition_{index})"
+        for index, _ in enumerate(rows)
+    )
+    insert = text(
+        f"INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition) VALUES {values}"
+        " RETURNING id"
+    )
+    parameters = {f"{column}_{index}": value for index, row in enumerate(rows) for column, value in row.items()}
+    return [int(event_id) for (event_id,) in connection.execute(insert, parameters)]
 
 
 class PooledPostgresStorage(DagsterPostgresStorage):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetKeyTable, SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import pg_url_from_config
 from sqlalchemy import select
@@ -62,7 +62,7 @@ def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_ow
 
 
 @pytest.mark.slow(seconds=15)
-def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset_at_once(tmp_path, monkeypatch):
+def test_the_deployed_instance_inserts_a_range_runs_planned_events_and_materializations_at_once(tmp_path, monkeypatch):
     inserted = {}
     with PostgresServer() as server:
         for name, batching in (("batching", True), ("one_by_one", False)):
@@ -79,8 +79,8 @@ def test_the_deployed_instance_inserts_a_range_runs_materializations_of_an_asset
                 assert {day: (target.storage_id, target.run_id) for day, target in targets.items()} == {
                     record.partition_key: (record.storage_id, record.run_id) for record in fetched.records
                 }
-    # One INSERT for the run's materializations instead of one each.
-    assert inserted["one_by_one"] - inserted["batching"] == len(DAYS.get_partition_keys()) - 1
+    # One INSERT for the run's planned materializations and one for its materializations, instead of one each.
+    assert inserted["one_by_one"] - inserted["batching"] == 2 * (len(DAYS.get_partition_keys()) - 1)
 
 
 def _postgres_url(server: PostgresServer, database: str) -> str:
@@ -93,11 +93,15 @@ def _postgres_url(server: PostgresServer, database: str) -> str:
     return pg_url_from_config({"postgres_db": resolved})
 
 
-def _check_rows(storage) -> list[tuple]:
-    """The index's asset_check_executions rows in order, without their ids and the time each row was written."""
-    columns = [column for name, column in AssetCheckExecutionsTable.c.items() if name not in ("id", "create_timestamp")]
+def _rows(storage, table) -> list[tuple]:
+    """A table of the index in order, without its ids and the time each row was written."""
+    columns = [column for name, column in table.c.items() if name not in ("id", "create_timestamp")]
     with storage.index_connection() as connection:
-        return [tuple(row) for row in connection.execute(select(*columns).order_by(AssetCheckExecutionsTable.c.id))]
+        return [tuple(row) for row in connection.execute(select(*columns).order_by(table.c.id))]
+
+
+def _check_rows(storage) -> list[tuple]:
+    return _rows(storage, AssetCheckExecutionsTable)
 
 
 @pytest.mark.slow(seconds=25)
@@ -116,26 +120,39 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
                 materialized = instance.fetch_materializations(AssetKey("checked_box_score_days"), limit=100).records
                 day_of = {record.storage_id: record.partition_key for record in materialized}
                 rows = _check_rows(instance.event_log_storage)
+                [record] = instance.get_asset_records([AssetKey("checked_box_score_days")])
+                entry = record.asset_entry
+                planned = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
                 stored[name] = (
                     [entry.dagster_event_type for entry in events],
                     set(day_of.values()),
                     # Per check row: its day, its status, the day of the materialization it is aimed at.
                     [(row[2], row[4], day_of.get(row[8])) for row in rows],
+                    # The asset's entry: this run's, its latest materialization the last day's, and what it says of the
+                    # run's planned events (dagster-postgres keeps nothing of them there).
+                    (
+                        entry.last_run_id == run.run_id,
+                        entry.last_materialization_record.partition_key,
+                        entry.last_planned_materialization_run_id == run.run_id,
+                        entry.last_planned_materialization_storage_id == max(r.storage_id for r in planned.records),
+                    ),
                 )
                 inserts = [autocommit for statement, autocommit in executed if statement.startswith("INSERT INTO event_logs")]
                 stored[f"{name} inserts"] = (len(inserts), sum(inserts))
                 stored[f"{name} events"] = events
-        # The same events stored by each event log itself into a new database: the same check rows, column by column.
-        planned_and_results = [
-            entry
-            for entry in stored["pooled events"]
-            if entry.dagster_event_type
-            in (DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED, DagsterEventType.ASSET_CHECK_EVALUATION)
-        ]
-        planned, results = planned_and_results[0], planned_and_results[1:]
+
+        # The same events stored by each event log itself into a new database: the same asset entry after the run's
+        # planned materializations, the same check rows and event rows, column by column.
+        def of_type(event_type: DagsterEventType) -> list:
+            return [entry for entry in stored["pooled events"] if entry.dagster_event_type == event_type]
+
+        [planned_check] = of_type(DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+        results = of_type(DagsterEventType.ASSET_CHECK_EVALUATION)
         for name, storage_class in (("pooled", PooledPostgresEventLogStorage), ("dagsters_own", PostgresEventLogStorage)):
             storage = storage_class(_postgres_url(server, server.create_database(f"{name}_rows")))
-            storage.store_event(planned)
+            storage.store_event_batch(of_type(DagsterEventType.ASSET_MATERIALIZATION_PLANNED))
+            stored[f"{name} asset entry"] = _rows(storage, AssetKeyTable)
+            storage.store_event(planned_check)
             stored[f"{name} planned rows"] = _check_rows(storage)
             if storage_class is PooledPostgresEventLogStorage:
                 storage.store_event_batch(results)
@@ -143,6 +160,7 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
                 for result in results:
                     storage.store_event(result)
             stored[f"{name} rows"] = _check_rows(storage)
+            stored[f"{name} event rows"] = _rows(storage, SqlEventLogStorageTable)
             storage.dispose()
     days = DAYS.get_partition_keys()
     # The same events in the same order and materialized days; each day's check row passed, aimed at its own day.
@@ -150,13 +168,17 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
     assert stored["pooled"][0].count(DagsterEventType.ASSET_CHECK_EVALUATION) == len(days)
     assert stored["pooled"][1] == set(days)
     assert stored["pooled"][2] == [(day, AssetCheckExecutionRecordStatus.SUCCEEDED.value, day) for day in days]
+    assert stored["pooled"][3][:2] == (True, days[-1])
+    assert stored["pooled asset entry"] == stored["dagsters_own asset entry"]
+    assert len(stored["pooled asset entry"]) == 1
     assert stored["pooled planned rows"] == stored["dagsters_own planned rows"]
     assert stored["pooled rows"] == stored["dagsters_own rows"]
+    assert stored["pooled event rows"] == stored["dagsters_own event rows"]
     assert [row[2] for row in stored["pooled rows"]] == days
     # Dagster's own commits every event row alone; the pooled one stores the run's planned events and the step's check
-    # results as a batch each, in one transaction.
-    assert stored["pooled inserts"][0] == stored["dagsters_own inserts"][0]
+    # results as a batch each: one INSERT, in a transaction of its own.
     assert stored["dagsters_own inserts"][1] == stored["dagsters_own inserts"][0]
+    assert stored["pooled inserts"][0] <= stored["dagsters_own inserts"][0] - 2 * (len(days) - 1)
     assert stored["pooled inserts"][1] <= stored["dagsters_own inserts"][1] - 2 * (len(days) - 1)
 
 
@@ -170,22 +192,23 @@ def test_a_failed_write_keeps_none_of_the_deployed_event_logs_batch(tmp_path, mo
         _use_database(server, "home", monkeypatch)
         with DagsterInstance.from_config(str(_deploy_home(tmp_path / "home", False))) as instance:
             storage = instance.event_log_storage
-            store_event = PooledPostgresEventLogStorage.store_event
+            store_check = PooledPostgresEventLogStorage.store_asset_check_event
             calls = []
 
-            def fail_on_the_third(self, event) -> None:
+            def fail_on_the_third(self, event, event_id) -> None:
                 calls.append(event)
                 if len(calls) == 3:
-                    raise OperationalError("INSERT", {}, Exception("server closed the connection"))
-                store_event(self, event)
+                    raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
+                store_check(self, event, event_id)
 
-            monkeypatch.setattr(PooledPostgresEventLogStorage, "store_event", fail_on_the_third)
+            # The third result's check row fails, after the batch's event rows were inserted: none of them stays.
+            monkeypatch.setattr(PooledPostgresEventLogStorage, "store_asset_check_event", fail_on_the_third)
             with pytest.raises(OperationalError):
                 storage.store_event_batch([record.event_log_entry for record in results])
             assert storage.get_logs_for_run(run.run_id) == []
             assert _check_rows(storage) == []
 
-            monkeypatch.setattr(PooledPostgresEventLogStorage, "store_event", store_event)
+            monkeypatch.setattr(PooledPostgresEventLogStorage, "store_asset_check_event", store_check)
             storage.store_event_batch([record.event_log_entry for record in results])
             assert len(storage.get_logs_for_run(run.run_id)) == len(results) == len(DAYS.get_partition_keys())
             assert len(_check_rows(storage)) == len(results)
