@@ -8,11 +8,11 @@ of the instance (run workers, CLI backfills, the daemon) keeps one connection fo
 only while its threads write at once.
 
 Its engine commits every statement: an event is two to four commits (its row, a notification, its asset's entry,
-its check's row), each waiting for the server to sync its log to disk. `PooledPostgresEventLogStorage` stores a
-batch in one transaction, and one that Dagster's own stores event by event (a run's planned events, a step's check
-results) with its event rows in one INSERT and without a notification per event, as Dagster's own batch of
-materializations does (nothing listens to them any more). It takes the local event log's answers kept and text
-written once (`event_log`).
+its check's row), each waiting for the server to sync its log to disk. `PooledPostgresEventLogStorage` stores an
+event, or a batch, in one transaction, and a batch that Dagster's own stores event by event (a run's planned
+events, a step's check results) with its event rows in one INSERT and without a notification per event, as
+Dagster's own batch of materializations does (nothing listens to them any more). It takes the local event log's
+answers kept and text written once (`event_log`).
 
 Needs the `deploy` extra (dagster-postgres); nothing imports this module but Dagster, when dagster.yaml names it.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from dagster import DagsterEventType
@@ -43,30 +43,37 @@ MAX_OVERFLOW = 4
 
 
 class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema, PostgresEventLogStorage):
-    """dagster-postgres's event log with the webserver's pool, storing a batch of events in one transaction."""
+    """dagster-postgres's event log with the webserver's pool, storing an event, or a batch of them, in one transaction."""
 
     def __init__(self, *args, **kwargs) -> None:
-        # The thread storing a batch and the connection its transaction is on: other threads write on their own.
+        # The thread storing an event or a batch and the connection its transaction is on: other threads write on
+        # their own (one transaction at a time; a thread's writes inside it join it).
         self._batch: tuple[int, Connection] | None = None
         self._batch_lock = threading.Lock()
         super().__init__(*args, **kwargs)
         # The pooled engine Dagster gives the webserver, with no statement timeout: a run's writes must not be cut off.
         self.optimize_for_webserver(statement_timeout=0, pool_recycle=POOL_RECYCLE_SECONDS, max_overflow=MAX_OVERFLOW)
 
+    def _open_transaction(self) -> Connection | None:
+        """The connection of this thread's transaction, if it is in one."""
+        batch = self._batch
+        return batch[1] if batch is not None and batch[0] == threading.get_ident() else None
+
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
-        batch = self._batch
-        if batch is not None and batch[0] == threading.get_ident():
-            yield batch[1]
-            return
-        with super()._connect() as connection:
+        joined = self._open_transaction()
+        with nullcontext(joined) if joined is not None else super()._connect() as connection:
             yield connection
 
-    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        """The events' rows as Dagster writes them, in one transaction: a batch of materializations (or observations)
-        as Dagster's own batch does; any other batch (a run's planned events, a step's check results) with its event
-        rows in one INSERT, each asset's entry once (from its last event of each type), and each check's rows. A
-        failed write rolls the whole batch back; Dagster then stores its events one by one."""
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """One transaction for the block's writes of this thread (the enclosing one's, inside a batch)."""
+        joined = self._open_transaction()
+        with nullcontext(joined) if joined is not None else self._new_transaction() as connection:
+            yield connection
+
+    @contextmanager
+    def _new_transaction(self) -> Iterator[Connection]:
         with self._batch_lock, super()._connect() as connection:
             # The engine commits each statement; READ COMMITTED for this connection only, as Dagster's index
             # transactions do (the pool resets it when the connection is returned).
@@ -74,13 +81,26 @@ class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema,
             with connection.begin():
                 self._batch = (threading.get_ident(), connection)
                 try:
-                    types = {event.dagster_event_type for event in events}
-                    if types <= {DagsterEventType.ASSET_MATERIALIZATION} or types <= {DagsterEventType.ASSET_OBSERVATION}:
-                        super().store_event_batch(events)
-                    else:
-                        self._store_in_one_insert(connection, events)
+                    yield connection
                 finally:
                     self._batch = None
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """The event's rows as Dagster writes them, in one transaction (Dagster's own commits each of them)."""
+        with self._transaction():
+            super().store_event(event)
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """The events' rows as Dagster writes them, in one transaction: a batch of materializations (or observations)
+        as Dagster's own batch does; any other batch (a run's planned events, a step's check results) with its event
+        rows in one INSERT, each asset's entry once (from its last event of each type), and each check's rows. A
+        failed write rolls the whole batch back; Dagster then stores its events one by one."""
+        with self._transaction() as connection:
+            types = {event.dagster_event_type for event in events}
+            if types <= {DagsterEventType.ASSET_MATERIALIZATION} or types <= {DagsterEventType.ASSET_OBSERVATION}:
+                super().store_event_batch(events)
+            else:
+                self._store_in_one_insert(connection, events)
 
     def _store_in_one_insert(self, connection: Connection, events: Sequence[EventLogEntry]) -> None:
         rows = [self._event_to_row(event) for event in events]
