@@ -48,16 +48,16 @@ class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema,
     def __init__(self, *args, **kwargs) -> None:
         # The thread storing an event or a batch and the connection its transaction is on: other threads write on
         # their own (one transaction at a time; a thread's writes inside it join it).
-        self._batch: tuple[int, Connection] | None = None
-        self._batch_lock = threading.Lock()
+        self._writing: tuple[int, Connection] | None = None
+        self._write_lock = threading.Lock()
         super().__init__(*args, **kwargs)
         # The pooled engine Dagster gives the webserver, with no statement timeout: a run's writes must not be cut off.
         self.optimize_for_webserver(statement_timeout=0, pool_recycle=POOL_RECYCLE_SECONDS, max_overflow=MAX_OVERFLOW)
 
     def _open_transaction(self) -> Connection | None:
         """The connection of this thread's transaction, if it is in one."""
-        batch = self._batch
-        return batch[1] if batch is not None and batch[0] == threading.get_ident() else None
+        writing = self._writing
+        return writing[1] if writing is not None and writing[0] == threading.get_ident() else None
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
@@ -74,16 +74,16 @@ class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema,
 
     @contextmanager
     def _new_transaction(self) -> Iterator[Connection]:
-        with self._batch_lock, super()._connect() as connection:
+        with self._write_lock, super()._connect() as connection:
             # The engine commits each statement; READ COMMITTED for this connection only, as Dagster's index
             # transactions do (the pool resets it when the connection is returned).
             connection = connection.execution_options(isolation_level="READ COMMITTED")
             with connection.begin():
-                self._batch = (threading.get_ident(), connection)
+                self._writing = (threading.get_ident(), connection)
                 try:
                     yield connection
                 finally:
-                    self._batch = None
+                    self._writing = None
 
     def store_event(self, event: EventLogEntry) -> None:
         """The event's rows as Dagster writes them, in one transaction (Dagster's own commits each of them)."""

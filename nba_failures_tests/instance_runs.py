@@ -65,11 +65,17 @@ def checked_box_score_days(context):
     yield from partition_check_evaluations(context, results)
 
 
-def backfill_range(instance: DagsterInstance, assets_def=box_score_days) -> None:
+@asset(partitions_def=DAYS, backfill_policy=BackfillPolicy.single_run())
+def failing_box_score_days(context) -> MaterializeResult:
+    """A range step that fails: Dagster reports each of its days as failed to materialize."""
+    raise RuntimeError(f"no box scores for {len(context.partition_keys)} days")
+
+
+def backfill_range(instance: DagsterInstance, assets_def=box_score_days, succeeds: bool = True) -> None:
     """One run over every day of `DAYS`: Dagster hands its planned events and its materializations over as batches."""
     days = DAYS.get_partition_keys()
     range_tags = {ASSET_PARTITION_RANGE_START_TAG: days[0], ASSET_PARTITION_RANGE_END_TAG: days[-1]}
-    assert materialize([assets_def], instance=instance, tags=range_tags).success
+    assert materialize([assets_def], instance=instance, tags=range_tags, raise_on_error=succeeds).success == succeeds
 
 
 def backfill_days(instance: DagsterInstance) -> None:

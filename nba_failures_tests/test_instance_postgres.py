@@ -19,7 +19,14 @@ from sqlalchemy.exc import OperationalError
 from nba_failures.instance import EventBatchingInstance, latest_materializations
 from nba_failures.instance_postgres import PooledPostgresEventLogStorage, PooledPostgresStorage
 from nba_failures.settings import PROJECT_DIR
-from nba_failures_tests.instance_runs import DAYS, backfill_days, backfill_range, checked_box_score_days, engine_events
+from nba_failures_tests.instance_runs import (
+    DAYS,
+    backfill_days,
+    backfill_range,
+    checked_box_score_days,
+    engine_events,
+    failing_box_score_days,
+)
 from nba_failures_tests.postgres_server import PostgresServer
 
 
@@ -212,3 +219,19 @@ def test_a_failed_write_keeps_none_of_the_deployed_event_logs_batch(tmp_path, mo
             storage.store_event_batch([record.event_log_entry for record in results])
             assert len(storage.get_logs_for_run(run.run_id)) == len(results) == len(DAYS.get_partition_keys())
             assert len(_check_rows(storage)) == len(results)
+
+
+def test_the_deployed_event_log_stores_a_failed_range_runs_events_as_dagsters_own_does(tmp_path, monkeypatch):
+    stored = {}
+    with PostgresServer() as server:
+        for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
+            _use_database(server, name, monkeypatch)
+            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
+                backfill_range(instance, failing_box_score_days, succeeds=False)
+                [run] = instance.get_runs()
+                stored[name] = [entry.dagster_event_type for entry in instance.all_logs(run.run_id)]
+                # An empty batch stores nothing, and is no error.
+                instance.event_log_storage.store_event_batch([])
+                assert len(instance.all_logs(run.run_id)) == len(stored[name])
+    assert stored["pooled"] == stored["dagsters_own"]
+    assert DagsterEventType.STEP_FAILURE in stored["pooled"]
