@@ -4,6 +4,7 @@ counted; its instance class, which hands the storage Dagster's event batches and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ def _use_database(server: PostgresServer, name: str, monkeypatch) -> None:
         monkeypatch.setenv(variable, value)
 
 
+def _both_instances(server: PostgresServer, tmp_path: Path, monkeypatch) -> Iterator[tuple[str, DagsterInstance]]:
+    """("pooled", the deployed instance) and ("dagsters_own", the same with dagster-postgres's own storage), each on a
+    new database, one after the other."""
+    for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
+        _use_database(server, name, monkeypatch)
+        with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
+            yield name, instance
+
+
 def _deploy_home(path: Path, dagsters_own: bool, batching: bool = True) -> Path:
     path.mkdir(parents=True)
     config = yaml.safe_load((PROJECT_DIR / "deploy" / "dagster.yaml").read_text())
@@ -51,17 +61,15 @@ def _deploy_home(path: Path, dagsters_own: bool, batching: bool = True) -> Path:
 def test_the_deployed_event_log_keeps_its_connection_and_stores_what_dagsters_own_stores(tmp_path, monkeypatch):
     with PostgresServer() as server:
         counted = {}
-        for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
-            _use_database(server, name, monkeypatch)
-            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
-                storage_class = instance.get_ref().storage_data.class_name
-                assert (storage_class == PooledPostgresStorage.__name__) != dagsters_own
-                with engine_events("connect") as opened:
-                    backfill_days(instance)
-                runs = instance.get_runs()
-                events = sum(len(instance.all_logs(run.run_id)) for run in runs)
-                counted[name] = (len(opened), events, len(runs))
-                assert instance.get_materialized_partitions(AssetKey("box_scores")) == set(DAYS.get_partition_keys())
+        for name, instance in _both_instances(server, tmp_path, monkeypatch):
+            storage_class = instance.get_ref().storage_data.class_name
+            assert (storage_class == PooledPostgresStorage.__name__) == (name == "pooled")
+            with engine_events("connect") as opened:
+                backfill_days(instance)
+            runs = instance.get_runs()
+            events = sum(len(instance.all_logs(run.run_id)) for run in runs)
+            counted[name] = (len(opened), events, len(runs))
+            assert instance.get_materialized_partitions(AssetKey("box_scores")) == set(DAYS.get_partition_keys())
         assert counted["pooled"][1:] == counted["dagsters_own"][1:], "the same runs and events"
         # Dagster's own event log opens a connection for each event it writes (more for an asset event); the pooled
         # one keeps its connection, so at least that many fewer are opened. The run storage opens its own either way.
@@ -115,38 +123,36 @@ def _check_rows(storage) -> list[tuple]:
 def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_own_stores(tmp_path, monkeypatch):
     stored = {}
     with PostgresServer() as server:
-        for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
-            _use_database(server, name, monkeypatch)
-            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
-                # Each event row written, and whether it was its own commit (the engine commits every statement).
-                describe = lambda _connection, cursor, statement, *_: (statement, cursor.connection.autocommit)  # noqa: E731
-                with engine_events("before_cursor_execute", describe) as executed:
-                    backfill_range(instance, checked_box_score_days)
-                [run] = instance.get_runs()
-                events = instance.all_logs(run.run_id)
-                materialized = instance.fetch_materializations(AssetKey("checked_box_score_days"), limit=100).records
-                day_of = {record.storage_id: record.partition_key for record in materialized}
-                rows = _check_rows(instance.event_log_storage)
-                [record] = instance.get_asset_records([AssetKey("checked_box_score_days")])
-                entry = record.asset_entry
-                planned = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
-                stored[name] = (
-                    [entry.dagster_event_type for entry in events],
-                    set(day_of.values()),
-                    # Per check row: its day, its status, the day of the materialization it is aimed at.
-                    [(row[2], row[4], day_of.get(row[8])) for row in rows],
-                    # The asset's entry: this run's, its latest materialization the last day's, and what it says of the
-                    # run's planned events (dagster-postgres keeps nothing of them there).
-                    (
-                        entry.last_run_id == run.run_id,
-                        entry.last_materialization_record.partition_key,
-                        entry.last_planned_materialization_run_id == run.run_id,
-                        entry.last_planned_materialization_storage_id == max(r.storage_id for r in planned.records),
-                    ),
-                )
-                inserts = [autocommit for statement, autocommit in executed if statement.startswith("INSERT INTO event_logs")]
-                stored[f"{name} inserts"] = (len(inserts), sum(inserts))
-                stored[f"{name} events"] = events
+        for name, instance in _both_instances(server, tmp_path, monkeypatch):
+            # Each event row written, and whether it was its own commit (the engine commits every statement).
+            describe = lambda _connection, cursor, statement, *_: (statement, cursor.connection.autocommit)  # noqa: E731
+            with engine_events("before_cursor_execute", describe) as executed:
+                backfill_range(instance, checked_box_score_days)
+            [run] = instance.get_runs()
+            events = instance.all_logs(run.run_id)
+            materialized = instance.fetch_materializations(AssetKey("checked_box_score_days"), limit=100).records
+            day_of = {record.storage_id: record.partition_key for record in materialized}
+            rows = _check_rows(instance.event_log_storage)
+            [record] = instance.get_asset_records([AssetKey("checked_box_score_days")])
+            asset_entry = record.asset_entry
+            planned = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+            stored[name] = (
+                [entry.dagster_event_type for entry in events],
+                set(day_of.values()),
+                # Per check row: its day, its status, the day of the materialization it is aimed at.
+                [(row[2], row[4], day_of.get(row[8])) for row in rows],
+                # The asset's entry: this run's, its latest materialization the last day's, and what it says of the
+                # run's planned events (dagster-postgres keeps nothing of them there).
+                (
+                    asset_entry.last_run_id == run.run_id,
+                    asset_entry.last_materialization_record.partition_key,
+                    asset_entry.last_planned_materialization_run_id == run.run_id,
+                    asset_entry.last_planned_materialization_storage_id == max(r.storage_id for r in planned.records),
+                ),
+            )
+            inserts = [autocommit for statement, autocommit in executed if statement.startswith("INSERT INTO event_logs")]
+            stored[f"{name} inserts"] = (len(inserts), sum(inserts))
+            stored[f"{name} events"] = events
 
         # The same events stored by each event log itself into a new database: the same asset entry after the run's
         # planned materializations, the same check rows and event rows, column by column.
@@ -224,14 +230,12 @@ def test_a_failed_write_keeps_none_of_the_deployed_event_logs_batch(tmp_path, mo
 def test_the_deployed_event_log_stores_a_failed_range_runs_events_as_dagsters_own_does(tmp_path, monkeypatch):
     stored = {}
     with PostgresServer() as server:
-        for name, dagsters_own in (("pooled", False), ("dagsters_own", True)):
-            _use_database(server, name, monkeypatch)
-            with DagsterInstance.from_config(str(_deploy_home(tmp_path / name, dagsters_own))) as instance:
-                backfill_range(instance, failing_box_score_days, succeeds=False)
-                [run] = instance.get_runs()
-                stored[name] = [entry.dagster_event_type for entry in instance.all_logs(run.run_id)]
-                # An empty batch stores nothing, and is no error.
-                instance.event_log_storage.store_event_batch([])
-                assert len(instance.all_logs(run.run_id)) == len(stored[name])
+        for name, instance in _both_instances(server, tmp_path, monkeypatch):
+            backfill_range(instance, failing_box_score_days, succeeds=False)
+            [run] = instance.get_runs()
+            stored[name] = [entry.dagster_event_type for entry in instance.all_logs(run.run_id)]
+            # An empty batch stores nothing, and is no error.
+            instance.event_log_storage.store_event_batch([])
+            assert len(instance.all_logs(run.run_id)) == len(stored[name])
     assert stored["pooled"] == stored["dagsters_own"]
     assert DagsterEventType.STEP_FAILURE in stored["pooled"]
