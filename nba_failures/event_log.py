@@ -134,9 +134,7 @@ class PooledSqliteEventLogStorage(BatchedEventLog, KnownSchema, SqliteEventLogSt
         if self._batch is None or not event.get_dagster_event().asset_key:
             super()._store_asset_event(conn, event, event_id)
             return
-        key = (event.get_dagster_event().asset_key, event.dagster_event_type)
-        self._batch.asset_entries.pop(key, None)  # moved to the end: applied in the order of the last events
-        self._batch.asset_entries[key] = (event, event_id)
+        keep_last_asset_entry(self._batch.asset_entries, event, event_id)
 
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():
@@ -170,6 +168,14 @@ class PooledSqliteEventLogStorage(BatchedEventLog, KnownSchema, SqliteEventLogSt
     def dispose(self) -> None:
         super().dispose()
         self._close_engines()
+
+
+def keep_last_asset_entry(entries: dict[tuple, tuple[EventLogEntry, int]], event: EventLogEntry, event_id: int) -> None:
+    """`entries`, per asset and event type, the last event and its id, in the order of those last events: each event
+    overwrites its asset's entry, so a batch writes only these, in this order."""
+    key = (event.get_dagster_event().asset_key, event.dagster_event_type)
+    entries.pop(key, None)  # moved to the end
+    entries[key] = (event, event_id)
 
 
 def _commit_without_waiting_for_the_disk(dbapi_connection, _connection_record) -> None:

@@ -34,7 +34,7 @@ from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_c
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from nba_failures.event_log import BatchedEventLog, EventTextOnce, KnownSchema
+from nba_failures.event_log import BatchedEventLog, EventTextOnce, KnownSchema, keep_last_asset_entry
 
 # A kept connection is replaced after an hour, so a long-lived daemon survives a server's idle-connection limits.
 POOL_RECYCLE_SECONDS = 3600
@@ -112,12 +112,9 @@ class PooledPostgresEventLogStorage(EventTextOnce, BatchedEventLog, KnownSchema,
         ]
         if asset_events:
             self._store_asset_event_tags(connection, [event for event, _ in asset_events], [id_ for _, id_ in asset_events])
-            # Each event overwrites its asset's entry: the last of each type, applied in the order of those last events.
             entries: dict[tuple, tuple[EventLogEntry, int]] = {}
             for event, event_id in asset_events:
-                key = (event.get_dagster_event().asset_key, event.dagster_event_type)
-                entries.pop(key, None)
-                entries[key] = (event, event_id)
+                keep_last_asset_entry(entries, event, event_id)
             for event, event_id in entries.values():
                 self._store_asset_event(connection, event, event_id)
         for event, event_id, row in zip(events, ids, rows):
