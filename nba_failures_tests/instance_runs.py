@@ -5,7 +5,7 @@ opened, commits, statements)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from dagster import (
     materialize,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-from sqlalchemy import event
+from sqlalchemy import Table, event, select
 from sqlalchemy.engine import Engine
 
 from nba_failures.processing import partition_check_evaluations
@@ -82,6 +82,14 @@ def backfill_days(instance: DagsterInstance) -> None:
     """One run per day of `DAYS`: a planned event, a materialization and a check result each, besides the run's own."""
     for day in DAYS.get_partition_keys():
         assert materialize([box_scores], instance=instance, partition_key=day).success
+
+
+def index_rows(storage, table: Table, left_out: Sequence[str] = ("id", "create_timestamp")) -> list[tuple]:
+    """The rows of a table of `storage`'s index, in the order they were written, without the columns `left_out` (by
+    default the row's id and the time it was written)."""
+    columns = [column for name, column in table.c.items() if name not in left_out]
+    with storage.index_connection() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns).order_by(table.c.id))]
 
 
 @contextmanager

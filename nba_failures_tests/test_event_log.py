@@ -22,7 +22,6 @@ from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._serdes import deserialize_value, serialize_value
 from dagster_shared.record import replace
-from sqlalchemy import select
 
 from nba_failures.event_log import LocalSqliteEventLogStorage, PooledSqliteEventLogStorage
 from nba_failures.instance import local_instance_config
@@ -32,6 +31,7 @@ from nba_failures_tests.instance_runs import (
     backfill_range,
     checked_box_score_days,
     engine_events,
+    index_rows,
     instance_home,
 )
 
@@ -170,10 +170,8 @@ def test_a_range_run_stores_its_event_batches_in_one_transaction_each_with_dagst
 
 
 def _check_rows(storage) -> list[tuple]:
-    """The index's asset_check_executions rows in order, without the time each row was written."""
-    columns = [column for name, column in AssetCheckExecutionsTable.c.items() if name != "create_timestamp"]
-    with storage.index_connection() as connection:
-        return [tuple(row) for row in connection.execute(select(*columns).order_by(AssetCheckExecutionsTable.c.id))]
+    """The index's asset_check_executions rows in order, ids included, without the time each row was written."""
+    return index_rows(storage, AssetCheckExecutionsTable, left_out=("create_timestamp",))
 
 
 def test_check_rows_are_written_as_dagsters_storage_writes_them(tmp_path):

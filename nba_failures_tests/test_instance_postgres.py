@@ -14,7 +14,6 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetKeyTable, SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import pg_url_from_config
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from nba_failures.instance import EventBatchingInstance, latest_materializations
@@ -27,6 +26,7 @@ from nba_failures_tests.instance_runs import (
     checked_box_score_days,
     engine_events,
     failing_box_score_days,
+    index_rows,
 )
 from nba_failures_tests.postgres_server import PostgresServer
 
@@ -108,15 +108,8 @@ def _postgres_url(server: PostgresServer, database: str) -> str:
     return pg_url_from_config({"postgres_db": resolved})
 
 
-def _rows(storage, table) -> list[tuple]:
-    """A table of the index in order, without its ids and the time each row was written."""
-    columns = [column for name, column in table.c.items() if name not in ("id", "create_timestamp")]
-    with storage.index_connection() as connection:
-        return [tuple(row) for row in connection.execute(select(*columns).order_by(table.c.id))]
-
-
 def _check_rows(storage) -> list[tuple]:
-    return _rows(storage, AssetCheckExecutionsTable)
+    return index_rows(storage, AssetCheckExecutionsTable)
 
 
 @pytest.mark.slow(seconds=25)
@@ -164,7 +157,7 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
         for name, storage_class in (("pooled", PooledPostgresEventLogStorage), ("dagsters_own", PostgresEventLogStorage)):
             storage = storage_class(_postgres_url(server, server.create_database(f"{name}_rows")))
             storage.store_event_batch(of_type(DagsterEventType.ASSET_MATERIALIZATION_PLANNED))
-            stored[f"{name} asset entry"] = _rows(storage, AssetKeyTable)
+            stored[f"{name} asset entry"] = index_rows(storage, AssetKeyTable)
             storage.store_event(planned_check)
             stored[f"{name} planned rows"] = _check_rows(storage)
             if storage_class is PooledPostgresEventLogStorage:
@@ -173,7 +166,7 @@ def test_the_deployed_event_log_commits_a_batch_once_and_stores_what_dagsters_ow
                 for result in results:
                     storage.store_event(result)
             stored[f"{name} rows"] = _check_rows(storage)
-            stored[f"{name} event rows"] = _rows(storage, SqlEventLogStorageTable)
+            stored[f"{name} event rows"] = index_rows(storage, SqlEventLogStorageTable)
             storage.dispose()
     days = DAYS.get_partition_keys()
     # The same events in the same order and materialized days; each day's check row passed, aimed at its own day.
