@@ -6,11 +6,12 @@ NumPy and pandas are imported where used: the collector pause decorates a resour
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -52,6 +53,63 @@ def lists_by_key(rows: pd.DataFrame, key: str | Sequence[str], column: str, orde
     bounds = [*starts.tolist(), len(values)]
     lists = [values[begin:end] for begin, end in zip(bounds, bounds[1:])]  # slices of one list: no array per group
     return pd.Series(lists, index=_key_index(rows.iloc[picked[starts]], names), dtype=object)
+
+
+def object_column(values: Iterable, count: int) -> np.ndarray:
+    """`count` values as a one-dimensional object array, ready to be a column: lists and tuples stay single values.
+    (A Python list of lists assigned to a column is first inspected as a nested sequence, ten times slower.)"""
+    import numpy as np
+
+    return np.fromiter(values, dtype=object, count=count)
+
+
+def empty_lists(count: int) -> np.ndarray:
+    """An object array of `count` empty lists, each a list of its own."""
+    return object_column(([] for _ in range(count)), count)
+
+
+def day_numbers(dates: pd.Series) -> np.ndarray:
+    """Dates (dates, timestamps or ISO strings) as whole days since the epoch."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.to_datetime(dates).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def value_as_of(
+    keys: pd.Series, days: np.ndarray, table: pd.DataFrame, key: str, value: str, *, earliest_after: bool = False
+) -> np.ndarray:
+    """For each (`keys`, `days`) pair, `value` of the `table` row with the same `key` on the latest day on or before
+    it (its `game_date`); with `earliest_after`, the earliest row on or after it where none is before; None where
+    there is no such row.
+
+    `pd.merge_asof(..., by=key, direction="backward")` (then "forward"), without sorting or joining the pairs: the
+    table is ordered by (key, day) once and each pair takes its row by binary search. Rows of the same key and day
+    are picked as merge_asof picks them from a table in this order: the last one backward, the first one forward.
+    """
+    import numpy as np
+    import pandas as pd
+
+    picked = np.full(len(keys), None, dtype=object)
+    if table.empty:
+        return picked
+    distinct = pd.Index(table[key].unique())
+    table_days = day_numbers(table["game_date"])
+    order = np.lexsort((table_days, distinct.get_indexer(table[key])))  # stable: equal (key, day) keep their order
+    span = 1 << 32
+    table_keys = distinct.get_indexer(table[key]).astype(np.int64)[order] * span + table_days[order]
+    table_values = table[value].to_numpy(dtype=object)[order]
+    code = distinct.get_indexer(keys).astype(np.int64)
+    wanted = code * span + days
+    before = np.searchsorted(table_keys, wanted, side="right") - 1
+    found = (code >= 0) & (before >= 0) & (table_keys[np.clip(before, 0, None)] // span == code)
+    picked[found] = table_values[before[found]]
+    if earliest_after:
+        after = np.searchsorted(table_keys, wanted, side="left")
+        inside = np.clip(after, 0, len(table_keys) - 1)
+        later = ~found & (code >= 0) & (after < len(table_keys)) & (table_keys[inside] // span == code)
+        picked[later] = table_values[after[later]]
+    return picked
 
 
 def nested_counts(rows: pd.DataFrame, columns: Sequence[str]) -> dict:

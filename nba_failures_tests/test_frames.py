@@ -1,5 +1,6 @@
 """`lists_by_key` is `groupby(key)[column].agg(list)` with the lists in a chosen order, without a call per group;
-`collector_paused` pauses the cyclic collector inside and restores what was there."""
+`value_as_of` is `merge_asof` by key (backward, then forward) without sorting the pairs; object columns keep lists
+whole; `collector_paused` pauses the cyclic collector inside and restores what was there."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nba_failures.frames import collector_paused, lists_by_key
+from nba_failures.frames import collector_paused, day_numbers, empty_lists, lists_by_key, object_column, value_as_of
 
 
 def test_lists_by_key_equals_a_stable_sort_and_groupby_on_random_rows() -> None:
@@ -57,6 +58,60 @@ def test_lists_by_key_of_several_key_columns_equals_a_groupby_on_them() -> None:
     assert actual.to_dict() == expected.to_dict()
     empty = lists_by_key(rows.iloc[:0], keys, "game_id")
     assert empty.empty and empty.index.names == keys
+
+
+def _merge_asof_team(pairs: pd.DataFrame, listings: pd.DataFrame, direction: str) -> pd.Series:
+    """What `value_as_of` replaces: `merge_asof` of the pairs, sorted by date, in the pairs' own order again."""
+    table = listings.assign(_at=pd.to_datetime(listings["game_date"])).loc[:, ["player_lookup", "_at", "team_abbr"]]
+    left = pairs.assign(_at=pd.to_datetime(pairs["game_date"]), _row=np.arange(len(pairs))).sort_values("_at")
+    merged = pd.merge_asof(left, table, on="_at", by="player_lookup", direction=direction)
+    return merged.set_index("_row")["team_abbr"].sort_index()
+
+
+def test_value_as_of_picks_the_rows_merge_asof_picks_ties_and_unknown_keys_included() -> None:
+    generator = np.random.default_rng(5)
+    days = pd.date_range("2023-01-01", periods=60).date
+    players = [f"player{n}" for n in range(40)]
+    # Few days and teams: many players have two listings of one day, with different teams.
+    listings = pd.DataFrame(
+        {
+            "player_lookup": generator.choice(players, 3_000),
+            "game_date": generator.choice(days[10:50], 3_000),
+            "team_abbr": generator.choice(["BOS", "LAL", "MIA", "NYK"], 3_000),
+        }
+    ).assign(_at=lambda frame: pd.to_datetime(frame["game_date"]))
+    listings = listings.sort_values("_at")  # the table in the order merge_asof is given it
+    pairs = pd.DataFrame(
+        {
+            "player_lookup": generator.choice([*players, "nobody"], 5_000),
+            "game_date": generator.choice(days, 5_000),
+        }
+    )
+    pair_days = day_numbers(pairs["game_date"])
+    backward = _merge_asof_team(pairs, listings, "backward")
+    forward = _merge_asof_team(pairs, listings, "forward")
+    expected = backward.where(backward.notna(), forward).to_numpy(dtype=object)
+    picked = value_as_of(pairs["player_lookup"], pair_days, listings, "player_lookup", "team_abbr", earliest_after=True)
+    assert (pd.isna(expected) == pd.isna(picked)).all()
+    assert (expected[pd.notna(expected)] == picked[pd.notna(picked)]).all()
+    only_backward = value_as_of(pairs["player_lookup"], pair_days, listings, "player_lookup", "team_abbr")
+    assert list(only_backward) == [None if pd.isna(team) else team for team in backward]
+    assert (pairs["player_lookup"] == "nobody").any() and all(
+        team is None for team in picked[(pairs["player_lookup"] == "nobody").to_numpy()]
+    )
+    nothing = value_as_of(pairs["player_lookup"], pair_days, listings.iloc[:0], "player_lookup", "team_abbr")
+    assert len(nothing) == len(pairs) and all(team is None for team in nothing)
+
+
+def test_object_columns_keep_lists_and_tuples_whole_and_empty_lists_are_distinct() -> None:
+    values = [["a", "b"], (), ("x",), []]
+    column = object_column(iter(values), len(values))
+    assert column.dtype == object and column.shape == (4,)
+    assert list(column) == values
+    lists = empty_lists(3)
+    assert [value for value in lists] == [[], [], []]
+    assert len({id(value) for value in lists}) == 3
+    assert list(day_numbers(pd.Series(["1970-01-02", "2023-01-15"]))) == [1, 19372]
 
 
 def test_collector_paused_inside_resumed_after_even_on_error_and_left_paused_if_it_was() -> None:

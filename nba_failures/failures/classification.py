@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType
-from nba_failures.frames import lists_by_key
+from nba_failures.frames import day_numbers, empty_lists, lists_by_key, object_column, value_as_of
 from nba_failures.landing.contract import NOT_PLAYED_STATUSES, PLAYED_STATUS, game_date_of
 
 # Player failures whose cause is "games are missing": these get the three-source check.
@@ -121,8 +121,7 @@ def classify_failures(
     for column in ("failure_type", "classification_reason", *_VERDICT_LISTS):
         if column in _VERDICT_LISTS:
             values = np.empty(len(classified), dtype=object)
-            for row in unchecked:
-                values[row] = []  # a list of its own for every failure the check does not explain
+            values[unchecked] = empty_lists(len(unchecked))  # a list of its own for every failure not checked
         else:
             values = classified[column].to_numpy(dtype=object, copy=True)
         if verdicts is not None:
@@ -137,7 +136,9 @@ def classify_failures(
 
 def processor_of_upstream(upstream_table: pd.Series) -> pd.Series:
     """The processor each `upstream_table` names (processors are named after their tables), "" where none is named."""
-    return upstream_table.map(lambda table: table.split(".")[-1] if isinstance(table, str) else "")
+    codes, tables = pd.factorize(upstream_table)  # a missing table is code -1: the last name, ""
+    names = np.array([*(table.split(".")[-1] if isinstance(table, str) else "" for table in tables), ""], dtype=object)
+    return pd.Series(names[codes], index=upstream_table.index, dtype=object)
 
 
 def inherit_upstream_types(classified: pd.DataFrame) -> pd.DataFrame:
@@ -197,21 +198,17 @@ def player_completeness(
     verdict depends on the player, the day and those games only, so it is decided once per such triple
     however many processors failed him that day, and copied to each of their failures.
     """
-    checks = checks.assign(
-        recorded=[
-            tuple(sorted(ids)) if isinstance(ids, (list, tuple)) and ids else ()
-            for ids in checks.get("missing_game_ids", pd.Series([()] * len(checks), index=checks.index))
-        ]
-    )
-    pairs = checks.loc[:, ["entity_id", "analysis_date", "recorded"]].drop_duplicates(ignore_index=True)
+    listed = checks["missing_game_ids"] if "missing_game_ids" in checks else [()] * len(checks)
+    recorded = (tuple(sorted(ids)) if isinstance(ids, (list, tuple)) and ids else () for ids in listed)
+    checks = checks.assign(recorded=object_column(recorded, len(checks)))
+    triples = ["entity_id", "analysis_date", "recorded"]
+    # Triples numbered in order of first appearance: triple i is decided under failure_key i.
+    triple = checks.groupby(triples, sort=False, dropna=False).ngroup().to_numpy()
+    pairs = checks.iloc[np.unique(triple, return_index=True)[1]].loc[:, triples].reset_index(drop=True)
     pairs["failure_key"] = np.arange(len(pairs))
-    verdicts = pairs.merge(_completeness_per_key(pairs, evidence, lookback_days, min_history_games), on="failure_key").drop(
-        columns="failure_key"
-    )
-    # A left merge keeps the order of `checks`.
-    per_check = checks.loc[:, ["failure_key", "entity_id", "analysis_date", "recorded"]].merge(
-        verdicts, on=["entity_id", "analysis_date", "recorded"], how="left"
-    )
+    verdicts = _completeness_per_key(pairs, evidence, lookback_days, min_history_games).set_index("failure_key")
+    per_check = verdicts.reindex(triple).reset_index(drop=True)
+    per_check.insert(0, "failure_key", checks["failure_key"].to_numpy())
     return per_check.loc[
         :, ["failure_key", "failure_type", "classification_reason", "gap_game_ids", "gap_game_dates", "dnp_reasons"]
     ]
@@ -272,7 +269,8 @@ def _completeness_per_key(
         how="left",
     )
     for column in _VERDICT_LISTS:
-        per_check[column] = [values if values.__class__ is list else [] for values in per_check[column].to_numpy(dtype=object)]
+        listed = per_check[column].to_numpy(dtype=object)
+        per_check[column] = object_column((values if values.__class__ is list else [] for values in listed), len(listed))
     known_team = per_check["failure_key"].isin(examined["failure_key"]) | per_check["player_lookup"].isin(
         listings["player_lookup"]
     )
@@ -353,12 +351,10 @@ def _expected_games(
 
     # Candidate teams: any team he is listed with up to the analysis date, i.e. first listed with before it
     # (one row per player and team, not per listing: the join stays the size of the failures).
-    first_listed = listings.groupby(["player_lookup", "team_abbr"], as_index=False, sort=False)["game_date"].min()
+    first_listed = listings.drop_duplicates(["player_lookup", "team_abbr"]).loc[:, ["player_lookup", "team_abbr", "game_date"]]
     candidates = checks.merge(first_listed, on="player_lookup")
     candidates = candidates[candidates["game_date"] < candidates["analysis_date"]]
-    candidates = candidates.loc[
-        :, ["failure_key", "player_lookup", "analysis_date", "window_start", "team_abbr"]
-    ].drop_duplicates()
+    candidates = candidates.loc[:, ["failure_key", "player_lookup", "analysis_date", "window_start", "team_abbr"]]
 
     schedule = evidence.schedule
     team_games = pd.concat(
@@ -369,26 +365,17 @@ def _expected_games(
     if games.empty:
         return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]]
 
-    games = games.sort_values("_at")
-    by_player = listings.loc[:, ["player_lookup", "_at", "team_abbr"]].rename(columns={"team_abbr": "team_then"})
-    games = pd.merge_asof(games, by_player, on="_at", by="player_lookup", direction="backward")
-    before_first = games["team_then"].isna()
-    if before_first.any():
-        forward = pd.merge_asof(
-            games.loc[before_first].drop(columns="team_then"), by_player, on="_at", by="player_lookup", direction="forward"
-        )
-        games.loc[before_first, "team_then"] = forward["team_then"].to_numpy()
-    games = games[games["team_then"] == games["team_abbr"]]
+    # `listings` are in date order: two listings of one day are told apart as they always have been.
+    team_then = value_as_of(
+        games["player_lookup"], games["_day"].to_numpy(), listings, "player_lookup", "team_abbr", earliest_after=True
+    )
+    games = games[team_then == games["team_abbr"].to_numpy()]
     return games.loc[:, ["failure_key", "player_lookup", "game_id", "game_date"]].drop_duplicates()
-
-
-def _day_numbers(dates: pd.Series) -> np.ndarray:
-    return pd.to_datetime(dates).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def _team_games_between(candidates: pd.DataFrame, team_games: pd.DataFrame) -> pd.DataFrame:
     """`candidates` joined with the games of their team with `window_start <= game_date < analysis_date`
-    (and `_at`, the game date as a timestamp).
+    (and `_day`, the game date as a day number).
 
     The same rows as a join on the team filtered by date, without building the whole join: team games are
     sorted by (team, date) once and each candidate takes its contiguous slice (two binary searches).
@@ -397,19 +384,18 @@ def _team_games_between(candidates: pd.DataFrame, team_games: pd.DataFrame) -> p
     candidates = candidates[candidates["team_abbr"].isin(teams)]
     team_games = team_games.assign(
         _team=teams.get_indexer(team_games["team_abbr"]),
-        _day=_day_numbers(team_games["game_date"]),
-        _at=pd.to_datetime(team_games["game_date"]),
+        _day=day_numbers(team_games["game_date"]),
     )
     team_games = team_games.sort_values(["_team", "_day"], kind="stable", ignore_index=True)
     span = 1 << 32
     keys = team_games["_team"].to_numpy(np.int64) * span + team_games["_day"].to_numpy(np.int64)
     team = teams.get_indexer(candidates["team_abbr"]).astype(np.int64) * span
-    first = np.searchsorted(keys, team + _day_numbers(candidates["window_start"]), side="left")
-    last = np.searchsorted(keys, team + _day_numbers(candidates["analysis_date"]), side="left")
+    first = np.searchsorted(keys, team + day_numbers(candidates["window_start"]), side="left")
+    last = np.searchsorted(keys, team + day_numbers(candidates["analysis_date"]), side="left")
     counts = np.clip(last - first, 0, None)
     rows = np.repeat(np.arange(len(candidates)), counts)
     starts = np.repeat(first - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     picked = starts + np.arange(counts.sum())
     joined = candidates.iloc[rows].reset_index(drop=True)
     chosen = team_games.iloc[picked].reset_index(drop=True)
-    return pd.concat([joined, chosen.loc[:, ["game_id", "game_date", "_at"]]], axis=1)
+    return pd.concat([joined, chosen.loc[:, ["game_id", "game_date", "_day"]]], axis=1)

@@ -17,6 +17,7 @@ summary → raw), so every follower waits for exactly what its root waits for.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 
 from nba_failures.failures.classification import INHERITING_CATEGORIES, processor_of_upstream
 from nba_failures.failures.records import RETRIED_TYPES, EntityType, FailureCategory
-from nba_failures.frames import lists_by_key
+from nba_failures.frames import by_distinct_value, empty_lists, lists_by_key, object_column
 from nba_failures.landing.contract import game_date_of
 
 PREREQUISITE_COLUMNS = ("prerequisite_game_ids", "prerequisite_players", "root_failure_keys")
@@ -59,7 +60,7 @@ def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots
     roots of a window's gaps are. Only retried failures get prerequisites: nothing reruns the others. Worked out
     as joins over (failure_key, kind, value) rows, not failure by failure.
     """
-    classified = classified.copy()
+    classified = classified.copy(deep=False)  # new columns on a copy of the frame, not of every column's values
     is_retried = classified["failure_type"].isin(RETRIED_TYPES).to_numpy()
     # A column a caller's frame lacks (a list or an upstream it never has) reads as missing for every row.
     retried = classified.reindex(columns=list(_NEEDS_COLUMNS)).loc[is_retried]
@@ -72,10 +73,10 @@ def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots
     return classified
 
 
-def _per_row(lists: pd.Series, keys: pd.Series, is_retried: np.ndarray) -> list[list]:
+def _per_row(lists: pd.Series, keys: pd.Series, is_retried: np.ndarray) -> np.ndarray:
     """Each row's list from `lists` (by failure key), an empty list of its own for a row that is not retried or needs
     nothing of that kind; only the rows that have a list are visited one by one."""
-    per_row: list[list] = [[] for _ in range(len(keys))]
+    per_row = empty_lists(len(keys))
     found = lists.index.get_indexer(keys) if len(lists) else np.full(len(keys), -1)
     has_list = np.flatnonzero((found >= 0) & is_retried)
     for row, values in zip(has_list.tolist(), lists.to_numpy()[found[has_list]]):
@@ -150,8 +151,11 @@ def _carry_down_chains(retried: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame
 
 def _exploded(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     """(failure_key, entity_id, entity_type, game_id): a row per game id listed in `column` (list, tuple or array)."""
-    listed = rows.loc[:, ["failure_key", "entity_id", "entity_type"]].assign(game_id=rows[column].map(_listed))
-    return listed.explode("game_id").dropna(subset=["game_id"]).astype({"game_id": object})
+    lists = [_listed(values) for values in rows[column].to_numpy(dtype=object)]
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    game_ids = object_column(itertools.chain.from_iterable(lists), int(counts.sum()))
+    listed = rows.iloc[np.repeat(np.arange(len(rows)), counts)].loc[:, ["failure_key", "entity_id", "entity_type"]]
+    return listed.assign(game_id=game_ids).dropna(subset=["game_id"])
 
 
 def _listed(values) -> list[str]:
@@ -165,8 +169,8 @@ def _listed(values) -> list[str]:
 
 def _dates(values: pd.Series) -> pd.Series:
     """A date column (dates, timestamps or ISO strings) as `datetime.date`s (an object column even when empty, so
-    that joins on it never meet a float column)."""
-    return _objects(list(pd.to_datetime(values).dt.date), values.index)
+    that joins on it never meet a float column), converted once per distinct date."""
+    return by_distinct_value(values, lambda distinct: _objects(list(pd.to_datetime(distinct).dt.date), distinct.index))
 
 
 def _objects(values: list, index: pd.Index) -> pd.Series:

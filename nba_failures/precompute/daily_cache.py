@@ -18,7 +18,7 @@ import pandas as pd
 
 from nba_failures.analytics.team_games import scheduled_team_games
 from nba_failures.failures.records import FailureCategory
-from nba_failures.frames import lists_by_key
+from nba_failures.frames import day_numbers, lists_by_key, value_as_of
 from nba_failures.precompute.history import FAILURE_COLUMNS, league_days_back, trailing_totals
 from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.tables.precompute import AVERAGED_STATS, DAY_WINDOWS, GAME_WINDOWS, WINDOWS
@@ -38,11 +38,12 @@ def his_team_games(listings: pd.DataFrame, schedule: pd.DataFrame) -> pd.DataFra
     """(player_lookup, game_id, game_date): the scheduled games of his team at each game's date."""
     team_games = scheduled_team_games(schedule).loc[:, ["game_id", "game_date", "team_abbr"]]
     candidates = listings.loc[:, ["player_lookup", "team_abbr"]].drop_duplicates().merge(team_games, on="team_abbr")
-    candidates = candidates.assign(_at=pd.to_datetime(candidates["game_date"])).sort_values("_at")
-    teams_then = listings.assign(_at=pd.to_datetime(listings["game_date"])).rename(columns={"team_abbr": "team_then"})
-    teams_then = teams_then.loc[:, ["player_lookup", "_at", "team_then"]].sort_values("_at")
-    dated = pd.merge_asof(candidates, teams_then, on="_at", by="player_lookup", direction="backward")
-    return dated.loc[dated["team_then"] == dated["team_abbr"], ["player_lookup", "game_id", "game_date"]].reset_index(drop=True)
+    # Listings in date order: two listings of one day are told apart as they always have been.
+    by_date = listings.assign(_at=pd.to_datetime(listings["game_date"])).sort_values("_at")
+    game_days = day_numbers(candidates["game_date"])
+    team_then = value_as_of(candidates["player_lookup"], game_days, by_date, "player_lookup", "team_abbr")
+    his = candidates.loc[team_then == candidates["team_abbr"].to_numpy(), ["player_lookup", "game_id", "game_date"]]
+    return his.reset_index(drop=True)
 
 
 def player_daily_cache(
@@ -181,10 +182,6 @@ def _window_text(frame: pd.DataFrame, failing: pd.DataFrame | None = None) -> pd
     return joined + missing
 
 
-def _day_numbers(dates: pd.Series) -> np.ndarray:
-    return pd.to_datetime(dates).to_numpy().astype("datetime64[D]").astype(np.int64)
-
-
 def _recent_team_games(entities: pd.DataFrame, team_games: pd.DataFrame, starts: list[str]) -> pd.DataFrame:
     """`entities` joined with his team games before the analysis date that are among his last
     max(GAME_WINDOWS) or on or after the earliest of `starts`: the rows of every window, as the windows
@@ -192,16 +189,14 @@ def _recent_team_games(entities: pd.DataFrame, team_games: pd.DataFrame, starts:
     games sorted by (player, date, game_id) once, each entity takes its contiguous slice."""
     players = pd.Index(team_games["player_lookup"].unique())
     entities = entities[entities["player_lookup"].isin(players)]
-    games = team_games.assign(
-        _player=players.get_indexer(team_games["player_lookup"]), _day=_day_numbers(team_games["game_date"])
-    )
+    games = team_games.assign(_player=players.get_indexer(team_games["player_lookup"]), _day=day_numbers(team_games["game_date"]))
     games = games.sort_values(["_player", "_day", "game_id"], kind="stable", ignore_index=True)
     span = 1 << 32
     keys = games["_player"].to_numpy(np.int64) * span + games["_day"].to_numpy(np.int64)
     player = players.get_indexer(entities["player_lookup"]).astype(np.int64) * span
     first_of_player = np.searchsorted(keys, player, side="left")
-    before = np.searchsorted(keys, player + _day_numbers(entities["analysis_date"]), side="left")
-    earliest_start = np.min(np.column_stack([_day_numbers(entities[start]) for start in starts]), axis=1)
+    before = np.searchsorted(keys, player + day_numbers(entities["analysis_date"]), side="left")
+    earliest_start = np.min(np.column_stack([day_numbers(entities[start]) for start in starts]), axis=1)
     since = np.searchsorted(keys, player + earliest_start, side="left")
     first = np.maximum(first_of_player, np.minimum(before - max(GAME_WINDOWS.values()), since))
     counts = np.clip(before - first, 0, None)
