@@ -303,3 +303,18 @@ def assert_rows_accounted_for(values: dict[str, object]) -> None:
     )
     assert values[f"{prefix}input_rows"] == written + failed + excluded, values
     assert values[f"{prefix}rows_accounted_for"] is True
+
+
+def run_record(day: dt.date, processor: str = "p") -> pd.DataFrame:
+    """One processor_runs row of `processor` on `day`."""
+    return pd.DataFrame(
+        {
+            "processor_name": [processor],
+            "phase": ["RAW"],
+            "analysis_date": [day],
+            "run_id": ["r"],
+            "rows_written": [1],
+            "failures": [0],
+            "finished_at": [pd.Timestamp.now(tz="UTC")],
+        }
+    )

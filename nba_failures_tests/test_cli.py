@@ -118,20 +118,21 @@ def test_backfill_summary_and_report_on_bigquery(tmp_path: Path, season_landing:
 
 _COUNT_CONNECTIONS = """
 import sys
-import duckdb
 
 from nba_failures.cli import main
+from nba_failures.warehouse import duckdb_warehouse
 
 opened = []
-connect = duckdb.connect
+process_duckdb = duckdb_warehouse._PROCESS_DUCKDB
+open_file = process_duckdb.open
 
 
-def counting_connect(database, *args, **kwargs):
-    opened.append(str(database))
-    return connect(database, *args, **kwargs)
+def counting_open(path):
+    opened.append(str(path))
+    return open_file(path)
 
 
-duckdb.connect = counting_connect
+process_duckdb.open = counting_open
 code = main(sys.argv[1:])
 print("connections:", opened, file=sys.stderr)
 sys.exit(code)
@@ -149,8 +150,8 @@ def _backfill_connections(env: dict[str, str]) -> list[str]:
 
 @pytest.mark.slow(seconds=30)
 def test_backfill_opens_the_duckdb_file_once_for_its_run_and_summary(tmp_path: Path, season_landing: Path) -> None:
-    """The run's steps (in the CLI's process and thread) and the summary after it share one connection: opening
-    the file and reading its catalog again for each of the 15 steps cost ~50 ms a time."""
+    """The run's steps (in the CLI's process and thread) and the summary after it share one connection: the file's
+    catalog is read once, and the file is checkpointed once."""
     env = _env(tmp_path, season_landing)
     assert _backfill_connections(env) == [env[settings.DUCKDB_PATH_ENV]]
 

@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SQL_METHODS = {"execute", "executemany", "query", "sql"}
-IDENTIFIER_ATTRIBUTES = {"name", "qualified_name", "dataset", "partition_column", "duckdb_type", "column_names", "project", "hex"}
+# `catalog`: the name a DuckDB file is attached under in the process's instance (a counter's).
+IDENTIFIER_ATTRIBUTES = {
+    "name", "qualified_name", "dataset", "partition_column", "duckdb_type", "column_names", "project", "hex", "catalog",
+}  # fmt: skip
 # Calls whose result is an identifier: DDL from a TableSpec, a table's id, a random or hashed name suffix
 # (`staging_prefix`: the table's name and a hex digest of the slice).
 IDENTIFIER_CALLS = {"duckdb_ddl", "duckdb_definition", "_table_id", "uuid4", "staging_prefix"}

@@ -39,20 +39,6 @@ def _staging_tables(warehouse: BigQueryWarehouse) -> list[str]:
         return sorted(table.table_id for table in listed if table.table_id.startswith("_staging_"))
 
 
-def _run_record(day: dt.date) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "processor_name": ["p"],
-            "phase": ["RAW"],
-            "analysis_date": [day],
-            "run_id": ["r"],
-            "rows_written": [1],
-            "failures": [0],
-            "finished_at": [pd.Timestamp.now(tz="UTC")],
-        }
-    )
-
-
 def _step_errors(result) -> list[str]:
     """Each failed step's error with its causes, as the run's event log shows them."""
     texts = []
@@ -115,7 +101,7 @@ def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_ne
     bigquery_warehouse, monkeypatch
 ) -> None:
     day_slice, other_slice = (DAY, DAY + dt.timedelta(days=1)), (OTHER_DAY, OTHER_DAY + dt.timedelta(days=1))
-    assert bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice) == 1
+    assert bigquery_warehouse.replace(PROCESSOR_RUNS, faults.run_record(DAY), *day_slice) == 1
     assert _staging_tables(bigquery_warehouse) == []
 
     # A MERGE the service refuses (a request error, raised as is): the staging table is dropped all the same.
@@ -128,7 +114,7 @@ def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_ne
 
     monkeypatch.setattr(bigquery.Client, "query", refuse_merge)
     with pytest.raises(api_exceptions.BadRequest):
-        bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice)
+        bigquery_warehouse.replace(PROCESSOR_RUNS, faults.run_record(DAY), *day_slice)
     monkeypatch.undo()
     assert _staging_tables(bigquery_warehouse) == []
 
@@ -142,7 +128,7 @@ def test_bigquery_staging_tables_are_dropped_after_success_failure_and_by_the_ne
             )
             client.create_table(bigquery.Table(table_id, schema=PROCESSOR_RUNS.bigquery_schema()))
     assert len(_staging_tables(bigquery_warehouse)) == 2
-    bigquery_warehouse.replace(PROCESSOR_RUNS, _run_record(DAY), *day_slice)
+    bigquery_warehouse.replace(PROCESSOR_RUNS, faults.run_record(DAY), *day_slice)
     assert _staging_tables(bigquery_warehouse) == [f"{staging_prefix(PROCESSOR_RUNS, *other_slice, None)}interrupted"]
     assert len(bigquery_warehouse.read(PROCESSOR_RUNS, *day_slice)) == 1
 
@@ -157,7 +143,7 @@ def test_duckdb_lock_is_waited_for(tmp_path: Path) -> None:
     holder.start()
     try:
         assert ready.wait(60)
-        written = DuckDBWarehouse(path=str(path)).replace(PROCESSOR_RUNS, _run_record(DAY), DAY, DAY + dt.timedelta(days=1))
+        written = DuckDBWarehouse(path=str(path)).replace(PROCESSOR_RUNS, faults.run_record(DAY), DAY, DAY + dt.timedelta(days=1))
         waited_for_the_holder = releasing.is_set()
     finally:
         holder.join(30)
