@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from nba_failures.frames import by_distinct_value
@@ -48,9 +49,11 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
     flag(game_date.isna(), lambda: "game_date '" + stated + "' is not a date")
     flag(game_date.notna() & (game_date != rows["landing_date"]), lambda: "game_date " + stated + " is not the landing date")
 
-    teams = schedule.loc[:, ["game_id", "away_abbr", "home_abbr"]].drop_duplicates("game_id")
-    rows = rows.merge(teams, on="game_id", how="left")
-    problems.index = rows.index
+    # Each row's scheduled teams (NaN for a game the schedule lacks), looked up rather than merged: no copy of the rows.
+    teams = schedule.loc[:, ["game_id", "away_abbr", "home_abbr"]].drop_duplicates("game_id").set_index("game_id")
+    scheduled = teams.reindex(rows["game_id"].to_numpy())
+    rows.index = problems.index = pd.RangeIndex(len(rows))  # `rows` is box_listings' own copy
+    rows["away_abbr"], rows["home_abbr"] = scheduled["away_abbr"].to_numpy(), scheduled["home_abbr"].to_numpy()
     flag(rows["home_abbr"].isna(), lambda: "game " + rows["game_id"] + " is not in the schedule")
     in_game = (rows["team_abbr"] == rows["home_abbr"]) | (rows["team_abbr"] == rows["away_abbr"])
     opponent_ok = (rows["opponent_abbr"] == rows["home_abbr"]) | (rows["opponent_abbr"] == rows["away_abbr"])
@@ -79,7 +82,10 @@ def parse_box_rows(raw: pd.DataFrame, schedule: pd.DataFrame, identities: pd.Dat
         flag(played & ~integral & ~optional_blank, lambda: f"{stat} '" + rows[stat] + "' is not an integer")
         if stat != "plus_minus":
             flag(played & (value < 0), lambda: f"{stat} " + rows[stat] + " is negative")
-        rows[stat] = value.where(played & integral).round().astype("Int64")
+        # The kept values are whole numbers within range: an integer array and its mask, without a checked cast.
+        kept = (played & integral).to_numpy()
+        whole = np.where(kept, np.round(value.to_numpy(dtype="float64")), 0).astype("int64")
+        rows[stat] = pd.arrays.IntegerArray(whole, ~kept)
 
     flag(
         played & (rows["points"] != 2 * rows["fg_made"] + rows["three_made"] + rows["ft_made"]),
