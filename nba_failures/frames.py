@@ -31,6 +31,17 @@ def by_distinct_value(column: pd.Series, transform: Callable[[pd.Series], pd.Ser
     return pd.Series(result.to_numpy()[codes], index=column.index, name=result.name)
 
 
+def as_dates(values: pd.Series) -> pd.Series:
+    """Dates, timestamps or ISO strings as `datetime.date`s: an object column (even when empty, so that joins on it
+    never meet a float column), converted once per distinct date (a season has ~170)."""
+    import pandas as pd
+
+    def convert(distinct: pd.Series) -> pd.Series:
+        return pd.Series(list(pd.to_datetime(distinct).dt.date), index=distinct.index, name=distinct.name, dtype=object)
+
+    return by_distinct_value(values, convert)
+
+
 def lists_by_key(rows: pd.DataFrame, key: str | Sequence[str], column: str, order: str | None = None) -> pd.Series:
     """`column` values of each `key` (a column, or several) as a list, in `order` (default: the values' own order),
     indexed by `key`: `groupby(key)[column].agg(list)` without a call per group (tens of thousands of groups here).

@@ -25,7 +25,7 @@ import pandas as pd
 
 from nba_failures.failures.classification import INHERITING_CATEGORIES, processor_of_upstream
 from nba_failures.failures.records import RETRIED_TYPES, EntityType, FailureCategory
-from nba_failures.frames import by_distinct_value, empty_lists, lists_by_key, object_column
+from nba_failures.frames import as_dates, empty_lists, lists_by_key, object_column
 from nba_failures.landing.contract import game_date_of
 
 PREREQUISITE_COLUMNS = ("prerequisite_game_ids", "prerequisite_players", "root_failure_keys")
@@ -64,7 +64,7 @@ def attach_prerequisites(classified: pd.DataFrame, recorded: pd.DataFrame, roots
     is_retried = classified["failure_type"].isin(RETRIED_TYPES).to_numpy()
     # A column a caller's frame lacks (a list or an upstream it never has) reads as missing for every row.
     retried = classified.reindex(columns=list(_NEEDS_COLUMNS)).loc[is_retried]
-    retried = retried.assign(analysis_date=_dates(retried["analysis_date"]))
+    retried = retried.assign(analysis_date=as_dates(retried["analysis_date"]))
     known = pd.concat([recorded.loc[:, list(RECORDED_FAILURE_COLUMNS)], classified.loc[:, list(RECORDED_FAILURE_COLUMNS)]])
     needs = _carry_down_chains(retried, _own_needs(retried, known.drop_duplicates("failure_key"), roots))
     for column, kind in zip(PREREQUISITE_COLUMNS, _KINDS):
@@ -104,7 +104,7 @@ def _own_needs(retried: pd.DataFrame, known: pd.DataFrame, roots: RootProcessors
     player_gaps = gaps[gaps["entity_type"] == _PLAYER]
     player_gaps = player_gaps.assign(day=_objects([game_date_of(game) for game in player_gaps["game_id"]], player_gaps.index))
     players = known[(known["processor_name"] == roots.player_games) & (known["entity_type"] == _PLAYER)]
-    players = players.assign(day=_dates(players["analysis_date"])).loc[:, ["entity_id", "day", "failure_key"]]
+    players = players.assign(day=as_dates(players["analysis_date"])).loc[:, ["entity_id", "day", "failure_key"]]
     players = players.rename(columns={"failure_key": "value"})
     day_roots = player_gaps.merge(players, on=["entity_id", "day"])
 
@@ -165,12 +165,6 @@ def _listed(values) -> list[str]:
     if isinstance(values, tuple):
         return list(values)
     return values.tolist() if hasattr(values, "tolist") else []
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    """A date column (dates, timestamps or ISO strings) as `datetime.date`s (an object column even when empty, so
-    that joins on it never meet a float column), converted once per distinct date."""
-    return by_distinct_value(values, lambda distinct: _objects(list(pd.to_datetime(distinct).dt.date), distinct.index))
 
 
 def _objects(values: list, index: pd.Index) -> pd.Series:

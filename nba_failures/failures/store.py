@@ -104,10 +104,15 @@ def read_failures(
     read_columns = list(dict.fromkeys(column for frame in frames for column in frame.columns))
     # A column with no value in one table (cache_age_hours of raw failures) says nothing about its type: left out
     # before the concat, so pandas takes the types from the tables that have values.
-    present = [frame.dropna(axis=1, how="all") for frame in frames if len(frame)]
+    present = [frame.drop(columns=[name for name in frame if _all_missing(frame[name])]) for frame in frames if len(frame)]
     if not present:
         return frames[0].reindex(columns=read_columns)
     return pd.concat(present, ignore_index=True).reindex(columns=read_columns)
+
+
+def _all_missing(column: pd.Series) -> bool:
+    """Whether a column of at least one row has no value: most have one in their first row, which settles it."""
+    return bool(column.iloc[:1].isna().iat[0]) and not column.notna().any()
 
 
 @dataclass(frozen=True)

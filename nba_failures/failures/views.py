@@ -59,16 +59,24 @@ OUTCOMES = (
 
 def outcome_of(failures: pd.DataFrame) -> pd.Series:
     """Each stored failure's outcome, one of `OUTCOMES`."""
-    status = failures["resolution_status"]
-    is_open = status.isin(OPEN_STATUSES)
+    # Statuses and types are compared once per distinct value (a few), then spread by their codes (-1: missing).
+    status_codes, statuses = pd.factorize(failures["resolution_status"])
+    type_codes, types = pd.factorize(failures["failure_type"])
+
+    def has_status(*values: str) -> np.ndarray:
+        return np.append(np.isin(statuses, values), False)[status_codes]
+
+    is_open = has_status(*OPEN_STATUSES)
     outcomes = {
-        "expected": status == ResolutionStatus.EXPECTED.value,
-        "fixed": status == ResolutionStatus.RESOLVED.value,
-        "given_up": status == ResolutionStatus.PERMANENT.value,
-        "to_fix": is_open & failures["is_correctable"].astype(bool),
-        "bad_input": is_open & (failures["failure_type"] == FailureType.BAD_INPUT.value),
+        "expected": has_status(ResolutionStatus.EXPECTED.value),
+        "fixed": has_status(ResolutionStatus.RESOLVED.value),
+        "given_up": has_status(ResolutionStatus.PERMANENT.value),
+        "to_fix": is_open & failures["is_correctable"].astype(bool).to_numpy(),
+        "bad_input": is_open & np.append(types == FailureType.BAD_INPUT.value, False)[type_codes],
     }
-    return pd.Series(np.select(list(outcomes.values()), list(outcomes), default="other_open"), index=failures.index)
+    names = np.array([*outcomes, "other_open"], dtype=object)
+    chosen = np.select(list(outcomes.values()), range(len(outcomes)), default=len(outcomes))
+    return pd.Series(names[chosen], index=failures.index)
 
 
 def empty_store_frame() -> pd.DataFrame:

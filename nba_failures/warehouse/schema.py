@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from nba_failures.frames import as_dates
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -242,7 +244,7 @@ class TableSpec:
                 # An object array holding each list as it is (np.array would make equal-length lists a 2-D array).
                 columns[column.name] = np.fromiter(lists, dtype=object, count=len(lists))
             elif column.type is ColumnType.DATE:
-                columns[column.name] = pd.to_datetime(values).dt.date.to_numpy()
+                columns[column.name] = as_dates(values).to_numpy()
             elif column.type is ColumnType.TIMESTAMP:
                 columns[column.name] = utc_timestamps(values).array
             else:
