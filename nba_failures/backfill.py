@@ -107,10 +107,10 @@ def backfill_warehouse(instance: DagsterInstance) -> Iterator[Warehouse]:
     """The configured warehouse, in one session for a backfill run in this process and thread and whatever the
     block reads after it, unless the instance makes the warehouse's steps take turns with other runs' steps.
 
-    On DuckDB a session is one connection: opening the file and reading its catalog cost ~50 ms for each of the
-    run's 15 steps. It also keeps the file locked between steps, so with the warehouse's pool limited (the
-    production instance) a run holding a pool slot would wait for the file while this run waits for the slot:
-    there, each step opens the file itself, as it would without this block."""
+    On DuckDB a session is one connection: the file is attached, its catalog read and the file checkpointed once,
+    not for each of the run's 15 steps. It also keeps the file locked between steps, so with the warehouse's pool
+    limited (the production instance) a run holding a pool slot would wait for the file while this run waits for the
+    slot: there, each step opens the file itself, as it would without this block."""
     with configured_warehouse(instance) as warehouse:
         if _pool_is_limited(instance):
             yield warehouse
