@@ -12,7 +12,7 @@ from nba_failures.frames import nested_counts
 from nba_failures.partitions import daily_partitions, days_in, partition_window
 from nba_failures.precompute import assets as precompute
 from nba_failures.predictions import assets as predictions
-from nba_failures.processing import AssetEvents, partition_check_evaluations, window_metadata
+from nba_failures.processing import AssetEvents, add_metadata_by_day, partition_check_evaluations, window_metadata
 from nba_failures.raw import assets as raw
 from nba_failures.settings import warehouse_backend, warehouse_pool
 from nba_failures.tables.failures import PROCESSOR_FAILURES, PROCESSOR_RUNS
@@ -68,15 +68,17 @@ def classified_failures(
     of_day = {day: by_day.get(day, classified.iloc[:0]) for day in days}
     by_processor = nested_counts(classified, ["analysis_date", "processor_name", "failure_type"])
     by_category = nested_counts(classified, ["analysis_date", "failure_category", "failure_type"])
-    for day, classified_of_day in of_day.items():
-        metadata = {
+    metadata_by_day = {
+        day: {
             "failures_classified": len(classified_of_day),
             "by_processor_and_type": MetadataValue.json(by_processor.get(day, {})),
             "by_category_and_type": MetadataValue.json(by_category.get(day, {})),
             "correctable": int(classified_of_day["is_correctable"].sum()),
             "unknown": int((classified_of_day["failure_type"] == "UNKNOWN").sum()),
         }
-        context.add_asset_metadata(metadata, partition_key=day.isoformat())
+        for day, classified_of_day in of_day.items()
+    }
+    add_metadata_by_day(context, metadata_by_day)
     # The store's lifecycle counts come from one merge over the whole window: a range run labels them as the range's.
     store_counts = {"new": counts.new, "still_open": counts.still_open, "resolved": counts.resolved, "reopened": counts.reopened}
     yield MaterializeResult(metadata=window_metadata(start, end, {"failures_classified": len(classified), **store_counts}))
