@@ -350,7 +350,8 @@ def _expected_games(
     checks = checks.assign(window_start=(pd.to_datetime(checks["analysis_date"]) - pd.Timedelta(days=lookback_days)).dt.date)
 
     # Candidate teams: any team he is listed with up to the analysis date, i.e. first listed with before it
-    # (one row per player and team, not per listing: the join stays the size of the failures).
+    # (one row per player and team, not per listing: the join stays the size of the failures). The listings are in
+    # date order, so a pair's first row is its first listing.
     first_listed = listings.drop_duplicates(["player_lookup", "team_abbr"]).loc[:, ["player_lookup", "team_abbr", "game_date"]]
     candidates = checks.merge(first_listed, on="player_lookup")
     candidates = candidates[candidates["game_date"] < candidates["analysis_date"]]
