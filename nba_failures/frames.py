@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+# A group's code (a player, a team…) times this, plus a day or game number: one integer per (group, ordinal) that
+# sorts by group, then ordinal, so a group's rows within a range of ordinals are one binary search away.
+GROUP_KEY_SPAN = 1 << 32
+
 
 def by_distinct_value(column: pd.Series, transform: Callable[[pd.Series], pd.Series | pd.DataFrame]) -> pd.Series | pd.DataFrame:
     """`transform(column)`, computed once per distinct value: a box-score column repeats few values.
@@ -105,20 +109,20 @@ def value_as_of(
     if table.empty:
         return picked
     distinct = pd.Index(table[key].unique())
+    table_codes = distinct.get_indexer(table[key]).astype(np.int64)
     table_days = day_numbers(table["game_date"])
-    order = np.lexsort((table_days, distinct.get_indexer(table[key])))  # stable: equal (key, day) keep their order
-    span = 1 << 32
-    table_keys = distinct.get_indexer(table[key]).astype(np.int64)[order] * span + table_days[order]
+    order = np.lexsort((table_days, table_codes))  # stable: equal (key, day) keep their order
+    table_keys = table_codes[order] * GROUP_KEY_SPAN + table_days[order]
     table_values = table[value].to_numpy(dtype=object)[order]
     code = distinct.get_indexer(keys).astype(np.int64)
-    wanted = code * span + days
+    wanted = code * GROUP_KEY_SPAN + days
     before = np.searchsorted(table_keys, wanted, side="right") - 1
-    found = (code >= 0) & (before >= 0) & (table_keys[np.clip(before, 0, None)] // span == code)
+    found = (code >= 0) & (before >= 0) & (table_keys[np.clip(before, 0, None)] // GROUP_KEY_SPAN == code)
     picked[found] = table_values[before[found]]
     if earliest_after:
         after = np.searchsorted(table_keys, wanted, side="left")
         inside = np.clip(after, 0, len(table_keys) - 1)
-        later = ~found & (code >= 0) & (after < len(table_keys)) & (table_keys[inside] // span == code)
+        later = ~found & (code >= 0) & (after < len(table_keys)) & (table_keys[inside] // GROUP_KEY_SPAN == code)
         picked[later] = table_values[after[later]]
     return picked
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from nba_failures.failures.records import FailureCategory
+from nba_failures.frames import GROUP_KEY_SPAN
 from nba_failures.landing.contract import PLAYED_STATUS
 
 DRESSED_STATUSES = (PLAYED_STATUS, "DNP")
@@ -112,15 +113,14 @@ def _games_in_window(current: pd.DataFrame, his: pd.DataFrame) -> np.ndarray:
     (team_games_before - TEAM_WINDOW_GAMES, team_games_before]: two binary searches per row over his
     games sorted by (player, team, number), instead of joining every earlier game of the season."""
     pairs = pd.MultiIndex.from_frame(his.loc[:, ["player_lookup", "team_abbr"]]).unique()
-    span = 1 << 32
     his_codes = pairs.get_indexer(pd.MultiIndex.from_frame(his.loc[:, ["player_lookup", "team_abbr"]])).astype(np.int64)
-    keys = np.sort(his_codes * span + his["team_game_number"].to_numpy(np.int64))
+    keys = np.sort(his_codes * GROUP_KEY_SPAN + his["team_game_number"].to_numpy(np.int64))
     codes = pairs.get_indexer(pd.MultiIndex.from_frame(current.loc[:, ["player_lookup", "team_abbr"]])).astype(np.int64)
     before = current["team_games_before"].to_numpy(dtype=float)
     known = (codes >= 0) & ~np.isnan(before)
     last = np.where(known, before, 0).astype(np.int64)
-    upper = np.searchsorted(keys, codes * span + last, side="right")
-    lower = np.searchsorted(keys, codes * span + last - TEAM_WINDOW_GAMES, side="right")
+    upper = np.searchsorted(keys, codes * GROUP_KEY_SPAN + last, side="right")
+    lower = np.searchsorted(keys, codes * GROUP_KEY_SPAN + last - TEAM_WINDOW_GAMES, side="right")
     return np.where(known, upper - lower, 0)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nba_failures.failures.records import EntityType, FailureCategory, FailureType
-from nba_failures.frames import day_numbers, empty_lists, lists_by_key, object_column, value_as_of
+from nba_failures.frames import GROUP_KEY_SPAN, day_numbers, empty_lists, lists_by_key, object_column, value_as_of
 from nba_failures.landing.contract import NOT_PLAYED_STATUSES, PLAYED_STATUS, game_date_of
 
 # Player failures whose cause is "games are missing": these get the three-source check.
@@ -388,9 +388,8 @@ def _team_games_between(candidates: pd.DataFrame, team_games: pd.DataFrame) -> p
         _day=day_numbers(team_games["game_date"]),
     )
     team_games = team_games.sort_values(["_team", "_day"], kind="stable", ignore_index=True)
-    span = 1 << 32
-    keys = team_games["_team"].to_numpy(np.int64) * span + team_games["_day"].to_numpy(np.int64)
-    team = teams.get_indexer(candidates["team_abbr"]).astype(np.int64) * span
+    keys = team_games["_team"].to_numpy(np.int64) * GROUP_KEY_SPAN + team_games["_day"].to_numpy(np.int64)
+    team = teams.get_indexer(candidates["team_abbr"]).astype(np.int64) * GROUP_KEY_SPAN
     first = np.searchsorted(keys, team + day_numbers(candidates["window_start"]), side="left")
     last = np.searchsorted(keys, team + day_numbers(candidates["analysis_date"]), side="left")
     counts = np.clip(last - first, 0, None)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from nba_failures.failures.records import OPEN_STATUSES, FailureType, ResolutionStatus
 from nba_failures.failures.store import FAILURE_STORES, read_failures
+from nba_failures.frames import by_distinct_value
 from nba_failures.progress import Progress
 from nba_failures.warehouse.base import Warehouse
 from nba_failures.warehouse.schema import utc_timestamps
@@ -59,20 +60,26 @@ OUTCOMES = (
 
 def outcome_of(failures: pd.DataFrame) -> pd.Series:
     """Each stored failure's outcome, one of `OUTCOMES`."""
-    # Statuses and types are compared once per distinct value (a few), then spread by their codes (-1: missing).
-    status_codes, statuses = pd.factorize(failures["resolution_status"])
-    type_codes, types = pd.factorize(failures["failure_type"])
-
-    def has_status(*values: str) -> np.ndarray:
-        return np.append(np.isin(statuses, values), False)[status_codes]
-
-    is_open = has_status(*OPEN_STATUSES)
+    # Statuses and types are compared once per distinct value (a few), not row by row.
+    status = by_distinct_value(
+        failures["resolution_status"],
+        lambda statuses: pd.DataFrame(
+            {
+                "open": statuses.isin(OPEN_STATUSES),
+                "expected": statuses == ResolutionStatus.EXPECTED.value,
+                "fixed": statuses == ResolutionStatus.RESOLVED.value,
+                "given_up": statuses == ResolutionStatus.PERMANENT.value,
+            }
+        ),
+    )
+    bad_input = by_distinct_value(failures["failure_type"], lambda types: types == FailureType.BAD_INPUT.value)
+    is_open = status["open"].to_numpy()
     outcomes = {
-        "expected": has_status(ResolutionStatus.EXPECTED.value),
-        "fixed": has_status(ResolutionStatus.RESOLVED.value),
-        "given_up": has_status(ResolutionStatus.PERMANENT.value),
+        "expected": status["expected"].to_numpy(),
+        "fixed": status["fixed"].to_numpy(),
+        "given_up": status["given_up"].to_numpy(),
         "to_fix": is_open & failures["is_correctable"].astype(bool).to_numpy(),
-        "bad_input": is_open & np.append(types == FailureType.BAD_INPUT.value, False)[type_codes],
+        "bad_input": is_open & bad_input.to_numpy(),
     }
     names = np.array([*outcomes, "other_open"], dtype=object)
     chosen = np.select(list(outcomes.values()), range(len(outcomes)), default=len(outcomes))

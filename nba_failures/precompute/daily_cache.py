@@ -18,7 +18,7 @@ import pandas as pd
 
 from nba_failures.analytics.team_games import scheduled_team_games
 from nba_failures.failures.records import FailureCategory
-from nba_failures.frames import day_numbers, lists_by_key, value_as_of
+from nba_failures.frames import GROUP_KEY_SPAN, day_numbers, lists_by_key, value_as_of
 from nba_failures.precompute.history import FAILURE_COLUMNS, league_days_back, trailing_totals
 from nba_failures.precompute.policy import PrecomputePolicy
 from nba_failures.tables.precompute import AVERAGED_STATS, DAY_WINDOWS, GAME_WINDOWS, WINDOWS
@@ -191,9 +191,8 @@ def _recent_team_games(entities: pd.DataFrame, team_games: pd.DataFrame, starts:
     entities = entities[entities["player_lookup"].isin(players)]
     games = team_games.assign(_player=players.get_indexer(team_games["player_lookup"]), _day=day_numbers(team_games["game_date"]))
     games = games.sort_values(["_player", "_day", "game_id"], kind="stable", ignore_index=True)
-    span = 1 << 32
-    keys = games["_player"].to_numpy(np.int64) * span + games["_day"].to_numpy(np.int64)
-    player = players.get_indexer(entities["player_lookup"]).astype(np.int64) * span
+    keys = games["_player"].to_numpy(np.int64) * GROUP_KEY_SPAN + games["_day"].to_numpy(np.int64)
+    player = players.get_indexer(entities["player_lookup"]).astype(np.int64) * GROUP_KEY_SPAN
     first_of_player = np.searchsorted(keys, player, side="left")
     before = np.searchsorted(keys, player + day_numbers(entities["analysis_date"]), side="left")
     earliest_start = np.min(np.column_stack([day_numbers(entities[start]) for start in starts]), axis=1)

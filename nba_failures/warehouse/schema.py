@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from nba_failures.frames import as_dates
+from nba_failures.frames import as_dates, object_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -227,7 +227,6 @@ class TableSpec:
 
         A missing column is a programming error and raises; extra columns are dropped.
         """
-        import numpy as np
         import pandas as pd
 
         missing = [name for name in self.column_names if name not in frame.columns]
@@ -242,7 +241,7 @@ class TableSpec:
                 else:
                     lists = [_as_list(vs) for vs in values]
                 # An object array holding each list as it is (np.array would make equal-length lists a 2-D array).
-                columns[column.name] = np.fromiter(lists, dtype=object, count=len(lists))
+                columns[column.name] = object_column(lists, len(lists))
             elif column.type is ColumnType.DATE:
                 columns[column.name] = as_dates(values).to_numpy()
             elif column.type is ColumnType.TIMESTAMP:
